@@ -1,0 +1,102 @@
+// ssh-style command-line parsing: single-letter options bundled or not (`-vvv`, `-L8080:h:80`,
+// `-L 8080:h:80`), options before and after the destination, then the remote command — as OpenSSH
+// reads its own argv, plus a few long options of fwd's own.
+
+import { FwdError, fail, ok, type Result } from "../errors.ts";
+
+/** Letters that take a value, and what we call the value in messages. */
+const WITH_VALUE: Record<string, string> = {
+  L: "forward spec", R: "forward spec", D: "forward spec", J: "jump hosts", W: "host:port",
+  p: "port", l: "user", i: "identity file", F: "config file", o: "Key=Value", c: "cipher list",
+  E: "log file", b: "bind address", S: "control path", m: "MAC list", O: "control command",
+};
+/** Flags fwd accepts as OpenSSH does. -N/-T/-n are what fwd always does (no shell, no tty). */
+const FLAGS = new Set(["v", "q", "N", "T", "n", "4", "6", "C", "g", "A", "a", "x", "X", "Y", "f", "t", "M", "K", "k", "G", "s", "V"]);
+/** Letters OpenSSH knows that fwd does not do; named so the error can say so, not "unknown". */
+const NOT_SUPPORTED: Record<string, string> = {
+  f: "run fwd under a service manager (systemd, launchd) or with `&` instead",
+  M: "connection sharing is not needed: one fwd process carries all its forwards",
+  S: "connection sharing is not needed: one fwd process carries all its forwards",
+  O: "connection sharing is not needed: one fwd process carries all its forwards",
+  t: "fwd opens no terminal session",
+  s: "subsystems are not supported",
+  G: "use `fwd --dry-run` (later) to see the resolved configuration",
+  E: "fwd logs to stderr; redirect it with 2>file",
+  m: "MAC choice is not configurable",
+  K: "GSSAPI is not supported", k: "GSSAPI is not supported",
+  b: "use the bind address in each -L spec instead",
+  A: "agent forwarding is not available yet", a: "",
+  X: "X11 forwarding is not available yet", x: "", Y: "X11 forwarding is not available yet",
+  W: "stdio forwarding (-W) is not available yet",
+  J: "jump hosts (-J) are not available yet",
+  R: "remote forwarding (-R) is not available yet",
+  D: "dynamic forwarding (-D) is not available yet",
+  C: "", g: "", "4": "", "6": "", V: "", N: "", T: "", n: "",
+};
+
+export interface ParsedArgs {
+  /** Values of letter options, in order: `o: ["User=x", …]`. */
+  values: Record<string, string[]>;
+  /** How many times each flag was given (`-vvv` → v: 3). */
+  flags: Record<string, number>;
+  long: { json: boolean; version: boolean; help: boolean };
+  destination: string | undefined;
+  command: string[];
+}
+
+export function parseArgv(argv: string[]): Result<ParsedArgs> {
+  const out: ParsedArgs = { values: {}, flags: {}, long: { json: false, version: false, help: false }, destination: undefined, command: [] };
+  let i = 0;
+  while (i < argv.length) {
+    const arg = argv[i]!;
+    if (arg === "--") {
+      i++;
+      if (out.destination === undefined && i < argv.length) out.destination = argv[i++];
+      out.command = argv.slice(i);
+      break;
+    }
+    if (arg.startsWith("--")) {
+      const name = arg.slice(2);
+      if (name === "json" || name === "version" || name === "help") out.long[name] = true;
+      else return fail(usage(`unknown option ${arg}`));
+      i++;
+      continue;
+    }
+    if (arg.startsWith("-") && arg.length > 1) {
+      for (let j = 1; j < arg.length; j++) {
+        const letter = arg[j]!;
+        if (letter in WITH_VALUE) {
+          const rest = arg.slice(j + 1);
+          const value = rest !== "" ? rest : argv[++i];
+          if (value === undefined) return fail(usage(`-${letter} needs a ${WITH_VALUE[letter]}`));
+          (out.values[letter] ??= []).push(value);
+          break;
+        }
+        if (!FLAGS.has(letter)) return fail(usage(`unknown option -${letter}`));
+        out.flags[letter] = (out.flags[letter] ?? 0) + 1;
+      }
+      i++;
+      continue;
+    }
+    if (out.destination !== undefined) {
+      out.command = argv.slice(i);
+      break;
+    }
+    out.destination = arg;
+    i++;
+  }
+  return ok(out);
+}
+
+/** The options that were given but that fwd does not (yet) do, as an error naming the first. */
+export function checkSupported(a: ParsedArgs, supported: Set<string>): Result<void> {
+  for (const letter of [...Object.keys(a.values), ...Object.keys(a.flags)]) {
+    if (supported.has(letter)) continue;
+    const why = NOT_SUPPORTED[letter];
+    if (why === "") continue; // harmless: fwd already behaves that way
+    return fail(usage(`-${letter} is not supported`, why));
+  }
+  return ok(undefined);
+}
+
+const usage = (message: string, hint = "see `fwd --help`") => new FwdError("E_CONFIG", message, hint);

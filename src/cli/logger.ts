@@ -1,0 +1,80 @@
+// Renders engine events for a terminal or, with --json, as one JSON object a line. Listening lines go
+// to stdout (scripts read them); everything else to stderr.
+
+import type { EngineEvent, LogLevel } from "../engine/events.ts";
+import { formatEndpoint } from "../engine/types.ts";
+
+export interface LoggerOptions {
+  json: boolean;
+  /** -q: 0 shows errors only; 1 normal; 2 (-v) connections too; 3+ (-vv) debug. */
+  verbosity: number;
+  out?: (line: string) => void;
+  err?: (line: string) => void;
+}
+
+const LEVEL_MIN: Record<LogLevel, number> = { error: 0, warn: 1, info: 1, debug: 3 };
+
+export class Logger {
+  private readonly out: (line: string) => void;
+  private readonly err: (line: string) => void;
+
+  constructor(private readonly o: LoggerOptions) {
+    this.out = o.out ?? ((l) => process.stdout.write(l + "\n"));
+    this.err = o.err ?? ((l) => process.stderr.write(l + "\n"));
+  }
+
+  log(level: LogLevel, message: string, hint?: string): void {
+    this.event({ type: "log", level, message, ...(hint ? { hint } : {}) });
+  }
+
+  /** A line of the command's own output (stdout), e.g. a URL to open. */
+  print(message: string, fields: Record<string, unknown> = {}): void {
+    if (this.o.json) this.out(JSON.stringify({ time: new Date().toISOString(), type: "output", message, ...fields }));
+    else this.out(message);
+  }
+
+  event(e: EngineEvent): void {
+    const need = minVerbosity(e);
+    if (this.o.verbosity < need) return;
+    if (this.o.json) {
+      this.out(JSON.stringify({ time: new Date().toISOString(), ...e }));
+      return;
+    }
+    const text = render(e);
+    if (e.type === "listening") this.out(text);
+    else this.err(text);
+  }
+}
+
+function minVerbosity(e: EngineEvent): number {
+  switch (e.type) {
+    case "log":
+      return LEVEL_MIN[e.level];
+    case "connection-open":
+    case "connection-close":
+      return 2;
+    case "session":
+      return e.state === "connecting" ? 2 : 1;
+    case "open-failed":
+      return 1;
+    case "listening":
+      return 0;
+  }
+}
+
+function render(e: EngineEvent): string {
+  switch (e.type) {
+    case "log":
+      return `${e.level === "info" ? "" : `${e.level}: `}${e.message}${e.hint ? `\n  hint: ${e.hint}` : ""}`;
+    case "listening":
+      return `listening ${formatEndpoint(e.bind)} -> ${formatEndpoint(e.target)}`;
+    case "session":
+      return `${e.host}: ${e.state === "up" ? "connected" : e.state}${e.reason ? ` (${e.reason})` : ""}`;
+    case "open-failed":
+      return `warn: ${e.message}${e.hint ? `\n  hint: ${e.hint}` : ""}`;
+    case "connection-open":
+      return `${e.forward}: #${e.conn} ${e.source} -> ${e.target}`;
+    case "connection-close":
+      return `${e.forward}: #${e.conn} closed after ${e.ageMs} ms, ${e.bytesUp} bytes up, ${e.bytesDown} down${e.error ? ` (${e.error})` : ""}`;
+  }
+}

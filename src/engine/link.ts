@@ -1,0 +1,17 @@
+// What the engine needs from an SSH connection, and nothing more: open a channel to a target, learn
+// when the connection ends, close it. The ssh2 adapter implements it; tests can too.
+
+import type { Duplex } from "node:stream";
+import type { FwdError, Result } from "../errors.ts";
+import type { Endpoint, Origin } from "./types.ts";
+
+export interface Link {
+  /** A channel from the server to `target` (direct-tcpip, or direct-streamlocal for a unix path). */
+  open(target: Endpoint, origin: Origin): Promise<Result<Duplex>>;
+  /** Resolves when the connection is gone: `undefined` after close(), the cause otherwise. */
+  readonly ended: Promise<FwdError | undefined>;
+  close(): void;
+}
+
+/** Makes one connection (one attempt). Called again by the session to reconnect. */
+export type Connect = () => Promise<Result<Link>>;

@@ -1,0 +1,109 @@
+// One SSH connection through ssh2, wrapped as the engine's Link: host key checked, authenticated,
+// keepalive on, and channels opened with errors already mapped.
+
+import type { Duplex } from "node:stream";
+import { Client, type ClientChannel } from "ssh2";
+import type { Link } from "../engine/link.ts";
+import { formatEndpoint, isUnix, type Endpoint, type Origin } from "../engine/types.ts";
+import { FwdError, fail, ok, type Result } from "../errors.ts";
+import { Authenticator, type IdentityFile } from "./auth.ts";
+import { channelError, connectionError } from "./errors.ts";
+import { prepareHostKeyCheck, type HostKeyPolicy } from "./host-key.ts";
+import type { Prompter } from "./prompt.ts";
+
+export interface SshTarget {
+  /** What messages call it: `user@host:port`. */
+  label: string;
+  host: string;
+  port: number;
+  user: string;
+  identityFiles: IdentityFile[];
+  identitiesOnly: boolean;
+  agentSocket: string | undefined;
+  hostKey: HostKeyPolicy;
+  connectTimeoutMs: number;
+  /** 0 turns keepalive off. */
+  keepaliveIntervalMs: number;
+  keepaliveCountMax: number;
+  /** Cipher preference (-c / Ciphers); ssh2's defaults when absent. */
+  ciphers?: string[];
+}
+
+export interface SshDeps {
+  prompt: Prompter | undefined;
+  log: (level: "debug" | "info" | "warn", msg: string) => void;
+}
+
+export async function connectSsh(t: SshTarget, deps: SshDeps): Promise<Result<Link>> {
+  const hostKey = await prepareHostKeyCheck(t.hostKey, t.label, (m) => deps.log("warn", m), deps.prompt);
+  const auth = new Authenticator({
+    user: t.user,
+    identityFiles: t.identityFiles,
+    identitiesOnly: t.identitiesOnly,
+    agentSocket: t.agentSocket,
+    prompt: deps.prompt,
+    warn: (m) => deps.log("warn", m),
+  });
+  const client = new Client();
+  return new Promise((resolve) => {
+    let ready = false;
+    let endedResolve!: (e: FwdError | undefined) => void;
+    const ended = new Promise<FwdError | undefined>((r) => (endedResolve = r));
+    let closing = false;
+    let lastError: FwdError | undefined;
+
+    client.on("error", (err: Error & { level?: string }) => {
+      const mapped =
+        hostKey.failure ??
+        (err.level === "client-authentication" ? auth.failure(t.label) : connectionError(t.label, err, t.connectTimeoutMs));
+      lastError = mapped;
+      if (!ready) resolve(fail(mapped));
+    });
+    client.on("close", () => {
+      if (!ready) resolve(fail(lastError ?? hostKey.failure ?? new FwdError("E_CONNECT", `${t.label}: connection closed during the handshake`, "the server dropped the connection; check its log (MaxStartups, AllowUsers)")));
+      endedResolve(closing ? undefined : (lastError ?? new FwdError("E_CLOSED", `${t.label}: connection closed by the server`, "the server ended the session; it may have restarted")));
+    });
+    client.on("ready", () => {
+      ready = true;
+      deps.log("debug", `${t.label}: authenticated (${auth.tried.at(-1) ?? "none"})`);
+      resolve(ok(link));
+    });
+
+    const link: Link = {
+      ended,
+      close() {
+        closing = true;
+        client.end();
+      },
+      open: (target, origin) => openChannel(client, t.label, target, origin),
+    };
+
+    client.connect({
+      host: t.host,
+      port: t.port,
+      username: t.user,
+      readyTimeout: t.connectTimeoutMs,
+      keepaliveInterval: t.keepaliveIntervalMs,
+      keepaliveCountMax: t.keepaliveCountMax,
+      authHandler: auth.handler(),
+      hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => void hostKey.verify(key).then(verify),
+      algorithms: { serverHostKey: hostKey.algorithms, ...(t.ciphers ? { cipher: t.ciphers } : {}) },
+    } as Parameters<Client["connect"]>[0]);
+  });
+}
+
+function openChannel(client: Client, label: string, target: Endpoint, origin: Origin): Promise<Result<Duplex>> {
+  return new Promise((resolve) => {
+    const done = (err: Error | undefined, ch: ClientChannel | undefined) => {
+      if (err || !ch) return resolve(fail(channelError(label, formatEndpoint(target), err ?? new Error("no channel"))));
+      resolve(ok(ch));
+    };
+    try {
+      if (isUnix(target)) client.openssh_forwardOutStreamLocal(target.path, done);
+      else client.forwardOut(origin.host, origin.port, target.host, target.port, done);
+    } catch (e) {
+      // ssh2 throws synchronously when the socket is already gone.
+      resolve(fail(new FwdError("E_CLOSED", `${label}: session is not connected`, "the connection to the server ended; see the log", { cause: e })));
+    }
+  });
+}

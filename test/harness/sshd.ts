@@ -1,0 +1,121 @@
+// A real OpenSSH sshd on a free loopback port, with its own host key, a client key in
+// authorized_keys and a known_hosts file that trusts it. Stopped (and its temp dir removed) by stop().
+
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { freePort, waitForPort } from "./net.ts";
+
+export interface Sshd {
+  host: string;
+  port: number;
+  user: string;
+  dir: string;
+  /** Private key the server accepts. */
+  clientKey: string;
+  /** A known_hosts file holding the server's key for [127.0.0.1]:port. */
+  knownHosts: string;
+  /** The server's public host key line (`ssh-ed25519 AAAA… comment`). */
+  hostKeyPub: string;
+  /** The command-line flags that make `fwd` or `ssh` connect with none of the user's own settings. */
+  clientArgs: string[];
+  /** Stops sshd (SIGKILL if asked) without removing its files, so start() can bring it back. */
+  kill(signal?: NodeJS.Signals): Promise<void>;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface SshdOptions {
+  /** Extra sshd_config lines, e.g. { AllowTcpForwarding: "no" }. */
+  config?: Record<string, string>;
+  /** Key type of the host key. */
+  hostKeyType?: "ed25519" | "ecdsa" | "rsa";
+}
+
+const SSHD = "/usr/sbin/sshd";
+
+export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
+  const dir = mkdtempSync(join(tmpdir(), "fwd-sshd-"));
+  const keygen = (file: string, type: string) => {
+    const r = spawnSync("ssh-keygen", ["-q", "-t", type, "-N", "", "-C", "fwd-test", "-f", file]);
+    if (r.status !== 0) throw new Error(`ssh-keygen failed: ${r.stderr}`);
+  };
+  const hostKey = join(dir, "host_key");
+  const clientKey = join(dir, "id_ed25519");
+  keygen(hostKey, opts.hostKeyType ?? "ed25519");
+  keygen(clientKey, "ed25519");
+  writeFileSync(join(dir, "authorized_keys"), readFileSync(`${clientKey}.pub`));
+  const hostKeyPub = readFileSync(`${hostKey}.pub`, "utf8").trim();
+  const port = await freePort();
+  const knownHosts = join(dir, "known_hosts");
+  writeFileSync(knownHosts, `[127.0.0.1]:${port} ${hostKeyPub}\n`);
+  const user = (spawnSync("id", ["-un"]).stdout?.toString().trim() || process.env.USER) ?? "root";
+  const config: Record<string, string> = {
+    Port: String(port),
+    ListenAddress: "127.0.0.1",
+    HostKey: hostKey,
+    PidFile: join(dir, "sshd.pid"),
+    AuthorizedKeysFile: join(dir, "authorized_keys"),
+    StrictModes: "no",
+    UsePAM: "no",
+    PermitRootLogin: "prohibit-password",
+    PasswordAuthentication: "no",
+    KbdInteractiveAuthentication: "no",
+    AllowTcpForwarding: "yes",
+    AllowStreamLocalForwarding: "yes",
+    LogLevel: "VERBOSE",
+    MaxStartups: "1000",
+    MaxSessions: "1000",
+    ...opts.config,
+  };
+  writeFileSync(join(dir, "sshd_config"), Object.entries(config).map(([k, v]) => `${k} ${v}`).join("\n") + "\n");
+  // sshd started by root refuses to run without its privilege-separation directory.
+  mkdirSync("/run/sshd", { recursive: true });
+
+  let child: ChildProcess | undefined;
+  const start = async () => {
+    const p = spawn(SSHD, ["-D", "-e", "-f", join(dir, "sshd_config")], { stdio: ["ignore", "ignore", "pipe"] });
+    child = p;
+    const log: string[] = [];
+    p.stderr!.on("data", (d: Buffer) => log.push(d.toString()));
+    const exited = new Promise<never>((_, reject) =>
+      p.once("exit", (code) => reject(new Error(`sshd exited (${code}): ${log.join("")}`))),
+    );
+    exited.catch(() => {});
+    await Promise.race([waitForPort("127.0.0.1", port, 10_000), exited]);
+  };
+  const kill = async (signal: NodeJS.Signals = "SIGTERM") => {
+    const p = child;
+    child = undefined;
+    if (!p || p.exitCode !== null) return;
+    const gone = new Promise((r) => p.once("exit", r));
+    p.kill(signal);
+    await gone;
+  };
+  await start();
+  return {
+    host: "127.0.0.1",
+    port,
+    user,
+    dir,
+    clientKey,
+    knownHosts,
+    hostKeyPub,
+    clientArgs: [
+      "-F", "none",
+      "-p", String(port),
+      "-l", user,
+      "-i", clientKey,
+      "-o", "IdentitiesOnly=yes",
+      "-o", `UserKnownHostsFile=${knownHosts}`,
+      "-o", "StrictHostKeyChecking=yes",
+    ],
+    kill,
+    start,
+    stop: async () => {
+      await kill();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
