@@ -9,7 +9,7 @@ import { FwdError } from "../errors.ts";
 import { connectSsh } from "../ssh/connect.ts";
 import { Logger } from "./logger.ts";
 import { EXIT } from "./exit-codes.ts";
-import { report, serveUntilStopped } from "./serve.ts";
+import { report, runEngine } from "./serve.ts";
 
 const USAGE = "usage: fwd demo [--once] [--json] [--port N]";
 
@@ -61,33 +61,20 @@ export async function runDemo(argv: string[]): Promise<number> {
     { exitOnForwardFailure: true, acquireTimeoutMs: 5_000 },
   );
   engine.bus.on((e) => log.event(e));
-  const shutdown = async () => {
-    await server.close();
-    await service.close();
-  };
 
-  const started = await engine.start();
-  if (!started.ok) {
-    await shutdown();
-    return report(log, started.error);
-  }
-  const bound = started.value[0]!.bound;
-  const url = `http://${"host" in bound ? bound.host : "127.0.0.1"}:${"port" in bound ? bound.port : 0}/`;
-  const check = await fetchThrough(url);
-  if (!check.ok) {
-    await engine.stop(0);
-    await shutdown();
-    return report(log, new FwdError("E_CHANNEL", `demo: the page did not come through the tunnel: ${check.why}`, "this is a bug in fwd or the machine's loopback; run with -v and report it"));
-  }
-  log.print(`demo: the tunnel works — fetched ${check.bytes} bytes through SSH`, { url });
-  if (once) {
-    await engine.stop(1_000);
-    await shutdown();
-    return EXIT.ok;
-  }
-  log.print(`open ${url} (Ctrl-C to stop)`, { url });
-  const code = await serveUntilStopped(engine, log);
-  await shutdown();
+  const code = await runEngine(engine, log, async (bound) => {
+    const b = bound[0]!.bound;
+    const url = `http://${"host" in b ? b.host : "127.0.0.1"}:${"port" in b ? b.port : 0}/`;
+    const check = await fetchThrough(url);
+    if (!check.ok)
+      return report(log, new FwdError("E_CHANNEL", `demo: the page did not come through the tunnel: ${check.why}`, "this is a bug in fwd or in this machine's loopback; run again and report it"));
+    log.print(`demo: the tunnel works — fetched ${check.bytes} bytes through SSH`, { url });
+    if (once) return EXIT.ok;
+    log.print(`open ${url} (Ctrl-C to stop)`, { url });
+    return undefined;
+  });
+  await server.close();
+  await service.close();
   return code;
 }
 

@@ -1,7 +1,8 @@
-// Keeps a started engine running until a signal or a lost session, and turns the outcome into an
-// exit code. Shared by every command that holds tunnels open.
+// Starts an engine and keeps it running until a signal or a lost session, turning the outcome into an
+// exit code. Shared by every command that holds tunnels open. Signals are caught from before the
+// start, so a SIGINT while connecting is a clean stop, not a crash.
 
-import type { Engine } from "../engine/engine.ts";
+import type { BoundForward, Engine } from "../engine/engine.ts";
 import type { FwdError } from "../errors.ts";
 import { EXIT, exitCodeFor } from "./exit-codes.ts";
 import type { Logger } from "./logger.ts";
@@ -10,24 +11,44 @@ import { onStopSignals } from "./signals.ts";
 /** How long open connections may finish after the first SIGINT/SIGTERM. */
 export const GRACE_MS = 3_000;
 
-export async function serveUntilStopped(engine: Engine, log: Logger): Promise<number> {
+/**
+ * `afterStart` runs once everything listens; an exit code from it ends the run there (after a
+ * graceful stop), undefined keeps serving.
+ */
+export async function runEngine(
+  engine: Engine,
+  log: Logger,
+  afterStart?: (bound: BoundForward[]) => Promise<number | undefined>,
+): Promise<number> {
   let outcome: number | undefined;
   const off = onStopSignals(
     (signal) => {
-      const open = engine.snapshot().forwards.reduce((n, f) => n + f.stats.open, 0);
-      log.log("info", `${signal}: stopping${open ? ` (up to ${GRACE_MS / 1000}s for ${open} open connection${open > 1 ? "s" : ""}; again to force)` : ""}`);
       outcome = EXIT.ok;
-      void engine.stop(GRACE_MS);
+      void engine.stop(GRACE_MS, signal);
     },
     () => {
       outcome = EXIT.forced;
       engine.kill();
     },
   );
-  const err = await engine.ended;
-  off();
-  if (outcome !== undefined) return outcome;
-  return err ? report(log, err) : EXIT.ok;
+  try {
+    const started = await engine.start();
+    if (outcome !== undefined) return outcome;
+    if (!started.ok) {
+      engine.kill();
+      return report(log, started.error);
+    }
+    const early = await afterStart?.(started.value);
+    if (early !== undefined && outcome === undefined) {
+      await engine.stop(early === EXIT.ok ? 1_000 : 0, "done");
+      return early;
+    }
+    const err = await engine.ended;
+    if (outcome !== undefined) return outcome;
+    return err ? report(log, err) : EXIT.ok;
+  } finally {
+    off();
+  }
 }
 
 /** Logs a FwdError (message and hint) and gives its exit code. */

@@ -1,1 +1,147 @@
-export async function runSsh(_argv: string[]): Promise<number> { return 2; }
+// `fwd [options] [user@]host[:port]`: the ssh-compatible command. Reads argv and ssh_config into one
+// resolved target and a list of forwards, then hands them to the engine.
+
+import { homedir } from "node:os";
+import { spawnSync } from "node:child_process";
+import { parseLocalSpec } from "../config/forward-spec.ts";
+import { loadSshConfig, resolveHost, type HostConfig } from "../config/ssh-config.ts";
+import { Engine } from "../engine/engine.ts";
+import type { LocalForward } from "../engine/types.ts";
+import { FwdError, fail, ok, type Result } from "../errors.ts";
+import { connectSsh, type SshTarget } from "../ssh/connect.ts";
+import { VERSION } from "../version.ts";
+import { runtimeInfo } from "../runtime/index.ts";
+import { checkSupported, parseArgv, type ParsedArgs } from "./argv.ts";
+import { parseDestination } from "./destination.ts";
+import { EXIT } from "./exit-codes.ts";
+import { HELP } from "./help.ts";
+import { Logger } from "./logger.ts";
+import { report, runEngine } from "./serve.ts";
+import { ttyPrompter } from "./tty-prompt.ts";
+
+const SUPPORTED = new Set(["L", "p", "l", "i", "F", "o", "c", "v", "q", "N", "T", "n", "C", "V"]);
+const DEFAULT_CONNECT_TIMEOUT_S = 20;
+
+export async function runSsh(argv: string[]): Promise<number> {
+  const parsed = parseArgv(argv);
+  const quickLog = new Logger({ json: argv.includes("--json"), verbosity: 1 });
+  if (!parsed.ok) return report(quickLog, parsed.error);
+  const a = parsed.value;
+  if (a.long.help) return print(HELP);
+  if (a.long.version || a.flags.V) {
+    const rt = runtimeInfo();
+    return print(`fwd ${VERSION} (${rt.name} ${rt.version}${rt.compiled ? ", standalone binary" : ""})\n`);
+  }
+  const verbosity = a.flags.q ? 0 : 1 + (a.flags.v ?? 0);
+  const log = new Logger({ json: a.long.json, verbosity });
+
+  const plan = await buildPlan(a);
+  if (!plan.ok) return report(log, plan.error);
+  const { target, forwards, host } = plan.value;
+  if (host.ignoredOptions.length > 0)
+    log.log("warn", `ssh config: fwd ignores ${host.ignoredOptions.join(", ")} for ${host.alias}`, "these options have no effect in fwd; the connection goes direct");
+
+  const engine = new Engine(
+    {
+      sessions: [{ name: "main", host: target.label, connect: () => connectSsh(target, { prompt: ttyPrompter(host.batchMode), log: (level, m) => log.log(level, m) }) }],
+      forwards,
+    },
+    { exitOnForwardFailure: host.exitOnForwardFailure, acquireTimeoutMs: 5_000 },
+  );
+  engine.bus.on((e) => log.event(e));
+  return runEngine(engine, log, async (bound) =>
+    bound.length === 0 ? report(log, new FwdError("E_BIND", "no forward could listen", "see the warnings above")) : undefined,
+  );
+}
+
+interface Plan {
+  host: HostConfig;
+  target: SshTarget;
+  forwards: LocalForward[];
+}
+
+async function buildPlan(a: ParsedArgs): Promise<Result<Plan>> {
+  const supported = checkSupported(a, SUPPORTED);
+  if (!supported.ok) return supported;
+  if (a.destination === undefined)
+    return fail(new FwdError("E_CONFIG", "no destination given", "usage: fwd [options] [user@]host[:port] — see `fwd --help`"));
+  if (a.command.length > 0)
+    return fail(new FwdError("E_CONFIG", `remote commands are not supported yet: '${a.command.join(" ")}'`, "fwd only forwards ports for now; drop the command"));
+  const dest = parseDestination(a.destination);
+  if (!dest.ok) return dest;
+
+  // Command-line settings come first, so they win over ssh_config (first value wins, as in ssh).
+  const overrides = [
+    ...(dest.value.user ? [`User=${dest.value.user}`] : []),
+    ...(dest.value.port ? [`Port=${dest.value.port}`] : []),
+    ...(a.values.l ?? []).map((u) => `User=${u}`),
+    ...(a.values.p ?? []).map((p) => `Port=${p}`),
+    ...(a.values.i ?? []).map((f) => `IdentityFile=${f}`),
+    ...(a.values.c ?? []).map((c) => `Ciphers=${c}`),
+    ...(a.values.o ?? []),
+  ];
+  const home = process.env.HOME || homedir();
+  const localUser = currentUser();
+  const configFile = a.values.F?.at(-1);
+  const src = await loadSshConfig(configFile === "none" ? "none" : configFile, home);
+  if (!src.ok) return src;
+  const resolved = resolveHost(src.value, dest.value.host, overrides, { localUser, home });
+  if (!resolved.ok) return resolved;
+  const h = resolved.value;
+
+  const forwards: LocalForward[] = [];
+  for (const spec of [...(a.values.L ?? []), ...h.localForwards]) {
+    const f = parseLocalSpec(spec);
+    if (!f.ok) return f;
+    forwards.push({ kind: "local", id: `-L ${spec}`, bind: f.value.bind, target: f.value.target });
+  }
+  if (forwards.length === 0)
+    return fail(new FwdError("E_CONFIG", "nothing to forward", "add -L [bind_address:]port:host:hostport (or LocalForward in ssh config)"));
+
+  const user = h.user ?? localUser;
+  const label = `${user}@${h.alias === h.hostName ? h.hostName : `${h.alias} (${h.hostName})`}${h.port === 22 ? "" : `:${h.port}`}`;
+  return ok({
+    host: h,
+    forwards,
+    target: {
+      label,
+      host: h.hostName,
+      port: h.port,
+      user,
+      identityFiles: h.identityFiles.map((path) => ({ path, explicit: !h.identityFilesAreDefault })),
+      identitiesOnly: h.identitiesOnly,
+      agentSocket: agentSocket(h.identityAgent),
+      hostKey: {
+        strict: h.strictHostKeyChecking,
+        host: h.hostName,
+        port: h.port,
+        userFiles: h.userKnownHostsFiles,
+        globalFiles: h.globalKnownHostsFiles,
+      },
+      connectTimeoutMs: (h.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT_S) * 1000,
+      keepaliveIntervalMs: h.serverAliveInterval * 1000,
+      keepaliveCountMax: h.serverAliveCountMax,
+      ...(h.ciphers ? { ciphers: h.ciphers } : {}),
+    },
+  });
+}
+
+/** IdentityAgent as ssh reads it: none, SSH_AUTH_SOCK, $VAR or a path; SSH_AUTH_SOCK when unset. */
+function agentSocket(setting: string | undefined): string | undefined {
+  if (setting === "none") return undefined;
+  if (setting === undefined || setting === "SSH_AUTH_SOCK") return process.env.SSH_AUTH_SOCK || undefined;
+  if (setting.startsWith("$")) return process.env[setting.slice(1)] || undefined;
+  return setting;
+}
+
+/** The local user name: $USER, else the password database (Bun's os.userInfo() says "unknown" without $USER). */
+function currentUser(): string {
+  if (process.env.USER) return process.env.USER;
+  const r = spawnSync("id", ["-un"]);
+  return r.stdout?.toString().trim() || "root";
+}
+
+function print(text: string): number {
+  process.stdout.write(text);
+  return EXIT.ok;
+}

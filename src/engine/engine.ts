@@ -65,6 +65,7 @@ export class Engine {
   async start(): Promise<Result<BoundForward[]>> {
     for (const s of this.sessions.values()) {
       const r = await s.start();
+      if (this.stopping) return fail(stoppedError());
       if (!r.ok) return r;
       void r.value.ended.then((err) => {
         if (!this.stopping) this.endedResolve(err ?? new FwdError("E_CLOSED", `${s.name}: connection closed`));
@@ -76,6 +77,10 @@ export class Engine {
       if (!session.ok) return session;
       const l = new LocalListener(spec, session.value, { bus: this.bus, acquireTimeoutMs: this.opts.acquireTimeoutMs });
       const r = await l.listen();
+      if (this.stopping) {
+        l.stopAccepting();
+        return fail(stoppedError());
+      }
       if (!r.ok) {
         if (this.opts.exitOnForwardFailure) return r;
         this.bus.log("warn", `${r.error.message} (continuing: ExitOnForwardFailure is off)`, r.error.hint);
@@ -88,9 +93,12 @@ export class Engine {
   }
 
   /** Stops accepting, gives open connections `graceMs` to finish, then cuts the rest and disconnects. */
-  async stop(graceMs: number): Promise<void> {
+  async stop(graceMs: number, why = "stopping"): Promise<void> {
     this.stopping = true;
-    await Promise.all(this.listeners.map((l) => l.stopAccepting()));
+    for (const l of this.listeners) l.stopAccepting();
+    const open = this.listeners.reduce((n, l) => n + l.connections.size, 0);
+    const wait = open && graceMs ? ` (up to ${graceMs / 1000}s for ${open} open connection${open > 1 ? "s" : ""}; again to force)` : "";
+    this.bus.log("info", `${why}: no new connections${wait}`);
     const deadline = Date.now() + graceMs;
     while (Date.now() < deadline && this.listeners.some((l) => l.connections.size > 0)) await sleep(50);
     for (const l of this.listeners) l.connections.destroyAll();
@@ -138,4 +146,5 @@ export class Engine {
   }
 }
 
+const stoppedError = () => new FwdError("E_CLOSED", "stopped while starting", "a signal arrived before every forward was up");
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

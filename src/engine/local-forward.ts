@@ -49,11 +49,11 @@ export class LocalListener {
     return r;
   }
 
-  /** Stops accepting; open connections carry on until they end or are closed. */
-  stopAccepting(): Promise<void> {
-    const server = this.server;
+  /** Stops accepting at once; open connections carry on until they end or are closed. */
+  stopAccepting(): void {
+    // close()'s callback waits for every open connection, so it is not awaited here.
+    this.server?.close();
     this.server = undefined;
-    return new Promise((resolve) => (server ? server.close(() => resolve()) : resolve()));
   }
 
   private async accept(socket: net.Socket): Promise<void> {

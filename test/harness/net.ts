@@ -53,3 +53,66 @@ export async function startEcho(listen: { host: string; port?: number } | { path
       }),
   };
 }
+
+/** A server that reads until the client's FIN, then answers with the SHA-256 (hex) of what it got. */
+export async function startHashSink(): Promise<{ port: number; close(): Promise<void> }> {
+  const { createHash } = await import("node:crypto");
+  const server = net.createServer({ allowHalfOpen: true }, (s) => {
+    const h = createHash("sha256");
+    s.on("data", (d) => h.update(d));
+    s.on("end", () => s.end(h.digest("hex")));
+    s.on("error", () => {});
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return { port: (server.address() as net.AddressInfo).port, close: () => new Promise((r) => server.close(() => r())) };
+}
+
+/** A server that sends `bytes` of random data to each client, then closes; `sent` has their SHA-256s. */
+export async function startRandomSource(bytes: number): Promise<{ port: number; sent: string[]; close(): Promise<void> }> {
+  const { createHash, randomBytes } = await import("node:crypto");
+  const sent: string[] = [];
+  // allowHalfOpen: a client that sends FIN straight away must still get every byte.
+  const server = net.createServer({ allowHalfOpen: true }, (s) => {
+    const h = createHash("sha256");
+    let left = bytes;
+    s.on("error", () => {});
+    const pump = () => {
+      while (left > 0) {
+        const chunk = randomBytes(Math.min(left, 256 * 1024));
+        left -= chunk.length;
+        h.update(chunk);
+        if (!s.write(chunk)) return void s.once("drain", pump);
+      }
+      sent.push(h.digest("hex"));
+      s.end();
+    };
+    pump();
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return { port: (server.address() as net.AddressInfo).port, sent, close: () => new Promise((r) => server.close(() => r())) };
+}
+
+/**
+ * Connects, sends `data`, half-closes, and collects the reply until the server's FIN (`ended`) or a
+ * reset (`reset`: what a refused forward looks like when the client's bytes were never read).
+ */
+export function exchange(
+  port: number,
+  data: Buffer | string,
+  host = "127.0.0.1",
+): Promise<{ reply: Buffer; ended: boolean; reset: boolean }> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect({ host, port, allowHalfOpen: true });
+    const chunks: Buffer[] = [];
+    let ended = false;
+    let reset = false;
+    s.on("data", (d) => chunks.push(d));
+    s.on("end", () => {
+      ended = true;
+      s.end();
+    });
+    s.on("error", (e: NodeJS.ErrnoException) => (e.code === "ECONNRESET" ? (reset = true) : reject(e)));
+    s.on("close", () => resolve({ reply: Buffer.concat(chunks), ended, reset }));
+    s.on("connect", () => s.end(data));
+  });
+}

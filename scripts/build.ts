@@ -1,0 +1,16 @@
+// Builds dist/fwd: one standalone executable (`bun build --compile`) with the plugins and scenarios
+// embedded, that runs with no node_modules beside it.
+
+import { spawnSync } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+
+const root = join(import.meta.dir, "..");
+const out = join(root, "dist", "fwd");
+mkdirSync(join(root, "dist"), { recursive: true });
+const r = spawnSync(process.execPath, ["build", "--compile", "--minify", "--sourcemap", join(root, "src", "main.ts"), "--outfile", out], {
+  stdio: "inherit",
+  cwd: root,
+});
+if (r.status !== 0) process.exit(r.status ?? 1);
+console.log(`built ${out}`);

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs the system packages the tests and the benchmark talk to, when they are missing: a real
+# OpenSSH server and client, and the client tools used as real peers. Needs root (or does nothing
+# and lets the tests say what is missing).
+set -euo pipefail
+need=()
+command -v /usr/sbin/sshd >/dev/null || need+=(openssh-server)
+command -v ssh >/dev/null || need+=(openssh-client)
+command -v ssh-keygen >/dev/null || need+=(openssh-client)
+command -v curl >/dev/null || need+=(curl)
+command -v socat >/dev/null || need+=(socat)
+command -v iperf3 >/dev/null || need+=(iperf3)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "test-deps: missing ${need[*]}; install them (apt-get install ${need[*]}) or run as root" >&2
+    exit 1
+  fi
+  echo "test-deps: installing ${need[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+# sshd started by root refuses to run without its privilege-separation directory.
+if [ "$(id -u)" = 0 ]; then mkdir -p /run/sshd; fi

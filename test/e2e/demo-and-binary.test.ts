@@ -1,0 +1,83 @@
+// `fwd demo` from source and from the standalone binary, the latter run from an empty directory so
+// that nothing from node_modules can help it.
+
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { spawnSync } from "node:child_process";
+import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { runFwd, runFwdToEnd } from "../harness/fwd.ts";
+import { startEcho, exchange } from "../harness/net.ts";
+import { startSshd, type Sshd } from "../harness/sshd.ts";
+
+const ROOT = join(import.meta.dir, "..", "..");
+let dir: string;
+let binary: string;
+let sshd: Sshd;
+
+beforeAll(async () => {
+  const built = spawnSync(process.execPath, [join(ROOT, "scripts", "build.ts")], { cwd: ROOT, encoding: "utf8" });
+  if (built.status !== 0) throw new Error(`build failed: ${built.stderr}`);
+  dir = mkdtempSync(join(tmpdir(), "fwd-bin-"));
+  binary = join(dir, "fwd");
+  copyFileSync(join(ROOT, "dist", "fwd"), binary);
+  sshd = await startSshd();
+}, 120_000);
+afterAll(async () => {
+  rmSync(dir, { recursive: true, force: true });
+  await sshd?.stop();
+});
+
+describe("fwd demo", () => {
+  test("from source: the page comes through the built-in SSH server, then it stops cleanly", async () => {
+    const r = await runFwdToEnd(["demo", "--once"]);
+    expect(r.stdout).toMatch(/^listening 127\.0\.0\.1:\d+ -> 127\.0\.0\.1:\d+$/m);
+    expect(r.stdout).toMatch(/demo: the tunnel works — fetched \d+ bytes through SSH/);
+    expect(r.code).toBe(0);
+  });
+
+  test("running: the printed URL serves the page until SIGINT", async () => {
+    const fwd = runFwd(["demo"]);
+    const line = await fwd.waitFor(/^open http:\/\/127\.0\.0\.1:\d+\//);
+    const url = /(http:\S+)/.exec(line)![1]!;
+    const res = await fetch(url);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain("This page came through an SSH tunnel.");
+    expect(await fwd.stop()).toBe(0);
+  });
+
+  test("--json: every stdout line is one JSON object", async () => {
+    const r = await runFwdToEnd(["demo", "--once", "--json"]);
+    expect(r.code).toBe(0);
+    const events = r.stdout.split("\n").filter(Boolean).map((l) => JSON.parse(l));
+    expect(events.some((e) => e.type === "listening" && e.bind.host === "127.0.0.1")).toBe(true);
+    expect(events.some((e) => e.type === "output" && typeof e.url === "string")).toBe(true);
+    expect(events.every((e) => typeof e.time === "string")).toBe(true);
+  });
+});
+
+describe("dist/fwd, alone in an empty directory", () => {
+  test("--version", () => {
+    const r = spawnSync(binary, ["--version"], { cwd: dir, encoding: "utf8" });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^fwd \d+\.\d+\.\d+ \(bun [\d.]+, standalone binary\)$/m);
+  });
+
+  test("demo --once", async () => {
+    const r = await runFwdToEnd(["demo", "--once"], { binary });
+    expect(r.stdout).toContain("demo: the tunnel works");
+    expect(r.code).toBe(0);
+  });
+
+  test("-L against a real sshd", async () => {
+    const echo = await startEcho();
+    const fwd = runFwd([...sshd.clientArgs, "-L", `0:127.0.0.1:${echo.port}`, sshd.host], { binary });
+    try {
+      await fwd.waitFor(/^listening /);
+      expect((await exchange(fwd.ports[0]!, "from the binary")).reply.toString()).toBe("from the binary");
+    } finally {
+      expect(await fwd.stop()).toBe(0);
+      await echo.close();
+    }
+  });
+});

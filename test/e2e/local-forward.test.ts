@@ -1,0 +1,138 @@
+// -L end to end: the real fwd command against a real OpenSSH sshd, with real bytes through it.
+
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { createHash, randomBytes } from "node:crypto";
+import net from "node:net";
+import { join } from "node:path";
+import { runFwd } from "../harness/fwd.ts";
+import { exchange, startEcho, startHashSink, startRandomSource } from "../harness/net.ts";
+import { startSshd, type Sshd } from "../harness/sshd.ts";
+
+let sshd: Sshd;
+beforeAll(async () => {
+  sshd = await startSshd();
+});
+afterAll(async () => {
+  await sshd?.stop();
+});
+
+const MiB = 1024 * 1024;
+
+describe("fwd -L", () => {
+  test("64 MiB each way arrives intact (SHA-256), and the client's FIN reaches the target", async () => {
+    const sink = await startHashSink();
+    const source = await startRandomSource(64 * MiB);
+    const fwd = runFwd([...sshd.clientArgs, "-L", `0:127.0.0.1:${sink.port}`, "-L", `0:127.0.0.1:${source.port}`, sshd.host]);
+    try {
+      await fwd.waitFor(/^listening .* -> 127\.0\.0\.1:\d+$/);
+      await fwd.waitFor(new RegExp(`-> 127\\.0\\.0\\.1:${source.port}$`));
+      const [upPort, downPort] = fwd.ports as [number, number];
+
+      const payload = randomBytes(64 * MiB);
+      const up = await exchange(upPort, payload);
+      expect(up.reply.toString()).toBe(createHash("sha256").update(payload).digest("hex"));
+      expect(up.ended).toBe(true);
+
+      const down = await exchange(downPort, "");
+      expect(down.reply.length).toBe(64 * MiB);
+      expect(createHash("sha256").update(down.reply).digest("hex")).toBe(source.sent[0]!);
+    } finally {
+      expect(await fwd.stop()).toBe(0);
+      await sink.close();
+      await source.close();
+    }
+  }, 120_000);
+
+  test("200 concurrent connections through one forward each get exactly their own bytes back", async () => {
+    const echo = await startEcho();
+    const fwd = runFwd([...sshd.clientArgs, "-L", `0:127.0.0.1:${echo.port}`, sshd.host]);
+    try {
+      await fwd.waitFor(/^listening /);
+      const port = fwd.ports[0]!;
+      const results = await Promise.all(
+        Array.from({ length: 200 }, async (_, i) => {
+          const msg = Buffer.from(`connection ${i} `.repeat(64));
+          const r = await exchange(port, msg);
+          return r.ended && r.reply.equals(msg);
+        }),
+      );
+      expect(results.filter(Boolean).length).toBe(200);
+    } finally {
+      expect(await fwd.stop()).toBe(0);
+      await echo.close();
+    }
+  }, 60_000);
+
+  test("a unix-socket target on the server, and a unix-socket listener here", async () => {
+    const path = join(sshd.dir, "echo.sock");
+    const local = join(sshd.dir, "local.sock");
+    const echo = await startEcho({ path });
+    const fwd = runFwd([...sshd.clientArgs, "-L", `0:${path}`, "-L", `${local}:${path}`, sshd.host]);
+    try {
+      await fwd.waitFor(new RegExp(`^listening ${local} -> ${path}$`));
+      const r = await exchange(fwd.ports[0]!, "hello over a unix socket");
+      expect(r.reply.toString()).toBe("hello over a unix socket");
+      const viaLocal = await new Promise<string>((resolve, reject) => {
+        const s = net.connect(local, () => s.end("ping"));
+        let got = "";
+        s.on("data", (d) => (got += d));
+        s.on("close", () => resolve(got));
+        s.on("error", reject);
+      });
+      expect(viaLocal).toBe("ping");
+    } finally {
+      expect(await fwd.stop()).toBe(0);
+      await echo.close();
+    }
+  }, 30_000);
+
+  test("half-close: the server's reply still arrives after the client has sent FIN", async () => {
+    // A server that waits for the client's FIN before it says anything: only works if EOF crosses.
+    const server = net.createServer({ allowHalfOpen: true }, (s) => {
+      let n = 0;
+      s.on("data", (d) => (n += d.length));
+      s.on("end", () => s.end(`got ${n} bytes, then your FIN`));
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const port = (server.address() as net.AddressInfo).port;
+    const fwd = runFwd([...sshd.clientArgs, "-L", `0:127.0.0.1:${port}`, sshd.host]);
+    try {
+      await fwd.waitFor(/^listening /);
+      const r = await exchange(fwd.ports[0]!, "x".repeat(1000));
+      expect(r.reply.toString()).toBe("got 1000 bytes, then your FIN");
+      expect(r.ended).toBe(true);
+    } finally {
+      expect(await fwd.stop()).toBe(0);
+      await new Promise((r) => server.close(r));
+    }
+  }, 30_000);
+
+  test("SIGINT lets an open connection finish within the grace period, then exits 0", async () => {
+    const echo = await startEcho();
+    const fwd = runFwd([...sshd.clientArgs, "-L", `0:127.0.0.1:${echo.port}`, sshd.host]);
+    try {
+      await fwd.waitFor(/^listening /);
+      const s = net.connect(fwd.ports[0]!, "127.0.0.1");
+      await new Promise((r) => s.once("connect", r));
+      s.write("before ");
+      await new Promise((r) => s.once("data", r));
+      fwd.proc.kill("SIGINT");
+      await fwd.waitFor(/SIGINT: no new connections \(up to 3s for 1 open connection/);
+      // The listener is closed now, but the open connection still carries data.
+      const refused = await new Promise<boolean>((resolve) => {
+        const c = net.connect(fwd.ports[0]!, "127.0.0.1");
+        c.once("connect", () => (c.destroy(), resolve(false)));
+        c.once("error", () => resolve(true));
+      });
+      expect(refused).toBe(true);
+      const reply = new Promise<string>((resolve) => s.once("data", (d) => resolve(d.toString())));
+      s.write("during grace");
+      expect(await reply).toBe("during grace");
+      s.end();
+      expect(await fwd.exited).toBe(0);
+    } finally {
+      await fwd.stop();
+      await echo.close();
+    }
+  }, 30_000);
+});

@@ -1,0 +1,91 @@
+// pipeBoth over real TCP sockets: byte counts, half-close in both directions, backpressure, teardown.
+
+import { describe, expect, test } from "bun:test";
+import net from "node:net";
+import { pipeBoth } from "../../src/engine/pipe.ts";
+
+/** A relay: clients connect to `port`; each accepted socket is piped to a new connection to `target`. */
+async function relay(targetPort: number) {
+  const results: Promise<Error | undefined>[] = [];
+  const counters = { up: 0, down: 0 };
+  const server = net.createServer({ allowHalfOpen: true }, (a) => {
+    const b = net.connect({ port: targetPort, host: "127.0.0.1", allowHalfOpen: true });
+    results.push(pipeBoth(a, b, counters));
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return { port: (server.address() as net.AddressInfo).port, counters, results, close: () => server.close() };
+}
+
+async function listen(onConn: (s: net.Socket) => void) {
+  const server = net.createServer({ allowHalfOpen: true }, onConn);
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return { port: (server.address() as net.AddressInfo).port, close: () => server.close() };
+}
+
+describe("pipeBoth", () => {
+  test("counts bytes each way and passes a FIN on, so the reply after it arrives", async () => {
+    const target = await listen((s) => {
+      let n = 0;
+      s.on("data", (d) => (n += d.length));
+      s.on("end", () => s.end("x".repeat(n * 2)));
+    });
+    const r = await relay(target.port);
+    const reply = await new Promise<string>((resolve) => {
+      const c = net.connect({ port: r.port, host: "127.0.0.1", allowHalfOpen: true }, () => c.end("hello"));
+      let got = "";
+      c.on("data", (d) => (got += d));
+      c.on("end", () => (c.end(), resolve(got)));
+    });
+    expect(reply).toBe("x".repeat(10));
+    expect(await r.results[0]).toBeUndefined();
+    expect(r.counters).toEqual({ up: 5, down: 10 });
+    r.close();
+    target.close();
+  });
+
+  test("a target that never reads stops the client within a few MiB (backpressure)", async () => {
+    const stalled: net.Socket[] = [];
+    const target = await listen((s) => {
+      s.pause();
+      stalled.push(s);
+    });
+    const r = await relay(target.port);
+    const c = net.connect(r.port, "127.0.0.1");
+    await new Promise((res) => c.once("connect", res));
+    const chunk = Buffer.alloc(64 * 1024);
+    let written = 0;
+    const deadline = Date.now() + 1500;
+    // Write while the socket accepts; a relay without backpressure would take all 256 MiB at once.
+    while (Date.now() < deadline && written < 256 * 1024 * 1024) {
+      if (!c.write(chunk)) {
+        const drained = await Promise.race([
+          new Promise((res) => c.once("drain", () => res(true))),
+          new Promise((res) => setTimeout(() => res(false), 300)),
+        ]);
+        if (!drained) continue;
+      }
+      written += chunk.length;
+    }
+    expect(written).toBeLessThan(64 * 1024 * 1024);
+    expect(r.counters.up).toBeLessThan(64 * 1024 * 1024);
+    c.destroy();
+    for (const s of stalled) s.destroy();
+    expect(await r.results[0]).toBeDefined(); // a reset is reported, not swallowed
+    r.close();
+    target.close();
+  });
+
+  test("when the target resets, the client's socket is closed too", async () => {
+    const target = await listen((s) => s.on("data", () => s.resetAndDestroy()));
+    const r = await relay(target.port);
+    const closed = await new Promise<boolean>((resolve) => {
+      const c = net.connect(r.port, "127.0.0.1", () => c.write("boom"));
+      c.on("error", () => {});
+      c.on("close", () => resolve(true));
+    });
+    expect(closed).toBe(true);
+    expect((await r.results[0])?.message).toMatch(/ECONNRESET|reset/i);
+    r.close();
+    target.close();
+  });
+});

@@ -1,0 +1,102 @@
+// Runs the real `fwd` command (from source, or a built binary) as a child process and reads its
+// output: the "listening" lines it prints, its log, its exit code.
+
+import { spawn, type ChildProcess } from "node:child_process";
+import { join } from "node:path";
+
+const ROOT = join(import.meta.dir, "..", "..");
+const BUN = process.execPath;
+
+export interface FwdProcess {
+  proc: ChildProcess;
+  stdout: string[];
+  stderr: string[];
+  /** Bound ports in the order the "listening" lines came. */
+  ports: number[];
+  /** Resolves with the exit code. */
+  exited: Promise<number>;
+  /** Waits until a line matching `re` appears on stdout or stderr; rejects when fwd exits first. */
+  waitFor(re: RegExp, timeoutMs?: number): Promise<string>;
+  /** Sends SIGINT (or another signal) and resolves with the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number>;
+}
+
+export interface FwdRunOptions {
+  /** A compiled binary to run instead of `bun src/main.ts`. */
+  binary?: string;
+  env?: Record<string, string | undefined>;
+}
+
+export function runFwd(args: string[], o: FwdRunOptions = {}): FwdProcess {
+  const cmd = o.binary ?? BUN;
+  const argv = o.binary ? args : [join(ROOT, "src", "main.ts"), ...args];
+  // A clean environment: no agent and no user config unless the test gives them.
+  const env: Record<string, string> = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.FWD_TEST_HOME ?? "/nonexistent" };
+  for (const [k, v] of Object.entries(o.env ?? {})) if (v !== undefined) env[k] = v;
+  const proc = spawn(cmd, argv, { env, stdio: ["ignore", "pipe", "pipe"] });
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  const ports: number[] = [];
+  const waiters = new Set<() => void>();
+  const collect = (into: string[]) => {
+    let partial = "";
+    return (d: Buffer) => {
+      const lines = (partial + d.toString()).split("\n");
+      partial = lines.pop() ?? "";
+      for (const line of lines) {
+        into.push(line);
+        const m = /^listening .*:(\d+) -> /.exec(line);
+        if (m && into === stdout) ports.push(Number(m[1]));
+      }
+      for (const w of waiters) w();
+    };
+  };
+  proc.stdout!.on("data", collect(stdout));
+  proc.stderr!.on("data", collect(stderr));
+  let exitCode: number | undefined;
+  const exited = new Promise<number>((resolve) =>
+    proc.once("exit", (code, signal) => {
+      exitCode = code ?? (signal ? 128 : 1);
+      for (const w of waiters) w();
+      resolve(exitCode);
+    }),
+  );
+  return {
+    proc,
+    stdout,
+    stderr,
+    ports,
+    exited,
+    waitFor(re, timeoutMs = 15_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const hit = [...stdout, ...stderr].find((l) => re.test(l));
+          if (hit !== undefined) return done(() => resolve(hit));
+          if (exitCode !== undefined)
+            return done(() => reject(new Error(`fwd exited (${exitCode}) before ${re}:\n${[...stdout, ...stderr].join("\n")}`)));
+        };
+        const timer = setTimeout(() => done(() => reject(new Error(`no ${re} within ${timeoutMs} ms:\n${[...stdout, ...stderr].join("\n")}`))), timeoutMs);
+        const done = (f: () => void) => {
+          clearTimeout(timer);
+          waiters.delete(check);
+          f();
+        };
+        waiters.add(check);
+        check();
+      });
+    },
+    async stop(signal = "SIGINT") {
+      if (exitCode === undefined) proc.kill(signal);
+      return exited;
+    },
+  };
+}
+
+/** Runs fwd to completion (for commands that are expected to fail or finish). */
+export async function runFwdToEnd(args: string[], o: FwdRunOptions = {}, timeoutMs = 30_000) {
+  const p = runFwd(args, o);
+  const timer = setTimeout(() => p.proc.kill("SIGKILL"), timeoutMs);
+  const code = await p.exited;
+  clearTimeout(timer);
+  return { code, stdout: p.stdout.join("\n"), stderr: p.stderr.join("\n") };
+}
