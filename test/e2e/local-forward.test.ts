@@ -5,7 +5,8 @@ import { createHash, randomBytes } from "node:crypto";
 import net from "node:net";
 import { join } from "node:path";
 import { runFwd } from "../harness/fwd.ts";
-import { exchange, startEcho, startHashSink, startRandomSource } from "../harness/net.ts";
+import { spawn } from "node:child_process";
+import { exchange, freePort, startEcho, startHashSink, startRandomSource, waitForPort } from "../harness/net.ts";
 import { startSshd, type Sshd } from "../harness/sshd.ts";
 
 let sshd: Sshd;
@@ -42,6 +43,28 @@ describe("fwd -L", () => {
       await source.close();
     }
   }, 120_000);
+
+  test("the same flags work for OpenSSH's ssh -N and for fwd, with the same result", async () => {
+    const echo = await startEcho();
+    const port = await freePort();
+    const args = [...sshd.clientArgs, "-L", `${port}:127.0.0.1:${echo.port}`, sshd.host];
+    try {
+      const ssh = spawn("ssh", ["-N", ...args], { stdio: "ignore" });
+      try {
+        await waitForPort("127.0.0.1", port, 10_000);
+        expect((await exchange(port, "through ssh")).reply.toString()).toBe("through ssh");
+      } finally {
+        ssh.kill();
+        await new Promise((r) => ssh.once("exit", r));
+      }
+      const fwd = runFwd(["-N", ...args]);
+      await fwd.waitFor(new RegExp(`^listening 127\\.0\\.0\\.1:${port} -> 127\\.0\\.0\\.1:${echo.port}$`));
+      expect((await exchange(port, "through fwd")).reply.toString()).toBe("through fwd");
+      expect(await fwd.stop()).toBe(0);
+    } finally {
+      await echo.close();
+    }
+  }, 30_000);
 
   test("200 concurrent connections through one forward each get exactly their own bytes back", async () => {
     const echo = await startEcho();
