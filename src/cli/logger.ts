@@ -66,8 +66,11 @@ function render(e: EngineEvent): string {
   switch (e.type) {
     case "log":
       return `${e.level === "info" ? "" : `${e.level}: `}${e.message}${e.hint ? `\n  hint: ${e.hint}` : ""}`;
-    case "listening":
-      return `listening ${formatEndpoint(e.bind)} -> ${formatEndpoint(e.target)}`;
+    case "listening": {
+      const where = e.side === "server" ? "on the server " : "";
+      const to = e.target ? formatEndpoint(e.target) : e.side === "server" ? "SOCKS, connecting from here" : "SOCKS, connecting from the server";
+      return `listening ${where}${formatEndpoint(e.bind)} -> ${to}`;
+    }
     case "session":
       return `${e.host}: ${e.state === "up" ? "connected" : e.state}${e.reason ? ` (${e.reason})` : ""}`;
     case "open-failed":

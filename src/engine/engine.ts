@@ -3,9 +3,12 @@
 // data) and read its events and snapshots.
 
 import { FwdError, fail, ok, type Result } from "../errors.ts";
+import type { Carrier } from "./carrier.ts";
+import { DynamicForwarder } from "./dynamic-forward.ts";
 import { EventBus } from "./events.ts";
-import type { Connect } from "./link.ts";
-import { LocalListener } from "./local-forward.ts";
+import type { Connect, Link } from "./link.ts";
+import { LocalForwarder } from "./local-forward.ts";
+import { RemoteForwarder } from "./remote-forward.ts";
 import { Session } from "./session.ts";
 import { copyStats, type ForwardStats } from "./stats.ts";
 import type { Endpoint, ForwardSpec } from "./types.ts";
@@ -45,10 +48,12 @@ export interface EngineSnapshot {
   forwards: ForwardSnapshot[];
 }
 
+type Forwarder = LocalForwarder | DynamicForwarder | RemoteForwarder;
+
 export class Engine {
   readonly bus = new EventBus();
   private sessions = new Map<string, Session>();
-  private listeners: LocalListener[] = [];
+  private forwarders: Forwarder[] = [];
   private stopping = false;
   private endedResolve!: (e: FwdError | undefined) => void;
   /** Resolves when the engine can no longer do its work (a session ended), or after stop(). */
@@ -61,12 +66,19 @@ export class Engine {
     for (const s of plan.sessions) this.sessions.set(s.name, new Session({ ...s, bus: this.bus }));
   }
 
-  /** Connects every session, then binds every forward. The first fatal problem is returned. */
+  /** Connects every session, then sets up every forward. The first fatal problem is returned. */
   async start(): Promise<Result<BoundForward[]>> {
+    const links = new Map<string, Link>();
     for (const s of this.sessions.values()) {
       const r = await s.start();
       if (this.stopping) return fail(stoppedError());
       if (!r.ok) return r;
+      links.set(s.name, r.value);
+      r.value.onIncoming((c) => {
+        const f = this.forwarders.find((x): x is RemoteForwarder => x instanceof RemoteForwarder && (x.spec.via ?? this.firstSession) === s.name && x.matches(c.bind));
+        if (f) void f.handle(c);
+        else c.reject();
+      });
       void r.value.ended.then((err) => {
         if (!this.stopping) this.endedResolve(err ?? new FwdError("E_CLOSED", `${s.name}: connection closed`));
       });
@@ -75,10 +87,16 @@ export class Engine {
     for (const spec of this.plan.forwards) {
       const session = this.sessionFor(spec);
       if (!session.ok) return session;
-      const l = new LocalListener(spec, session.value, { bus: this.bus, acquireTimeoutMs: this.opts.acquireTimeoutMs });
-      const r = await l.listen();
+      const rt = { bus: this.bus, acquireTimeoutMs: this.opts.acquireTimeoutMs };
+      const f =
+        spec.kind === "local"
+          ? new LocalForwarder(spec, session.value, rt)
+          : spec.kind === "dynamic"
+            ? new DynamicForwarder(spec, session.value, rt)
+            : new RemoteForwarder(spec, rt);
+      const r = f instanceof RemoteForwarder ? await f.start(links.get(session.value.name)!) : await f.start();
       if (this.stopping) {
-        l.stopAccepting();
+        if (!(f instanceof RemoteForwarder)) f.stopAccepting();
         return fail(stoppedError());
       }
       if (!r.ok) {
@@ -86,7 +104,7 @@ export class Engine {
         this.bus.log("warn", `${r.error.message} (continuing: ExitOnForwardFailure is off)`, r.error.hint);
         continue;
       }
-      this.listeners.push(l);
+      this.forwarders.push(f);
       bound.push({ spec, bound: r.value });
     }
     return ok(bound);
@@ -95,21 +113,19 @@ export class Engine {
   /** Stops accepting, gives open connections `graceMs` to finish, then cuts the rest and disconnects. */
   async stop(graceMs: number, why = "stopping"): Promise<void> {
     this.stopping = true;
-    for (const l of this.listeners) l.stopAccepting();
-    const open = this.listeners.reduce((n, l) => n + l.connections.size, 0);
+    for (const f of this.forwarders) if (!(f instanceof RemoteForwarder)) f.stopAccepting();
+    const open = this.openConnections();
     const wait = open && graceMs ? ` (up to ${graceMs / 1000}s for ${open} open connection${open > 1 ? "s" : ""}; again to force)` : "";
     this.bus.log("info", `${why}: no new connections${wait}`);
     const deadline = Date.now() + graceMs;
-    while (Date.now() < deadline && this.listeners.some((l) => l.connections.size > 0)) await sleep(50);
-    for (const l of this.listeners) l.connections.destroyAll();
-    for (const s of this.sessions.values()) s.close();
-    this.endedResolve(undefined);
+    while (Date.now() < deadline && this.openConnections() > 0) await sleep(50);
+    this.kill();
   }
 
   /** Cuts everything now (a second signal). */
   kill(): void {
     this.stopping = true;
-    for (const l of this.listeners) l.connections.destroyAll();
+    for (const f of this.forwarders) f.connections.destroyAll();
     for (const s of this.sessions.values()) s.close();
     this.endedResolve(undefined);
   }
@@ -121,29 +137,39 @@ export class Engine {
         state: s.state,
         ...(s.lastError ? { lastError: s.lastError.message } : {}),
       })),
-      forwards: this.listeners.map((l) => {
-        const open = l.connections.list();
-        const stats = copyStats(l.stats);
-        for (const c of open) {
-          stats.bytesUp += c.up;
-          stats.bytesDown += c.down;
-        }
-        return {
-          spec: l.spec,
-          ...(l.bound ? { bound: l.bound } : {}),
-          stats,
-          connections: open.map(({ id, source, target, openedAt, up, down }) => ({ id, source, target, openedAt, up, down })),
-        };
-      }),
+      forwards: this.forwarders.map((f) => snapshotOf(f, f.spec, f.bound)),
     };
   }
 
+  private openConnections(): number {
+    return this.forwarders.reduce((n, f) => n + f.connections.size, 0);
+  }
+
+  private get firstSession(): string | undefined {
+    return this.plan.sessions[0]?.name;
+  }
+
   private sessionFor(spec: ForwardSpec): Result<Session> {
-    const name = spec.via ?? this.plan.sessions[0]?.name;
+    const name = spec.via ?? this.firstSession;
     const s = name === undefined ? undefined : this.sessions.get(name);
     if (!s) return fail(new FwdError("E_CONFIG", `${spec.id}: no session named "${name}"`, "name one of the plan's sessions in `via`"));
     return ok(s);
   }
+}
+
+function snapshotOf(c: Carrier, spec: ForwardSpec, bound: Endpoint | undefined): ForwardSnapshot {
+  const open = c.connections.list();
+  const stats = copyStats(c.stats);
+  for (const x of open) {
+    stats.bytesUp += x.up;
+    stats.bytesDown += x.down;
+  }
+  return {
+    spec,
+    ...(bound ? { bound } : {}),
+    stats,
+    connections: open.map(({ id, source, target, openedAt, up, down }) => ({ id, source, target, openedAt, up, down })),
+  };
 }
 
 const stoppedError = () => new FwdError("E_CLOSED", "stopped while starting", "a signal arrived before every forward was up");

@@ -8,7 +8,16 @@ export type LogLevel = "debug" | "info" | "warn" | "error";
 
 export type EngineEvent =
   | { type: "session"; session: string; state: SessionState; host: string; reason?: string; sinceMs: number }
-  | { type: "listening"; forward: string; bind: Endpoint; target: Endpoint }
+  | {
+      type: "listening";
+      forward: string;
+      /** Where the port is: here (-L, -D) or on the SSH server (-R). */
+      side: "local" | "server";
+      bind: Endpoint;
+      /** Where connections go; absent when each SOCKS request names its own. */
+      target?: Endpoint;
+      via?: "socks";
+    }
   | { type: "connection-open"; forward: string; conn: number; source: string; target: string }
   | {
       type: "connection-close";

@@ -8,9 +8,22 @@ import type { Endpoint, Origin } from "./types.ts";
 export interface Link {
   /** A channel from the server to `target` (direct-tcpip, or direct-streamlocal for a unix path). */
   open(target: Endpoint, origin: Origin): Promise<Result<Duplex>>;
+  /** Asks the server to listen (tcpip-forward / streamlocal-forward); resolves to what it bound. */
+  listen(bind: Endpoint): Promise<Result<Endpoint>>;
+  /** Connections arriving on what listen() bound. Returns an unsubscribe function. */
+  onIncoming(fn: (c: Incoming) => void): () => void;
   /** Resolves when the connection is gone: `undefined` after close(), the cause otherwise. */
   readonly ended: Promise<FwdError | undefined>;
   close(): void;
+}
+
+/** A connection the server forwards to us; accept() or reject() it, once. */
+export interface Incoming {
+  /** The server-side address it arrived at, as the server reports it. */
+  bind: Endpoint;
+  origin: Origin;
+  accept(): Duplex;
+  reject(): void;
 }
 
 /** Makes one connection (one attempt). Called again by the session to reconnect. */

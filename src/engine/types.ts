@@ -33,7 +33,37 @@ export interface LocalForward {
   target: Endpoint;
 }
 
-export type ForwardSpec = LocalForward;
+/** -R: the SSH server listens; its connections come back here and go to the target from this side. */
+export interface RemoteForward {
+  kind: "remote";
+  id: string;
+  via?: string;
+  /** On the server. Host "" means every address (subject to the server's GatewayPorts). */
+  bind: Endpoint;
+  /** On this side; absent for a reverse dynamic forward (the remote port speaks SOCKS). */
+  target?: Endpoint;
+  socks?: SocksPolicy;
+}
+
+/** -D: a SOCKS proxy here whose connections leave from the SSH server. */
+export interface DynamicForward {
+  kind: "dynamic";
+  id: string;
+  via?: string;
+  bind: TcpEndpoint;
+  socks: SocksPolicy;
+}
+
+export interface SocksPolicy {
+  /** Username/password (RFC 1929) the clients must give; none means no authentication. */
+  auth?: { user: string; password: string };
+  /** Client networks allowed in, as CIDRs; empty means any client that can reach the port. */
+  allow: string[];
+  /** Serve a PAC file at http://<bind>/proxy.pac; with domains, only those go through the proxy. */
+  pac?: { domains: string[] };
+}
+
+export type ForwardSpec = LocalForward | RemoteForward | DynamicForward;
 export type ForwardKind = ForwardSpec["kind"];
 
 /** Where a forwarded connection came from, as the SSH server is told (direct-tcpip originator). */

@@ -3,11 +3,11 @@
 
 import type { Duplex } from "node:stream";
 import { Client, type ClientChannel } from "ssh2";
-import type { Link } from "../engine/link.ts";
+import type { Incoming, Link } from "../engine/link.ts";
 import { formatEndpoint, isUnix, type Endpoint, type Origin } from "../engine/types.ts";
 import { FwdError, fail, ok, type Result } from "../errors.ts";
 import { Authenticator, type IdentityFile } from "./auth.ts";
-import { channelError, connectionError } from "./errors.ts";
+import { channelError, connectionError, listenError } from "./errors.ts";
 import { prepareHostKeyCheck, type HostKeyPolicy } from "./host-key.ts";
 import type { Prompter } from "./prompt.ts";
 
@@ -69,6 +69,17 @@ export async function connectSsh(t: SshTarget, deps: SshDeps): Promise<Result<Li
       resolve(ok(link));
     });
 
+    const incoming = new Set<(c: Incoming) => void>();
+    const deliver = (c: Incoming) => {
+      if (incoming.size === 0) return c.reject();
+      for (const fn of incoming) fn(c);
+    };
+    client.on("tcp connection", (info, accept, reject) =>
+      deliver({ bind: { host: info.destIP, port: info.destPort }, origin: { host: info.srcIP, port: info.srcPort }, accept, reject }),
+    );
+    client.on("unix connection", (info, accept, reject) =>
+      deliver({ bind: { path: info.socketPath }, origin: { host: "unix", port: 0 }, accept, reject }),
+    );
     const link: Link = {
       ended,
       close() {
@@ -76,6 +87,11 @@ export async function connectSsh(t: SshTarget, deps: SshDeps): Promise<Result<Li
         client.end();
       },
       open: (target, origin) => openChannel(client, t.label, target, origin),
+      listen: (bind) => listenRemote(client, t.label, bind),
+      onIncoming(fn) {
+        incoming.add(fn);
+        return () => incoming.delete(fn);
+      },
     };
 
     client.connect({
@@ -89,6 +105,21 @@ export async function connectSsh(t: SshTarget, deps: SshDeps): Promise<Result<Li
       hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => void hostKey.verify(key).then(verify),
       algorithms: { serverHostKey: hostKey.algorithms, ...(t.ciphers ? { cipher: t.ciphers } : {}) },
     } as Parameters<Client["connect"]>[0]);
+  });
+}
+
+function listenRemote(client: Client, label: string, bind: Endpoint): Promise<Result<Endpoint>> {
+  return new Promise((resolve) => {
+    const done = (err: Error | undefined, port?: number) => {
+      if (err) return resolve(fail(listenError(label, bind, err)));
+      resolve(ok(isUnix(bind) ? bind : { host: bind.host, port: port ?? bind.port }));
+    };
+    try {
+      if (isUnix(bind)) client.openssh_forwardInStreamLocal(bind.path, (err) => done(err ?? undefined));
+      else client.forwardIn(bind.host, bind.port, done);
+    } catch (e) {
+      resolve(fail(new FwdError("E_CLOSED", `${label}: session is not connected`, "the connection to the server ended; see the log", { cause: e })));
+    }
   });
 }
 

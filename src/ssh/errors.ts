@@ -1,6 +1,7 @@
 // ssh2's errors, mapped in one place to FwdErrors that say what happened and what to do.
 // Connection errors carry `level` (client-socket, client-timeout, …); channel open failures `reason`.
 
+import { formatEndpoint, isUnix, type Endpoint } from "../engine/types.ts";
 import { FwdError } from "../errors.ts";
 
 interface Ssh2Error extends Error {
@@ -37,6 +38,19 @@ export function connectionError(where: string, err: Ssh2Error, timeoutMs: number
   if (err.level === "handshake")
     return new FwdError("E_PROTOCOL", `${where}: SSH handshake failed: ${err.message}`, "client and server share no algorithm; check Ciphers/KexAlgorithms/HostKeyAlgorithms options", { ...o, reason: "handshake" });
   return new FwdError("E_CONNECT", `${where}: ${err.message}`, "check the host, port and network", o);
+}
+
+/** The server would not listen for a -R: port taken there, or forwarding not allowed. */
+export function listenError(label: string, bind: Endpoint, err: Error): FwdError {
+  const where = `${label}: listen on the server at ${formatEndpoint(bind)}`;
+  return new FwdError(
+    "E_FORWARD",
+    `${where}: refused by the server`,
+    isUnix(bind)
+      ? "the socket path may exist already (StreamLocalBindUnlink), or AllowStreamLocalForwarding forbids it"
+      : "the port may be in use on the server (a stale session can hold it), below 1024 for a non-root user, or AllowTcpForwarding/PermitListen forbids it",
+    { cause: err, reason: "listen-refused" },
+  );
 }
 
 const OPEN_FAILURE = { prohibited: 1, connectFailed: 2, unknownType: 3, resourceShortage: 4 } as const;

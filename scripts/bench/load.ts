@@ -1,0 +1,119 @@
+// The request/response load for the benchmark: a TCP_NODELAY echo server as the tunnel's target, and
+// clients that open short connections through the tunnel (connect, 100 bytes out, 100 back, close),
+// one at a time or many at once, for a fixed count bounded by a time cap.
+
+import net from "node:net";
+
+const PAYLOAD = Buffer.alloc(100, "x");
+/** One connection that takes longer than this counts as failed (a hang must not stall the run). */
+const CONN_TIMEOUT_MS = 5_000;
+
+export interface EchoServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+/** Echoes every byte and answers the client's FIN with its own once the echo is out. */
+export async function startEchoServer(): Promise<EchoServer> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer({ allowHalfOpen: true }, (s) => {
+    s.setNoDelay(true);
+    sockets.add(s);
+    s.on("close", () => sockets.delete(s));
+    s.on("error", () => {});
+    s.pipe(s);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/**
+ * One connection: connect, send 100 bytes, read the 100-byte echo, half-close and wait for the peer's
+ * close. Resolves with the ms from connect() to the full echo, or an error text.
+ */
+export function echoOnce(port: number): Promise<{ ms: number } | { error: string }> {
+  return new Promise((resolve) => {
+    const t0 = performance.now();
+    let got = 0;
+    let ms: number | undefined;
+    let settled = false;
+    const s = net.connect({ host: "127.0.0.1", port, allowHalfOpen: true, noDelay: true });
+    const finish = (r: { ms: number } | { error: string }) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      s.destroy();
+      resolve(r);
+    };
+    const timer = setTimeout(
+      () => finish({ error: ms === undefined ? `no echo within ${CONN_TIMEOUT_MS} ms (${got} bytes)` : "no close after the echo" }),
+      CONN_TIMEOUT_MS,
+    );
+    s.on("connect", () => s.write(PAYLOAD));
+    s.on("data", (d: Buffer) => {
+      got += d.length;
+      if (got >= PAYLOAD.length && ms === undefined) {
+        ms = performance.now() - t0;
+        s.end();
+      }
+    });
+    s.on("error", (e: NodeJS.ErrnoException) => finish({ error: e.code ?? e.message }));
+    s.on("close", () => finish(ms !== undefined && got === PAYLOAD.length ? { ms } : { error: `closed after ${got} of ${PAYLOAD.length} bytes` }));
+  });
+}
+
+export interface LoadResult {
+  done: number;
+  failed: number;
+  seconds: number;
+  perSecond: number;
+  /** Connect-to-echo times of the successful connections, sorted ascending. */
+  latenciesMs: number[];
+  /** Up to a few distinct error texts, for the report. */
+  errors: string[];
+}
+
+/** Runs `count` connections with at most `concurrency` open at once; stops starting new ones after capMs. */
+export async function runConnections(port: number, count: number, concurrency: number, capMs: number): Promise<LoadResult> {
+  const latencies: number[] = [];
+  const errors = new Map<string, number>();
+  let started = 0;
+  let failed = 0;
+  const t0 = performance.now();
+  const deadline = t0 + capMs;
+  const worker = async () => {
+    while (started < count && performance.now() < deadline) {
+      started++;
+      const r = await echoOnce(port);
+      if ("ms" in r) latencies.push(r.ms);
+      else {
+        failed++;
+        errors.set(r.error, (errors.get(r.error) ?? 0) + 1);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const seconds = (performance.now() - t0) / 1000;
+  latencies.sort((a, b) => a - b);
+  return {
+    done: latencies.length,
+    failed,
+    seconds,
+    perSecond: latencies.length / seconds,
+    latenciesMs: latencies,
+    errors: [...errors].slice(0, 5).map(([e, n]) => `${n}× ${e}`),
+  };
+}
+
+/** Nearest-rank percentile of an ascending list (NaN when empty). */
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}

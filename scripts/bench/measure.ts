@@ -1,0 +1,65 @@
+// One tool's measurements through one freshly started tunnel: warm-up, sequential and concurrent
+// short connections, bulk upload and download, then the tunnel process's peak memory and CPU.
+
+import { runIperf, startIperfServer } from "./iperf.ts";
+import { runConnections, type LoadResult } from "./load.ts";
+import { cpuSeconds, peakRssMiB } from "./report.ts";
+import type { Tunnel } from "./tunnels.ts";
+
+export interface Plan {
+  warmup: number;
+  sequential: number;
+  concurrent: number;
+  concurrency: number;
+  /** Upper bound on each connection row, whatever its count. */
+  capMs: number;
+  iperfSeconds: number;
+}
+
+export const FULL: Plan = { warmup: 50, sequential: 2000, concurrent: 5000, concurrency: 50, capMs: 20_000, iperfSeconds: 5 };
+export const QUICK: Plan = { warmup: 10, sequential: 300, concurrent: 1000, concurrency: 50, capMs: 8_000, iperfSeconds: 2 };
+
+export interface Measured {
+  sequential: LoadResult;
+  concurrent: LoadResult;
+  uploadGbps: number;
+  downloadGbps: number;
+  peakRssMiB: number;
+  cpuSeconds: number;
+}
+
+/** Runs every row through `tunnel`, whose iperf forward leads to `iperfTarget`; stops the tunnel at the end. */
+export async function measure(name: string, tunnel: Tunnel, iperfTarget: number, plan: Plan): Promise<Measured> {
+  const say = (m: string) => process.stderr.write(`bench: ${name}: ${m}\n`);
+  try {
+    const warm = await runConnections(tunnel.echoPort, plan.warmup, 1, 5_000);
+    if (warm.done === 0) throw new Error(`${name}: no warm-up connection got its echo (${warm.errors.join("; ")})`);
+    const sequential = await runConnections(tunnel.echoPort, plan.sequential, 1, plan.capMs);
+    say(describe("sequential", sequential));
+    const concurrent = await runConnections(tunnel.echoPort, plan.concurrent, plan.concurrency, plan.capMs);
+    say(describe(`${plan.concurrency} at a time`, concurrent));
+    const uploadGbps = await iperf(tunnel.iperfPort, iperfTarget, plan.iperfSeconds, false);
+    say(`upload ${uploadGbps.toFixed(2)} Gbit/s`);
+    const downloadGbps = await iperf(tunnel.iperfPort, iperfTarget, plan.iperfSeconds, true);
+    say(`download ${downloadGbps.toFixed(2)} Gbit/s`);
+    const m = { sequential, concurrent, uploadGbps, downloadGbps, peakRssMiB: peakRssMiB(tunnel.pid), cpuSeconds: cpuSeconds(tunnel.pid) };
+    say(`peak RSS ${m.peakRssMiB.toFixed(1)} MiB, ${m.cpuSeconds.toFixed(2)} CPU s in all`);
+    return m;
+  } finally {
+    await tunnel.stop();
+  }
+}
+
+async function iperf(tunnelPort: number, target: number, seconds: number, reverse: boolean): Promise<number> {
+  const server = await startIperfServer(target);
+  try {
+    return await runIperf(tunnelPort, seconds, reverse);
+  } finally {
+    await server.stop();
+  }
+}
+
+function describe(what: string, r: LoadResult): string {
+  const failed = r.failed > 0 ? `, ${r.failed} failed (${r.errors.join("; ")})` : "";
+  return `${what}: ${r.done} connections in ${r.seconds.toFixed(2)} s = ${Math.round(r.perSecond)}/s${failed}`;
+}

@@ -1,0 +1,87 @@
+// -D: a SOCKS proxy on this machine whose connections leave from the SSH server. Who may use it is
+// decided before a byte of SOCKS is read (allow-list), and slow or broken clients cost little: a
+// deadline per handshake and a cap on how many are in progress.
+
+import net from "node:net";
+import { FwdError, type Result } from "../errors.ts";
+import { serveSocks } from "../socks/server.ts";
+import { pacFile } from "../socks/pac.ts";
+import { Carrier, type ForwardRuntime } from "./carrier.ts";
+import { allowList } from "./allow-list.ts";
+import { Listener } from "./listener.ts";
+import type { Session } from "./session.ts";
+import { countFailure } from "./stats.ts";
+import { formatEndpoint, type DynamicForward, type Endpoint, type TcpEndpoint } from "./types.ts";
+
+export const SOCKS_HANDSHAKE_MS = 10_000;
+export const MAX_HANDSHAKES = 256;
+
+export class DynamicForwarder extends Carrier {
+  private readonly listener: Listener;
+  private readonly allowed: ((address: string) => boolean) | undefined;
+  private handshakes = 0;
+
+  constructor(
+    readonly spec: DynamicForward,
+    private readonly session: Session,
+    rt: ForwardRuntime,
+  ) {
+    super(spec.id, rt);
+    this.listener = new Listener(spec.id, spec.bind, rt.bus, (s) => void this.accept(s));
+    this.allowed = spec.socks.allow.length ? allowList(spec.socks.allow) : undefined;
+  }
+
+  get bound(): Endpoint | undefined {
+    return this.listener.bound;
+  }
+
+  async start(): Promise<Result<Endpoint>> {
+    const r = await this.listener.listen();
+    if (r.ok) this.rt.bus.emit({ type: "listening", forward: this.id, side: "local", bind: r.value, via: "socks" });
+    return r;
+  }
+
+  stopAccepting(): void {
+    this.listener.close();
+  }
+
+  private async accept(socket: net.Socket): Promise<void> {
+    const address = socket.remoteAddress ?? "";
+    if (this.allowed && !this.allowed(address)) {
+      this.refuse(new FwdError("E_CHANNEL", `${this.id}: ${address} is not in the allow-list`, "add its network with --allow CIDR", { reason: "not-allowed" }));
+      socket.destroy();
+      return;
+    }
+    if (this.handshakes >= MAX_HANDSHAKES) {
+      countFailure(this.stats, "busy");
+      socket.destroy();
+      return;
+    }
+    this.handshakes++;
+    const origin = { host: address || "127.0.0.1", port: socket.remotePort ?? 0 };
+    const outcome = await serveSocks(
+      socket,
+      {
+        ...(this.spec.socks.auth ? { auth: this.spec.socks.auth } : {}),
+        timeoutMs: SOCKS_HANDSHAKE_MS,
+        ...(this.spec.socks.pac ? { pac: () => pacFile(this.listener.bound as TcpEndpoint, this.spec.socks.pac!.domains) } : {}),
+      },
+      async (target) => {
+        const link = await this.session.acquire(this.rt.acquireTimeoutMs);
+        return link.ok ? link.value.open(target, origin) : link;
+      },
+    ).finally(() => this.handshakes--);
+    switch (outcome.kind) {
+      case "connected":
+        return this.carry(socket, outcome.upstream, `${address}:${socket.remotePort}`, formatEndpoint(outcome.target));
+      case "failed":
+        return this.refuse(outcome.error);
+      case "rejected":
+        countFailure(this.stats, "bad-request");
+        this.rt.bus.log("debug", `${this.id}: ${address}:${socket.remotePort}: ${outcome.why}`);
+        return;
+      case "pac":
+        return;
+    }
+  }
+}

@@ -1,0 +1,50 @@
+// A listening socket on this machine for -L and -D. It belongs to the forward, not to a session, so
+// it can outlive reconnects; each accepted socket is handed over paused, with TCP_NODELAY set.
+
+import net from "node:net";
+import { fail, ok, type Result } from "../errors.ts";
+import { bindError } from "./bind.ts";
+import type { EventBus } from "./events.ts";
+import { isUnix, type Endpoint } from "./types.ts";
+
+export class Listener {
+  private server: net.Server | undefined;
+  bound: Endpoint | undefined;
+
+  constructor(
+    private readonly id: string,
+    private readonly bind: Endpoint,
+    private readonly bus: EventBus,
+    private readonly onSocket: (s: net.Socket) => void,
+  ) {}
+
+  async listen(): Promise<Result<Endpoint>> {
+    const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (s) => {
+      if (s.remoteAddress) s.setNoDelay(true);
+      s.on("error", () => {}); // each forward reports failures through its own pipe or refusal
+      this.onSocket(s);
+    });
+    const bind = this.bind;
+    const r = await new Promise<Result<Endpoint>>((resolve) => {
+      server.once("error", (err) => resolve(fail(bindError(this.id, bind, err))));
+      const onListening = () => {
+        const addr = server.address();
+        resolve(ok(addr && typeof addr === "object" ? { host: addr.address, port: addr.port } : bind));
+      };
+      if (isUnix(bind)) server.listen(bind.path, onListening);
+      else server.listen({ host: bind.host, port: bind.port, exclusive: true }, onListening);
+    });
+    if (!r.ok) return r;
+    server.on("error", (err) => this.bus.log("error", `${this.id}: listener: ${err.message}`));
+    this.server = server;
+    this.bound = r.value;
+    return r;
+  }
+
+  /** Stops accepting at once; open connections carry on until they end or are closed. */
+  close(): void {
+    // close()'s callback waits for every open connection, so it is not awaited here.
+    this.server?.close();
+    this.server = undefined;
+  }
+}

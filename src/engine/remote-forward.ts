@@ -1,0 +1,68 @@
+// -R: the SSH server listens, and each connection it forwards back is carried to a target on this
+// side — or, with no target, spoken to as SOCKS and connected from here (reverse dynamic forward).
+
+import { type Result } from "../errors.ts";
+import { serveSocks } from "../socks/server.ts";
+import { Carrier, type ForwardRuntime } from "./carrier.ts";
+import { dialLocal } from "./dial.ts";
+import { SOCKS_HANDSHAKE_MS } from "./dynamic-forward.ts";
+import type { Incoming, Link } from "./link.ts";
+import { countFailure } from "./stats.ts";
+import { formatEndpoint, isUnix, type Endpoint, type RemoteForward } from "./types.ts";
+
+export class RemoteForwarder extends Carrier {
+  /** What the server bound, as it reported it. */
+  bound: Endpoint | undefined;
+
+  constructor(
+    readonly spec: RemoteForward,
+    rt: ForwardRuntime,
+  ) {
+    super(spec.id, rt);
+  }
+
+  /** Asks the server on `link` to listen. */
+  async start(link: Link): Promise<Result<Endpoint>> {
+    const r = await link.listen(this.spec.bind);
+    if (!r.ok) return r;
+    this.bound = r.value;
+    this.rt.bus.emit({
+      type: "listening",
+      forward: this.id,
+      side: "server",
+      bind: r.value,
+      ...(this.spec.target ? { target: this.spec.target } : { via: "socks" as const }),
+    });
+    return r;
+  }
+
+  /** Whether a forwarded connection arrived on this forward's server-side address. */
+  matches(at: Endpoint): boolean {
+    const b = this.bound;
+    if (!b) return false;
+    if (isUnix(at) || isUnix(b)) return isUnix(at) && isUnix(b) && at.path === b.path;
+    return at.port === b.port && at.host === b.host;
+  }
+
+  async handle(c: Incoming): Promise<void> {
+    const source = `${c.origin.host}:${c.origin.port} (on the server)`;
+    const target = this.spec.target;
+    if (target) {
+      const local = await dialLocal(this.id, target);
+      if (!local.ok) {
+        c.reject();
+        return this.refuse(local.error);
+      }
+      return this.carry(c.accept(), local.value, source, formatEndpoint(target));
+    }
+    const channel = c.accept();
+    const outcome = await serveSocks(
+      channel,
+      { ...(this.spec.socks?.auth ? { auth: this.spec.socks.auth } : {}), timeoutMs: SOCKS_HANDSHAKE_MS },
+      (t) => dialLocal(this.id, t),
+    );
+    if (outcome.kind === "connected") return this.carry(channel, outcome.upstream, source, formatEndpoint(outcome.target));
+    if (outcome.kind === "failed") return this.refuse(outcome.error);
+    countFailure(this.stats, "bad-request");
+  }
+}

@@ -1,0 +1,95 @@
+// Reads a handshake off a stream a few bytes at a time, with a deadline, without losing what came
+// after it: leftover bytes are handed back (unshift) before the stream is piped onward.
+
+import type { Duplex } from "node:stream";
+
+export class HandshakeError extends Error {
+  constructor(readonly why: "timeout" | "closed" | "too-long") {
+    super(`socks handshake: ${why}`);
+  }
+}
+
+export class ByteReader {
+  private buf: Buffer = Buffer.alloc(0);
+  private wake: (() => void) | undefined;
+  private failed: HandshakeError | undefined;
+  private readonly timer: ReturnType<typeof setTimeout>;
+  private readonly onData = (d: Buffer) => {
+    this.buf = this.buf.length ? Buffer.concat([this.buf, d]) : d;
+    this.wake?.();
+  };
+  private readonly onEnd = () => this.fail(new HandshakeError("closed"));
+
+  constructor(
+    private readonly s: Duplex,
+    timeoutMs: number,
+  ) {
+    s.on("data", this.onData).once("end", this.onEnd).once("close", this.onEnd).once("error", this.onEnd);
+    this.timer = setTimeout(() => this.fail(new HandshakeError("timeout")), timeoutMs);
+  }
+
+  /** The next `n` bytes. */
+  async bytes(n: number): Promise<Buffer> {
+    while (this.buf.length < n) await this.more();
+    const out = this.buf.subarray(0, n);
+    this.buf = this.buf.subarray(n);
+    return out;
+  }
+
+  async byte(): Promise<number> {
+    return (await this.bytes(1))[0]!;
+  }
+
+  /** Bytes up to a NUL (not included), at most `max`. */
+  async untilNul(max: number): Promise<Buffer> {
+    for (;;) {
+      const at = this.buf.indexOf(0);
+      if (at >= 0) {
+        const out = this.buf.subarray(0, at);
+        this.buf = this.buf.subarray(at + 1);
+        return out;
+      }
+      if (this.buf.length > max) throw new HandshakeError("too-long");
+      await this.more();
+    }
+  }
+
+  /** An HTTP request head: everything up to the blank line, at most 8 KiB. */
+  async untilCrlfCrlf(): Promise<string> {
+    for (;;) {
+      const at = this.buf.indexOf("\r\n\r\n");
+      if (at >= 0) {
+        const out = this.buf.subarray(0, at + 4).toString("latin1");
+        this.buf = this.buf.subarray(at + 4);
+        return out;
+      }
+      if (this.buf.length > 8192) throw new HandshakeError("too-long");
+      await this.more();
+    }
+  }
+
+  /** Stops reading and gives unread bytes back to the stream, paused, for whoever pipes it next. */
+  release(): void {
+    clearTimeout(this.timer);
+    this.s.off("data", this.onData).off("end", this.onEnd).off("close", this.onEnd).off("error", this.onEnd);
+    this.s.pause();
+    if (this.buf.length) this.s.unshift(this.buf);
+    this.buf = Buffer.alloc(0);
+  }
+
+  private more(): Promise<void> {
+    if (this.failed) return Promise.reject(this.failed);
+    return new Promise((resolve, reject) => {
+      this.wake = () => {
+        this.wake = undefined;
+        if (this.failed) reject(this.failed);
+        else resolve();
+      };
+    });
+  }
+
+  private fail(e: HandshakeError): void {
+    this.failed ??= e;
+    this.wake?.();
+  }
+}

@@ -1,0 +1,148 @@
+// The server side of SOCKS4, SOCKS4a and SOCKS5 (CONNECT, no-auth or RFC 1929 username/password) on
+// one stream. It reads the request, asks `open` for the connection, answers with a reply code that
+// says what really happened, and hands back both ends for the caller to pipe. Names are passed on
+// unresolved, so for -D they are resolved on the SSH server's side.
+
+import type { Duplex } from "node:stream";
+import { timingSafeEqual } from "node:crypto";
+import type { TcpEndpoint } from "../engine/types.ts";
+import type { FwdError, Result } from "../errors.ts";
+import { ByteReader, HandshakeError } from "./reader.ts";
+import { SOCKS4, SOCKS5, socks4Reply, socks5CodeFor, socks5Reply } from "./replies.ts";
+
+export interface SocksOptions {
+  /** Required credentials; without them only "no authentication" is offered. */
+  auth?: { user: string; password: string };
+  timeoutMs: number;
+  /** Answers `GET /proxy.pac` on the same port when set (a browser fetches it over plain HTTP). */
+  pac?: () => string;
+}
+
+export type Opener = (target: TcpEndpoint) => Promise<Result<Duplex>>;
+
+export type SocksOutcome =
+  | { kind: "connected"; target: TcpEndpoint; upstream: Duplex }
+  /** The request was understood but the connection failed; the client got the matching reply. */
+  | { kind: "failed"; target: TcpEndpoint; error: FwdError }
+  /** Not a usable request (bad bytes, wrong password, slow client, unsupported command). */
+  | { kind: "rejected"; why: string }
+  | { kind: "pac" };
+
+const MAX_FIELD = 255;
+
+export async function serveSocks(client: Duplex, o: SocksOptions, open: Opener): Promise<SocksOutcome> {
+  const r = new ByteReader(client, o.timeoutMs);
+  try {
+    const version = await r.byte();
+    if (version === 0x05) return await socks5(client, r, o, open);
+    if (version === 0x04) return await socks4(client, r, o, open);
+    if (version === 0x47 /* "G" of an HTTP GET */ && o.pac) return await servePac(client, r, o.pac);
+    return reject(client, r, `not a SOCKS request (first byte 0x${version.toString(16).padStart(2, "0")})`);
+  } catch (e) {
+    return reject(client, r, e instanceof HandshakeError ? e.why : String(e));
+  }
+}
+
+async function socks5(client: Duplex, r: ByteReader, o: SocksOptions, open: Opener): Promise<SocksOutcome> {
+  const methods = await r.bytes(await r.byte());
+  const want = o.auth ? 0x02 : 0x00;
+  if (!methods.includes(want)) {
+    client.write(Buffer.from([0x05, 0xff]));
+    return reject(client, r, o.auth ? "client offered no username/password method" : "client offered no no-auth method");
+  }
+  client.write(Buffer.from([0x05, want]));
+  if (o.auth) {
+    if ((await r.byte()) !== 0x01) return reject(client, r, "bad auth version");
+    const user = await r.bytes(await r.byte());
+    const pass = await r.bytes(await r.byte());
+    if (!same(user, o.auth.user) || !same(pass, o.auth.password)) {
+      client.write(Buffer.from([0x01, 0x01]));
+      return reject(client, r, "wrong username or password");
+    }
+    client.write(Buffer.from([0x01, 0x00]));
+  }
+  const [ver, cmd, , atyp] = await r.bytes(4);
+  if (ver !== 0x05) return reject(client, r, "bad request version");
+  let host: string;
+  if (atyp === 0x01) host = [...(await r.bytes(4))].join(".");
+  else if (atyp === 0x03) host = (await r.bytes(await r.byte())).toString("latin1");
+  else if (atyp === 0x04) host = ipv6(await r.bytes(16));
+  else {
+    client.write(socks5Reply(SOCKS5.addressTypeNotSupported));
+    return reject(client, r, `address type ${atyp} not supported`);
+  }
+  const port = (await r.bytes(2)).readUInt16BE(0);
+  if (cmd !== 0x01) {
+    client.write(socks5Reply(SOCKS5.commandNotSupported));
+    return reject(client, r, cmd === 0x02 ? "BIND is not supported" : cmd === 0x03 ? "UDP ASSOCIATE is not supported" : `command ${cmd} unknown`);
+  }
+  return connect(client, r, { host, port }, open, (e) => socks5Reply(e ? socks5CodeFor(e.reason) : SOCKS5.succeeded));
+}
+
+async function socks4(client: Duplex, r: ByteReader, o: SocksOptions, open: Opener): Promise<SocksOutcome> {
+  const [cmd, p1, p2, a, b, c, d] = await r.bytes(7);
+  await r.untilNul(MAX_FIELD); // user id: SOCKS4 has no password, so it proves nothing
+  const port = (p1! << 8) | p2!;
+  // 4a: 0.0.0.x (x ≠ 0) means "the name follows"
+  const host = a === 0 && b === 0 && c === 0 && d !== 0 ? (await r.untilNul(MAX_FIELD)).toString("latin1") : `${a}.${b}.${c}.${d}`;
+  if (o.auth) {
+    client.write(socks4Reply(SOCKS4.rejected));
+    return reject(client, r, "SOCKS4 cannot carry a password and this proxy requires one");
+  }
+  if (cmd !== 0x01) {
+    client.write(socks4Reply(SOCKS4.rejected));
+    return reject(client, r, "only CONNECT is supported");
+  }
+  return connect(client, r, { host, port }, open, (e) => socks4Reply(e ? SOCKS4.rejected : SOCKS4.granted));
+}
+
+async function connect(
+  client: Duplex,
+  r: ByteReader,
+  target: TcpEndpoint,
+  open: Opener,
+  reply: (e: FwdError | undefined) => Buffer,
+): Promise<SocksOutcome> {
+  // Stop reading before the (slow) open, so the deadline no longer applies and early bytes wait.
+  r.release();
+  const up = await open(target);
+  if (!up.ok) {
+    client.end(reply(up.error));
+    return { kind: "failed", target, error: up.error };
+  }
+  client.write(reply(undefined));
+  return { kind: "connected", target, upstream: up.value };
+}
+
+async function servePac(client: Duplex, r: ByteReader, pac: () => string): Promise<SocksOutcome> {
+  const head = await r.untilCrlfCrlf();
+  const path = /^ET (\S+) HTTP\/1\.[01]\r\n/.exec(head)?.[1];
+  r.release();
+  const body = path === "/proxy.pac" || path === "/wpad.dat" ? pac() : undefined;
+  client.end(
+    body === undefined
+      ? "HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+      : `HTTP/1.1 200 OK\r\ncontent-type: application/x-ns-proxy-autoconfig\r\ncontent-length: ${Buffer.byteLength(body)}\r\ncache-control: no-store\r\nconnection: close\r\n\r\n${body}`,
+  );
+  return { kind: "pac" };
+}
+
+function reject(client: Duplex, r: ByteReader, why: string): SocksOutcome {
+  r.release();
+  // end() lets a reply already written (e.g. "command not supported") reach the client first; the
+  // socket is then destroyed, not left half-open for a client that never closes its side.
+  client.once("finish", () => client.destroy());
+  client.end();
+  return { kind: "rejected", why };
+}
+
+function same(got: Buffer, want: string): boolean {
+  const w = Buffer.from(want, "utf8");
+  return got.length === w.length && timingSafeEqual(got, w);
+}
+
+function ipv6(b: Buffer): string {
+  const parts: string[] = [];
+  for (let i = 0; i < 16; i += 2) parts.push(b.readUInt16BE(i).toString(16));
+  return parts.join(":");
+}
