@@ -1,8 +1,11 @@
-// The request/response load for the benchmark: a TCP_NODELAY echo server as the tunnel's target, and
-// clients that open short connections through the tunnel (connect, 100 bytes out, 100 back, close),
-// one at a time or many at once, for a fixed count bounded by a time cap.
+// The request/response load for the benchmark: a TCP_NODELAY echo server (its own process) as the
+// tunnel's target, and clients that open short connections through the tunnel (connect, 100 bytes
+// out, 100 back, close), one at a time or many at once, for a fixed count bounded by a time cap.
 
+import { spawn } from "node:child_process";
 import net from "node:net";
+import { join } from "node:path";
+import { stopChild } from "./iperf.ts";
 
 const PAYLOAD = Buffer.alloc(100, "x");
 /** One connection that takes longer than this counts as failed (a hang must not stall the run). */
@@ -13,25 +16,26 @@ export interface EchoServer {
   close(): Promise<void>;
 }
 
-/** Echoes every byte and answers the client's FIN with its own once the echo is out. */
+/** Starts echo-server.ts as a child process (see there) and waits for the port it prints. */
 export async function startEchoServer(): Promise<EchoServer> {
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer({ allowHalfOpen: true }, (s) => {
-    s.setNoDelay(true);
-    sockets.add(s);
-    s.on("close", () => sockets.delete(s));
-    s.on("error", () => {});
-    s.pipe(s);
+  const p = spawn(process.execPath, [join(import.meta.dir, "echo-server.ts")], { stdio: ["pipe", "pipe", "inherit"] });
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = "";
+    const timer = setTimeout(() => reject(new Error("echo server printed no port within 10 s")), 10_000);
+    p.stdout!.on("data", (d: Buffer) => {
+      out += d.toString();
+      const m = /^(\d+)\n/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    });
+    p.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`echo server exited (${code})`));
+    });
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  };
+  return { port, close: () => stopChild(p) };
 }
 
 /**

@@ -3,7 +3,7 @@
 
 import { runIperf, startIperfServer } from "./iperf.ts";
 import { runConnections, type LoadResult } from "./load.ts";
-import { cpuSeconds, peakRssMiB } from "./report.ts";
+import { cpuSeconds, peakRssMiB, rssMiB } from "./report.ts";
 import type { Tunnel } from "./tunnels.ts";
 
 export interface Plan {
@@ -30,10 +30,21 @@ export interface Measured {
 
 /** Runs every row through `tunnel`, whose iperf forward leads to `iperfTarget`; stops the tunnel at the end. */
 export async function measure(name: string, tunnel: Tunnel, iperfTarget: number, plan: Plan): Promise<Measured> {
-  const say = (m: string) => process.stderr.write(`bench: ${name}: ${m}\n`);
+  // Progress on stderr, with what each step cost: the tunnel's CPU time and resident memory, and this
+  // process's CPU (near 1 s per second means the load generator, not the tunnel, was the limit).
+  let mark = { tunnel: cpuSeconds(tunnel.pid), self: process.cpuUsage(), at: performance.now() };
+  const say = (m: string) => {
+    const now = { tunnel: cpuSeconds(tunnel.pid), self: process.cpuUsage(), at: performance.now() };
+    const self = process.cpuUsage(mark.self);
+    const wall = (now.at - mark.at) / 1000;
+    const cost = `tunnel ${(now.tunnel - mark.tunnel).toFixed(2)} CPU s, RSS ${rssMiB(tunnel.pid).toFixed(0)} MiB; bench ${((self.user + self.system) / 1e6 / wall).toFixed(2)} CPU s/s`;
+    process.stderr.write(`bench: ${name}: ${m} [${cost}]\n`);
+    mark = now;
+  };
   try {
     const warm = await runConnections(tunnel.echoPort, plan.warmup, 1, 5_000);
     if (warm.done === 0) throw new Error(`${name}: no warm-up connection got its echo (${warm.errors.join("; ")})`);
+    say(describe("warm-up", warm));
     const sequential = await runConnections(tunnel.echoPort, plan.sequential, 1, plan.capMs);
     say(describe("sequential", sequential));
     const concurrent = await runConnections(tunnel.echoPort, plan.concurrent, plan.concurrency, plan.capMs);
@@ -43,7 +54,7 @@ export async function measure(name: string, tunnel: Tunnel, iperfTarget: number,
     const downloadGbps = await iperf(tunnel.iperfPort, iperfTarget, plan.iperfSeconds, true);
     say(`download ${downloadGbps.toFixed(2)} Gbit/s`);
     const m = { sequential, concurrent, uploadGbps, downloadGbps, peakRssMiB: peakRssMiB(tunnel.pid), cpuSeconds: cpuSeconds(tunnel.pid) };
-    say(`peak RSS ${m.peakRssMiB.toFixed(1)} MiB, ${m.cpuSeconds.toFixed(2)} CPU s in all`);
+    process.stderr.write(`bench: ${name}: peak RSS ${m.peakRssMiB.toFixed(1)} MiB, ${m.cpuSeconds.toFixed(2)} CPU s in all\n`);
     return m;
   } finally {
     await tunnel.stop();

@@ -6,10 +6,15 @@ import { readFileSync } from "node:fs";
 import { cpus } from "node:os";
 
 /** Peak resident set size (VmHWM) of a live process, in MiB. */
-export function peakRssMiB(pid: number): number {
-  const m = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-  if (!m) throw new Error(`no VmHWM in /proc/${pid}/status`);
-  return Number(m[1]) / 1024;
+export const peakRssMiB = (pid: number) => statusKiB(pid, "VmHWM") / 1024;
+
+/** Current resident set size (VmRSS) of a live process, in MiB. */
+export const rssMiB = (pid: number) => statusKiB(pid, "VmRSS") / 1024;
+
+function statusKiB(pid: number, field: string): number {
+  const m = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  if (!m) throw new Error(`no ${field} in /proc/${pid}/status`);
+  return Number(m[1]);
 }
 
 /** CPU seconds (user + system) a live process has used so far. */

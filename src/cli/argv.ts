@@ -29,23 +29,34 @@ const NOT_SUPPORTED: Record<string, string> = {
   X: "X11 forwarding is not available yet", x: "", Y: "X11 forwarding is not available yet",
   W: "stdio forwarding (-W) is not available yet",
   J: "jump hosts (-J) are not available yet",
-  R: "remote forwarding (-R) is not available yet",
-  D: "dynamic forwarding (-D) is not available yet",
   C: "", g: "", "4": "", "6": "", V: "", N: "", T: "", n: "",
 };
+
+/** fwd's own long options that take a value (`--allow 10.0.0.0/8` or `--allow=10.0.0.0/8`), repeatable. */
+const LONG_WITH_VALUE = new Set(["allow", "socks-user", "socks-password-file", "pac-domain"]);
+const LONG_FLAGS = new Set(["json", "version", "help", "pac"]);
 
 export interface ParsedArgs {
   /** Values of letter options, in order: `o: ["User=x", …]`. */
   values: Record<string, string[]>;
   /** How many times each flag was given (`-vvv` → v: 3). */
   flags: Record<string, number>;
-  long: { json: boolean; version: boolean; help: boolean };
+  long: { json: boolean; version: boolean; help: boolean; pac: boolean };
+  /** Values of long options, e.g. `allow: ["10.0.0.0/8"]`. */
+  longValues: Record<string, string[]>;
   destination: string | undefined;
   command: string[];
 }
 
 export function parseArgv(argv: string[]): Result<ParsedArgs> {
-  const out: ParsedArgs = { values: {}, flags: {}, long: { json: false, version: false, help: false }, destination: undefined, command: [] };
+  const out: ParsedArgs = {
+    values: {},
+    flags: {},
+    long: { json: false, version: false, help: false, pac: false },
+    longValues: {},
+    destination: undefined,
+    command: [],
+  };
   let i = 0;
   while (i < argv.length) {
     const arg = argv[i]!;
@@ -56,9 +67,14 @@ export function parseArgv(argv: string[]): Result<ParsedArgs> {
       break;
     }
     if (arg.startsWith("--")) {
-      const name = arg.slice(2);
-      if (name === "json" || name === "version" || name === "help") out.long[name] = true;
-      else return fail(usage(`unknown option ${arg}`));
+      const eq = arg.indexOf("=");
+      const name = arg.slice(2, eq < 0 ? undefined : eq);
+      if (LONG_FLAGS.has(name) && eq < 0) out.long[name as keyof ParsedArgs["long"]] = true;
+      else if (LONG_WITH_VALUE.has(name)) {
+        const value = eq < 0 ? argv[++i] : arg.slice(eq + 1);
+        if (value === undefined) return fail(usage(`--${name} needs a value`));
+        (out.longValues[name] ??= []).push(value);
+      } else return fail(usage(`unknown option ${arg}`));
       i++;
       continue;
     }

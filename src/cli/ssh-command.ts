@@ -3,10 +3,9 @@
 
 import { homedir } from "node:os";
 import { spawnSync } from "node:child_process";
-import { parseLocalSpec } from "../config/forward-spec.ts";
 import { loadSshConfig, resolveHost, type HostConfig } from "../config/ssh-config.ts";
 import { Engine } from "../engine/engine.ts";
-import type { LocalForward } from "../engine/types.ts";
+import { formatEndpoint, isUnix, type ForwardSpec } from "../engine/types.ts";
 import { FwdError, fail, ok, type Result } from "../errors.ts";
 import { connectSsh, type SshTarget } from "../ssh/connect.ts";
 import { VERSION } from "../version.ts";
@@ -14,12 +13,13 @@ import { runtimeInfo } from "../runtime/index.ts";
 import { checkSupported, parseArgv, type ParsedArgs } from "./argv.ts";
 import { parseDestination } from "./destination.ts";
 import { EXIT } from "./exit-codes.ts";
+import { buildForwards } from "./forwards.ts";
 import { HELP } from "./help.ts";
 import { Logger } from "./logger.ts";
 import { report, runEngine } from "./serve.ts";
 import { ttyPrompter } from "./tty-prompt.ts";
 
-const SUPPORTED = new Set(["L", "p", "l", "i", "F", "o", "c", "v", "q", "N", "T", "n", "C", "V"]);
+const SUPPORTED = new Set(["L", "R", "D", "p", "l", "i", "F", "o", "c", "v", "q", "N", "T", "n", "C", "V"]);
 const DEFAULT_CONNECT_TIMEOUT_S = 20;
 
 export async function runSsh(argv: string[]): Promise<number> {
@@ -49,15 +49,22 @@ export async function runSsh(argv: string[]): Promise<number> {
     { exitOnForwardFailure: host.exitOnForwardFailure, acquireTimeoutMs: 5_000 },
   );
   engine.bus.on((e) => log.event(e));
-  return runEngine(engine, log, async (bound) =>
-    bound.length === 0 ? report(log, new FwdError("E_BIND", "no forward could listen", "see the warnings above")) : undefined,
-  );
+  for (const f of forwards)
+    if (f.kind === "remote" && !isUnix(f.bind) && !["localhost", "127.0.0.1", "::1"].includes(f.bind.host))
+      log.log("info", `${f.id}: the server listens on ${f.bind.host || "every address"} only if its GatewayPorts is yes or clientspecified; otherwise on loopback`);
+  return runEngine(engine, log, async (bound) => {
+    if (bound.length === 0) return report(log, new FwdError("E_BIND", "no forward could listen", "see the warnings above"));
+    for (const b of bound)
+      if (b.spec.kind === "dynamic" && b.spec.socks.pac && !isUnix(b.bound))
+        log.print(`pac http://${formatEndpoint({ host: b.bound.host === "0.0.0.0" ? "127.0.0.1" : b.bound.host, port: b.bound.port })}/proxy.pac`);
+    return undefined;
+  });
 }
 
 interface Plan {
   host: HostConfig;
   target: SshTarget;
-  forwards: LocalForward[];
+  forwards: ForwardSpec[];
 }
 
 async function buildPlan(a: ParsedArgs): Promise<Result<Plan>> {
@@ -89,20 +96,16 @@ async function buildPlan(a: ParsedArgs): Promise<Result<Plan>> {
   if (!resolved.ok) return resolved;
   const h = resolved.value;
 
-  const forwards: LocalForward[] = [];
-  for (const spec of [...(a.values.L ?? []), ...h.localForwards]) {
-    const f = parseLocalSpec(spec);
-    if (!f.ok) return f;
-    forwards.push({ kind: "local", id: `-L ${spec}`, bind: f.value.bind, target: f.value.target });
-  }
-  if (forwards.length === 0)
-    return fail(new FwdError("E_CONFIG", "nothing to forward", "add -L [bind_address:]port:host:hostport (or LocalForward in ssh config)"));
+  const forwards = buildForwards(a, h);
+  if (!forwards.ok) return forwards;
+  if (forwards.value.length === 0)
+    return fail(new FwdError("E_CONFIG", "nothing to forward", "add -L, -R or -D (or LocalForward/RemoteForward/DynamicForward in ssh config)"));
 
   const user = h.user ?? localUser;
   const label = `${user}@${h.alias === h.hostName ? h.hostName : `${h.alias} (${h.hostName})`}${h.port === 22 ? "" : `:${h.port}`}`;
   return ok({
     host: h,
-    forwards,
+    forwards: forwards.value,
     target: {
       label,
       host: h.hostName,

@@ -37,7 +37,15 @@ describe("parseArgv", () => {
 
   test("long options", () => {
     const r = parseArgv(["--json", "--help", "--version"]);
-    expect(r.ok && r.value.long).toEqual({ json: true, help: true, version: true });
+    expect(r.ok && r.value.long).toEqual({ json: true, help: true, version: true, pac: false });
+  });
+
+  test("long options with values, both spellings, repeatable", () => {
+    const r = parseArgv(["--allow", "10.0.0.0/8", "--allow=fd00::/8", "--socks-user=u", "--pac", "-D", "1080", "h"]);
+    expect(r.ok && r.value.longValues).toEqual({ allow: ["10.0.0.0/8", "fd00::/8"], "socks-user": ["u"] });
+    expect(r.ok && r.value.long.pac).toBe(true);
+    const missing = parseArgv(["--allow"]);
+    expect(!missing.ok && missing.error.message).toBe("--allow needs a value");
   });
 
   test("an OpenSSH option fwd does not do is named, with what to do instead", () => {

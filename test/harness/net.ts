@@ -116,3 +116,17 @@ export function exchange(
     s.on("connect", () => s.end(data));
   });
 }
+
+/** A small HTTP server answering every request with `hello from <its own address>` and the path. */
+export async function startHttp(host = "127.0.0.1"): Promise<{ port: number; close(): Promise<void> }> {
+  const http = await import("node:http");
+  const server = http.createServer((req, res) => {
+    res.writeHead(200, { "content-type": "text/plain" });
+    res.end(`hello ${req.url} via ${req.socket.localAddress}`);
+  });
+  await new Promise<void>((r) => server.listen(0, host, r));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    close: () => new Promise((r) => (server.closeAllConnections(), server.close(() => r()))),
+  };
+}

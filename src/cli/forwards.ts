@@ -1,0 +1,74 @@
+// From -L/-R/-D (and LocalForward/RemoteForward/DynamicForward) plus the SOCKS options to the
+// engine's forward list, refusing what would make fwd an open proxy by accident.
+
+import { readFileSync } from "node:fs";
+import net from "node:net";
+import { parseDynamicSpec, parseLocalSpec, parseRemoteSpec } from "../config/forward-spec.ts";
+import type { HostConfig } from "../config/ssh-config.ts";
+import { parseCidr } from "../engine/allow-list.ts";
+import { isUnix, type Endpoint, type ForwardSpec, type SocksPolicy } from "../engine/types.ts";
+import { FwdError, fail, ok, type Result } from "../errors.ts";
+import type { ParsedArgs } from "./argv.ts";
+
+export function buildForwards(a: ParsedArgs, h: HostConfig): Result<ForwardSpec[]> {
+  const socks = socksPolicy(a);
+  if (!socks.ok) return socks;
+  const out: ForwardSpec[] = [];
+  for (const spec of [...(a.values.L ?? []), ...h.localForwards]) {
+    const f = parseLocalSpec(spec);
+    if (!f.ok) return f;
+    out.push({ kind: "local", id: `-L ${spec}`, bind: f.value.bind, target: f.value.target });
+  }
+  for (const spec of [...(a.values.R ?? []), ...h.remoteForwards]) {
+    const f = parseRemoteSpec(spec);
+    if (!f.ok) return f;
+    const id = `-R ${spec}`;
+    if (!f.value.target && !isLoopback(f.value.bind) && !socks.value.auth)
+      return fail(openProxy(id, "on the server", "give --socks-user and --socks-password-file, or bind it to loopback on the server"));
+    out.push({ kind: "remote", id, bind: f.value.bind, ...(f.value.target ? { target: f.value.target } : { socks: socks.value }) });
+  }
+  for (const spec of [...(a.values.D ?? []), ...h.dynamicForwards]) {
+    const f = parseDynamicSpec(spec);
+    if (!f.ok) return f;
+    const id = `-D ${spec}`;
+    if (!isLoopback(f.value.bind) && !socks.value.auth && socks.value.allow.length === 0)
+      return fail(openProxy(id, "here", "give --allow CIDR (e.g. --allow 192.168.1.0/24) for the machines that may use it, or --socks-user with --socks-password-file"));
+    out.push({ kind: "dynamic", id, bind: f.value.bind, socks: socks.value });
+  }
+  if (a.long.pac && !out.some((f) => f.kind === "dynamic"))
+    return fail(new FwdError("E_CONFIG", "--pac needs a SOCKS proxy to point at", "add -D [bind_address:]port"));
+  return ok(out);
+}
+
+function socksPolicy(a: ParsedArgs): Result<SocksPolicy> {
+  const allow = a.longValues.allow ?? [];
+  for (const c of allow)
+    if (!parseCidr(c)) return fail(new FwdError("E_CONFIG", `--allow '${c}': expected an address or CIDR`, "e.g. --allow 192.168.1.0/24, --allow 10.0.0.7, --allow fd00::/8"));
+  const user = a.longValues["socks-user"]?.at(-1);
+  const passwordFile = a.longValues["socks-password-file"]?.at(-1);
+  if ((user === undefined) !== (passwordFile === undefined))
+    return fail(new FwdError("E_CONFIG", "--socks-user and --socks-password-file go together", "give both, or neither for a proxy without authentication"));
+  let auth: SocksPolicy["auth"];
+  if (user !== undefined && passwordFile !== undefined) {
+    let password: string;
+    try {
+      password = readFileSync(passwordFile, "utf8").replace(/\r?\n$/, "");
+    } catch (e) {
+      return fail(new FwdError("E_CONFIG", `--socks-password-file ${passwordFile}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message}`, "put the password alone in a file readable only by you (chmod 600)"));
+    }
+    if (!user || !password || Buffer.byteLength(user) > 255 || Buffer.byteLength(password) > 255)
+      return fail(new FwdError("E_CONFIG", "SOCKS username and password must each be 1-255 bytes", "RFC 1929 carries each in one length byte"));
+    auth = { user, password };
+  }
+  const pac = a.long.pac || a.longValues["pac-domain"] ? { domains: a.longValues["pac-domain"] ?? [] } : undefined;
+  return ok({ allow, ...(auth ? { auth } : {}), ...(pac ? { pac } : {}) });
+}
+
+function isLoopback(e: Endpoint): boolean {
+  if (isUnix(e)) return true;
+  if (e.host === "localhost" || e.host === "::1") return true;
+  return net.isIPv4(e.host) && e.host.startsWith("127.");
+}
+
+const openProxy = (id: string, where: string, hint: string) =>
+  new FwdError("E_CONFIG", `${id}: refusing to start an open SOCKS proxy ${where}: it binds beyond loopback with no allow-list and no password`, hint);

@@ -1,0 +1,111 @@
+// -R end to end against a real sshd: bytes back through the server, a server-assigned port, a reverse
+// SOCKS proxy, GatewayPorts as the server decides it, and a listen the server refuses.
+
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { spawnSync } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
+import net from "node:net";
+import { curl } from "../harness/curl.ts";
+import { runFwd, runFwdToEnd } from "../harness/fwd.ts";
+import { exchange, freePort, startEcho, startHashSink, startHttp } from "../harness/net.ts";
+import { startSshd, type Sshd } from "../harness/sshd.ts";
+
+let sshd: Sshd;
+let gateway: Sshd;
+beforeAll(async () => {
+  [sshd, gateway] = await Promise.all([startSshd(), startSshd({ config: { GatewayPorts: "clientspecified" } })]);
+});
+afterAll(async () => {
+  await Promise.all([sshd?.stop(), gateway?.stop()]);
+});
+
+/** The local addresses something listens on for a TCP port, as `ss` reports them. */
+function listeningAddresses(port: number): string[] {
+  const out = spawnSync("ss", ["-Hltn", `sport = :${port}`], { encoding: "utf8" }).stdout;
+  return out.split("\n").filter(Boolean).map((l) => l.trim().split(/\s+/)[3]!.replace(/:\d+$/, "")).sort();
+}
+
+describe("fwd -R", () => {
+  test("16 MiB from the server's side reaches a target here intact; the server picked the port", async () => {
+    const sink = await startHashSink();
+    const fwd = runFwd([...sshd.clientArgs, "-R", `0:127.0.0.1:${sink.port}`, sshd.host]);
+    try {
+      const line = await fwd.waitFor(/^listening on the server localhost:\d+ -> 127\.0\.0\.1:\d+$/);
+      const port = Number(/localhost:(\d+)/.exec(line)![1]);
+      expect(port).toBeGreaterThan(0);
+      const payload = randomBytes(16 * 1024 * 1024);
+      const r = await exchange(port, payload);
+      expect(r.reply.toString()).toBe(createHash("sha256").update(payload).digest("hex"));
+    } finally {
+      expect(await fwd.stop()).toBe(0);
+      await sink.close();
+    }
+  }, 60_000);
+
+  test("a fixed port, and a refused local target closes only that connection", async () => {
+    const echo = await startEcho();
+    const closed = await freePort();
+    const [p1, p2] = [await freePort(), await freePort()];
+    const fwd = runFwd([...sshd.clientArgs, "-R", `${p1}:127.0.0.1:${echo.port}`, "-R", `${p2}:127.0.0.1:${closed}`, sshd.host]);
+    try {
+      await fwd.waitFor(new RegExp(`localhost:${p2} -> `));
+      expect((await exchange(p1, "back home")).reply.toString()).toBe("back home");
+      expect((await exchange(p2, "nobody")).reply.length).toBe(0);
+      await fwd.waitFor(new RegExp(`connect 127\\.0\\.0\\.1:${closed}: connection refused`));
+      expect((await exchange(p1, "still here")).reply.toString()).toBe("still here");
+    } finally {
+      expect(await fwd.stop()).toBe(0);
+      await echo.close();
+    }
+  }, 30_000);
+
+  test("-R port alone is a reverse SOCKS proxy: curl on the server side reaches a web server here", async () => {
+    const web = await startHttp();
+    const port = await freePort();
+    const fwd = runFwd([...sshd.clientArgs, "-R", String(port), sshd.host]);
+    try {
+      await fwd.waitFor(new RegExp(`^listening on the server localhost:${port} -> SOCKS, connecting from here$`));
+      const r = await curl(["--socks5-hostname", `127.0.0.1:${port}`, `http://localhost:${web.port}/reverse`]);
+      expect(r.stdout).toBe("hello /reverse via 127.0.0.1");
+      expect(r.code).toBe(0);
+    } finally {
+      expect(await fwd.stop()).toBe(0);
+      await web.close();
+    }
+  }, 30_000);
+
+  test("GatewayPorts: a public bind is honoured only where the server allows it", async () => {
+    const echo = await startEcho();
+    const [denied, allowed] = [await freePort(), await freePort()];
+    const a = runFwd([...sshd.clientArgs, "-R", `0.0.0.0:${denied}:127.0.0.1:${echo.port}`, sshd.host]);
+    const b = runFwd([...gateway.clientArgs, "-R", `0.0.0.0:${allowed}:127.0.0.1:${echo.port}`, gateway.host]);
+    try {
+      await a.waitFor(/GatewayPorts is yes or clientspecified/);
+      await a.waitFor(new RegExp(`0\\.0\\.0\\.0:${denied} -> `));
+      await b.waitFor(new RegExp(`0\\.0\\.0\\.0:${allowed} -> `));
+      // GatewayPorts no: sshd listens on loopback only (IPv4, and IPv6 where the machine has it).
+      expect(listeningAddresses(denied).length).toBeGreaterThan(0);
+      expect(listeningAddresses(denied).filter((a) => a !== "127.0.0.1" && a !== "[::1]")).toEqual([]);
+      expect(listeningAddresses(allowed)).toEqual(["0.0.0.0"]);
+      expect((await exchange(allowed, "public")).reply.toString()).toBe("public");
+    } finally {
+      expect(await a.stop()).toBe(0);
+      expect(await b.stop()).toBe(0);
+      await echo.close();
+    }
+  }, 30_000);
+
+  test("a port already taken on the server: refused, and fatal under ExitOnForwardFailure", async () => {
+    const holder = net.createServer();
+    await new Promise<void>((r) => holder.listen(0, "127.0.0.1", r));
+    const port = (holder.address() as net.AddressInfo).port;
+    try {
+      const r = await runFwdToEnd([...sshd.clientArgs, "-o", "ExitOnForwardFailure=yes", "-R", `127.0.0.1:${port}:127.0.0.1:9`, sshd.host]);
+      expect(r.code).toBe(6);
+      expect(r.stderr).toContain(`listen on the server at 127.0.0.1:${port}: refused by the server`);
+      expect(r.stderr).toContain("may be in use on the server");
+    } finally {
+      holder.close();
+    }
+  }, 30_000);
+});
