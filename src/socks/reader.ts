@@ -25,6 +25,7 @@ export class ByteReader {
     timeoutMs: number,
   ) {
     s.on("data", this.onData).once("end", this.onEnd).once("close", this.onEnd).once("error", this.onEnd);
+    s.resume(); // a listener's sockets arrive paused (pauseOnConnect); a 'data' listener alone won't start them
     this.timer = setTimeout(() => this.fail(new HandshakeError("timeout")), timeoutMs);
   }
 
