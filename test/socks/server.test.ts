@@ -1,0 +1,120 @@
+// Table tests for the SOCKS server over real socket pairs: what each request parses to, and the exact
+// bytes answered, with a stand-in opener in place of the SSH session.
+
+import { describe, expect, test } from "bun:test";
+import net from "node:net";
+import { PassThrough } from "node:stream";
+import type { TcpEndpoint } from "../../src/engine/types.ts";
+import { FwdError, fail, ok } from "../../src/errors.ts";
+import { serveSocks, type SocksOptions, type SocksOutcome } from "../../src/socks/server.ts";
+
+/** Runs serveSocks on the server end of a loopback socket pair; the client sends `input` at once. */
+async function run(input: Buffer, o: Partial<SocksOptions> = {}, openResult?: FwdError) {
+  const opened: TcpEndpoint[] = [];
+  const server = net.createServer();
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const accepted = new Promise<net.Socket>((r) => server.once("connection", r));
+  const client = net.connect((server.address() as net.AddressInfo).port, "127.0.0.1");
+  const replies: Buffer[] = [];
+  client.on("data", (d) => replies.push(d));
+  await new Promise((r) => client.once("connect", r));
+  client.write(input);
+  const sock = await accepted;
+  const outcome: SocksOutcome = await serveSocks(sock, { timeoutMs: 300, ...o }, async (t) => {
+    opened.push(t);
+    return openResult ? fail(openResult) : ok(new PassThrough());
+  });
+  await new Promise((r) => setTimeout(r, 20));
+  client.destroy();
+  sock.destroy();
+  server.close();
+  return { outcome, opened, reply: [...Buffer.concat(replies)] };
+}
+
+const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ""), "hex");
+const OK5 = [5, 0, 0, 1, 0, 0, 0, 0, 0, 0];
+
+describe("SOCKS requests", () => {
+  test.each([
+    ["SOCKS5 IPv4", "050100 05010001 7f000001 0050", { host: "127.0.0.1", port: 80 }, [5, 0, ...OK5]],
+    ["SOCKS5 name", "050100 05010003 0b 6578616d706c652e636f6d 01bb", { host: "example.com", port: 443 }, [5, 0, ...OK5]],
+    ["SOCKS5 IPv6", "050100 05010004 00000000000000000000000000000001 1f90", { host: "0:0:0:0:0:0:0:1", port: 8080 }, [5, 0, ...OK5]],
+    ["SOCKS4", "04 01 0016 0a000001 75736572 00", { host: "10.0.0.1", port: 22 }, [0, 0x5a, 0, 0, 0, 0, 0, 0]],
+    ["SOCKS4a", "04 01 0050 00000001 00 64622e6c616e 00", { host: "db.lan", port: 80 }, [0, 0x5a, 0, 0, 0, 0, 0, 0]],
+  ])("%s", async (_name, input, target, reply) => {
+    const r = await run(hex(input));
+    expect(r.outcome.kind).toBe("connected");
+    expect(r.opened).toEqual([target]);
+    expect(r.reply).toEqual(reply);
+  });
+
+  test.each([
+    ["not SOCKS at all", "16030100", [], "not a SOCKS request (first byte 0x16)"],
+    ["SOCKS5 without the no-auth method", "050102", [5, 0xff], "client offered no no-auth method"],
+    ["SOCKS5 BIND", "050100 05020001 7f000001 0050", [5, 0, 5, 7, 0, 1, 0, 0, 0, 0, 0, 0], "BIND is not supported"],
+    ["SOCKS5 UDP ASSOCIATE", "050100 05030001 7f000001 0050", [5, 0, 5, 7, 0, 1, 0, 0, 0, 0, 0, 0], "UDP ASSOCIATE is not supported"],
+    ["SOCKS5 unknown address type", "050100 05010009", [5, 0, 5, 8, 0, 1, 0, 0, 0, 0, 0, 0], "address type 9 not supported"],
+    ["SOCKS4 BIND", "04 02 0050 7f000001 00", [0, 0x5b, 0, 0, 0, 0, 0, 0], "only CONNECT is supported"],
+    ["truncated", "0501", [], "timeout"],
+  ])("%s is rejected", async (_name, input, reply, why) => {
+    const r = await run(hex(input));
+    expect(r.outcome).toEqual({ kind: "rejected", why });
+    expect(r.opened).toEqual([]);
+    expect(r.reply).toEqual(reply);
+  });
+
+  test("bytes sent right after the request are kept for the tunnel", async () => {
+    const server = net.createServer();
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const accepted = new Promise<net.Socket>((r) => server.once("connection", r));
+    const client = net.connect((server.address() as net.AddressInfo).port, "127.0.0.1");
+    await new Promise((r) => client.once("connect", r));
+    client.write(Buffer.concat([hex("050100 05010001 7f000001 0050"), Buffer.from("GET / HTTP/1.0\r\n\r\n")]));
+    const sock = await accepted;
+    await new Promise((r) => setTimeout(r, 30));
+    const outcome = await serveSocks(sock, { timeoutMs: 300 }, async () => ok(new PassThrough()));
+    expect(outcome.kind).toBe("connected");
+    // Handed back paused, as pipe() expects; whoever reads next resumes it.
+    const early = await new Promise<string>((resolve) => {
+      sock.once("data", (d) => resolve(d.toString()));
+      sock.resume();
+    });
+    expect(early).toBe("GET / HTTP/1.0\r\n\r\n");
+    client.destroy();
+    sock.destroy();
+    server.close();
+  });
+});
+
+describe("SOCKS5 username/password (RFC 1929)", () => {
+  const auth = { user: "alice", password: "pw" };
+  test("right credentials", async () => {
+    const r = await run(hex("050102 01 05 616c696365 02 7077 05010001 7f000001 0050"), { auth });
+    expect(r.outcome.kind).toBe("connected");
+    expect(r.reply).toEqual([5, 2, 1, 0, ...OK5]);
+  });
+  test.each([
+    ["wrong password", "050102 01 05 616c696365 02 7878", [5, 2, 1, 1], "wrong username or password"],
+    ["no-auth only", "050100", [5, 0xff], "client offered no username/password method"],
+    ["SOCKS4 (cannot carry a password)", "04 01 0050 7f000001 00", [0, 0x5b, 0, 0, 0, 0, 0, 0], "SOCKS4 cannot carry a password and this proxy requires one"],
+  ])("%s", async (_name, input, reply, why) => {
+    const r = await run(hex(input), { auth });
+    expect(r.outcome).toEqual({ kind: "rejected", why });
+    expect(r.reply).toEqual(reply);
+  });
+});
+
+describe("reply codes from open failures", () => {
+  test.each([
+    ["refused", 5],
+    ["prohibited", 2],
+    ["unreachable", 4],
+    ["dns", 4],
+    ["timeout", 6],
+    ["something else", 1],
+  ])("%s → %d", async (reason, code) => {
+    const r = await run(hex("050100 05010001 7f000001 0050"), {}, new FwdError("E_CHANNEL", "x", "y", { reason }));
+    expect(r.outcome.kind).toBe("failed");
+    expect(r.reply).toEqual([5, 0, 5, code, 0, 1, 0, 0, 0, 0, 0, 0]);
+  });
+});
