@@ -3,22 +3,31 @@
 export const HELP = `fwd — SSH port forwarding in one binary
 
 usage:
-  fwd [options] [user@]host[:port]      carry the forwards given by -L (and LocalForward)
+  fwd [options] [user@]host[:port]      carry the forwards given by -L, -R and -D
   fwd demo [--once] [--json]            a built-in SSH server, a sample service and a tunnel to it
 
-forwarding:
+forwarding (repeatable, as in ssh):
   -L [bind_address:]port:host:hostport  a local port that reaches host:hostport as the server sees it
   -L [bind_address:]port:/remote.sock   ... or a unix socket on the server
-  -L /local.sock:host:hostport          ... listening on a local unix socket
-     port 0 picks a free port; the bound port is printed. bind_address defaults to 127.0.0.1;
-     '*' means every interface.
+  -R [bind_address:]port:host:hostport  a port on the server that reaches host:hostport from here
+  -R [bind_address:]port                ... speaking SOCKS, connecting from here (reverse dynamic)
+  -D [bind_address:]port                a local SOCKS4/4a/5 proxy whose connections leave from the server
+     port 0 picks a free port (for -R the server picks); the bound port is printed.
+     bind_address defaults to loopback; '*' means every address (for -R, if the server's GatewayPorts allows).
+
+SOCKS (-D, and -R without a target):
+  --socks-user NAME --socks-password-file FILE   require username/password (RFC 1929)
+  --allow CIDR        clients allowed to use a -D port (repeatable); a -D bound beyond loopback
+                      needs --allow or a password, so fwd is never an open proxy by accident
+  --pac               serve http://<-D address>/proxy.pac for browsers (printed at start)
+  --pac-domain GLOB   in the PAC file, send only these hosts through the proxy (e.g. '*.intranet')
 
 connection (as ssh):
   -p port  -l user  -i identity_file (repeatable)  -F config_file (or 'none')  -c cipher,...
   -o Key=Value   User, Port, HostName, IdentityFile, IdentitiesOnly, IdentityAgent, BatchMode,
                  StrictHostKeyChecking (yes | accept-new | no | ask), UserKnownHostsFile,
                  ConnectTimeout, ExitOnForwardFailure, ServerAliveInterval, ServerAliveCountMax,
-                 LocalForward, Ciphers
+                 LocalForward, RemoteForward, DynamicForward, Ciphers
   -N -T -n -C    accepted for compatibility (fwd never opens a shell)
 
 output:
@@ -31,6 +40,10 @@ examples:
   fwd -L 8080:localhost:80 a.example.com                      a web server on A itself
   fwd -L 0:wiki.lan:80 -L 5901:desk.lan:5901 a.example.com    two forwards, one session
   fwd -L 127.0.0.1:5432:/var/run/postgresql/.s.PGSQL.5432 db   a unix socket on the server
+  fwd -R 3389:localhost:3389 a.example.com                    a home RDP reachable on A's loopback
+  fwd -R '*:8080:localhost:3000' a.example.com                a local web server on A's public address
+  fwd -D 1080 a.example.com                                   browse through A (SOCKS on 127.0.0.1:1080)
+  fwd -D '*:1080' --allow 192.168.1.0/24 a.example.com        ... shared with the LAN
 
 exit codes:
   0 stopped cleanly   2 bad flags or config   3 could not connect   4 authentication failed
