@@ -23,10 +23,13 @@ export function pipeBoth(a: Duplex, b: Duplex, counters: PipeCounters): Promise<
     const onClose = (other: Duplex) => () => {
       if (++closed === 2) return resolve(firstError);
       // The peer is gone, but what it sent may still sit in `other`'s write queue: flush, then close.
+      drain(other);
       closeSoon(other);
     };
     const onError = (err: Error) => {
       firstError ??= err;
+      drain(a);
+      drain(b);
       a.destroy();
       b.destroy();
     };
@@ -37,6 +40,15 @@ export function pipeBoth(a: Duplex, b: Duplex, counters: PipeCounters): Promise<
     a.once("error", onError).once("close", onClose(b));
     b.once("error", onError).once("close", onClose(a));
   });
+}
+
+/**
+ * Unread bytes from `s` have nowhere to go any more; let them flow away so the stream can reach its
+ * end. ssh2 emits a channel's 'close' only after its 'end', and a paused channel with data never ends.
+ */
+function drain(s: Duplex): void {
+  s.unpipe();
+  s.resume();
 }
 
 function closeSoon(s: Duplex): void {

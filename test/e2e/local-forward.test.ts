@@ -130,6 +130,40 @@ describe("fwd -L", () => {
     }
   }, 30_000);
 
+  test("a client that leaves while the target is still sending: the connection is closed and counted", async () => {
+    // A target that streams until its peer goes: the channel is left with unread data when the client leaves.
+    const firehose = net.createServer((s) => {
+      s.on("error", () => {});
+      const buf = Buffer.alloc(128 * 1024);
+      const pump = () => {
+        while (!s.destroyed && s.write(buf));
+        if (!s.destroyed) s.once("drain", pump);
+      };
+      pump();
+    });
+    await new Promise<void>((r) => firehose.listen(0, "127.0.0.1", r));
+    const fwd = runFwd([...sshd.clientArgs, "-v", "-L", `0:127.0.0.1:${(firehose.address() as net.AddressInfo).port}`, sshd.host]);
+    try {
+      await fwd.waitFor(/^listening /);
+      await new Promise<void>((resolve) => {
+        const c = net.connect(fwd.ports[0]!, "127.0.0.1");
+        let got = 0;
+        c.on("error", () => {});
+        c.on("data", (d) => {
+          got += d.length;
+          if (got > 8 * MiB) {
+            c.destroy();
+            resolve();
+          }
+        });
+      });
+      await fwd.waitFor(/#\d+ closed after \d+ ms/, 5_000);
+    } finally {
+      expect(await fwd.stop()).toBe(0);
+      firehose.close();
+    }
+  }, 30_000);
+
   test("SIGINT lets an open connection finish within the grace period, then exits 0", async () => {
     const echo = await startEcho();
     const fwd = runFwd([...sshd.clientArgs, "-L", `0:127.0.0.1:${echo.port}`, sshd.host]);
