@@ -11,6 +11,7 @@ import { startEchoServer, percentile, type EchoServer } from "./bench/load.ts";
 import { FULL, QUICK, measure, type Measured } from "./bench/measure.ts";
 import { machineLines, table, type Row } from "./bench/report.ts";
 import { CIPHER, fwdCommand, startFwd, startOpenSsh } from "./bench/tunnels.ts";
+import { killAll } from "./bench/children.ts";
 
 const argv = process.argv.slice(2);
 const plan = argv.includes("--quick") ? QUICK : FULL;
@@ -24,7 +25,10 @@ const cleanup = async () => {
   await sshd?.stop();
 };
 for (const signal of ["SIGINT", "SIGTERM"] as const)
-  process.once(signal, () => void cleanup().finally(() => process.exit(130)));
+  process.once(signal, () => {
+    killAll();
+    void cleanup().finally(() => process.exit(130));
+  });
 
 let failed = false;
 try {

@@ -2,11 +2,12 @@
 // the client pointed at the tunnel's local port. Both iperf3 connections (control and data) cross the
 // tunnel.
 
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
+import { stopChild, track } from "./children.ts";
 
 /** A one-shot `iperf3 -s -1`; resolves once it prints that it listens (a probe connect would use up its one test). */
 export async function startIperfServer(port: number): Promise<{ stop(): Promise<void> }> {
-  const p = spawn("iperf3", ["-s", "-1", "-p", String(port), "--forceflush"], { stdio: ["ignore", "pipe", "pipe"] });
+  const p = track(spawn("iperf3", ["-s", "-1", "-p", String(port), "--forceflush"], { stdio: ["ignore", "pipe", "pipe"] }));
   let out = "";
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`iperf3 -s did not listen within 5 s: ${out}`)), 5_000);
@@ -34,7 +35,7 @@ export async function startIperfServer(port: number): Promise<{ stop(): Promise<
 export async function runIperf(tunnelPort: number, seconds: number, reverse: boolean): Promise<number> {
   const args = ["-c", "127.0.0.1", "-p", String(tunnelPort), "-t", String(seconds), "-J", "--connect-timeout", "5000"];
   if (reverse) args.push("-R");
-  const p = spawn("iperf3", args, { stdio: ["ignore", "pipe", "pipe"] });
+  const p = track(spawn("iperf3", args, { stdio: ["ignore", "pipe", "pipe"] }));
   let out = "";
   let err = "";
   p.stdout!.on("data", (d: Buffer) => (out += d.toString()));
@@ -51,14 +52,4 @@ export async function runIperf(tunnelPort: number, seconds: number, reverse: boo
   const bps = report.end?.sum_received?.bits_per_second;
   if (report.error || typeof bps !== "number") throw new Error(`iperf3 -c: ${report.error ?? "no sum_received in its report"}`);
   return bps / 1e9;
-}
-
-/** SIGTERM, then SIGKILL after 2 s; resolves once the process is gone. */
-export async function stopChild(p: ChildProcess): Promise<void> {
-  if (p.exitCode !== null || p.signalCode !== null) return;
-  const gone = new Promise((r) => p.once("exit", r));
-  p.kill("SIGTERM");
-  const timer = setTimeout(() => p.kill("SIGKILL"), 2_000);
-  await gone;
-  clearTimeout(timer);
 }

@@ -5,7 +5,7 @@
 import { spawn } from "node:child_process";
 import net from "node:net";
 import { join } from "node:path";
-import { stopChild } from "./iperf.ts";
+import { stopChild, track } from "./children.ts";
 
 const PAYLOAD = Buffer.alloc(100, "x");
 /** One connection that takes longer than this counts as failed (a hang must not stall the run). */
@@ -18,7 +18,7 @@ export interface EchoServer {
 
 /** Starts echo-server.ts as a child process (see there) and waits for the port it prints. */
 export async function startEchoServer(): Promise<EchoServer> {
-  const p = spawn(process.execPath, [join(import.meta.dir, "echo-server.ts")], { stdio: ["pipe", "pipe", "inherit"] });
+  const p = track(spawn(process.execPath, [join(import.meta.dir, "echo-server.ts")], { stdio: ["pipe", "pipe", "inherit"] }));
   const port = await new Promise<number>((resolve, reject) => {
     let out = "";
     const timer = setTimeout(() => reject(new Error("echo server printed no port within 10 s")), 10_000);

@@ -57,7 +57,9 @@ export async function measure(name: string, tunnel: Tunnel, iperfTarget: number,
     process.stderr.write(`bench: ${name}: peak RSS ${m.peakRssMiB.toFixed(1)} MiB, ${m.cpuSeconds.toFixed(2)} CPU s in all\n`);
     return m;
   } finally {
+    const t0 = performance.now();
     await tunnel.stop();
+    process.stderr.write(`bench: ${name}: exited ${((performance.now() - t0) / 1000).toFixed(2)} s after SIGTERM\n`);
   }
 }
 

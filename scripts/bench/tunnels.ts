@@ -7,7 +7,7 @@ import { join } from "node:path";
 import type { Sshd } from "../../test/harness/sshd.ts";
 import { runFwd } from "../../test/harness/fwd.ts";
 import { freePort, waitForPort } from "../../test/harness/net.ts";
-import { stopChild } from "./iperf.ts";
+import { stopChild, track } from "./children.ts";
 
 export const CIPHER = "aes128-gcm@openssh.com";
 const ROOT = join(import.meta.dir, "..", "..");
@@ -40,7 +40,7 @@ export async function startOpenSsh(sshd: Sshd, t: Targets): Promise<Tunnel> {
     "-L", `127.0.0.1:${iperfPort}:127.0.0.1:${t.iperf}`,
     "127.0.0.1",
   ];
-  const p = spawn("ssh", args, { env: cleanEnv(), stdio: ["ignore", "ignore", "pipe"] });
+  const p = track(spawn("ssh", args, { env: cleanEnv(), stdio: ["ignore", "ignore", "pipe"] }));
   let log = "";
   p.stderr!.on("data", (d: Buffer) => (log += d.toString()));
   const exited = new Promise<never>((_, reject) => p.once("exit", (code) => reject(new Error(`ssh exited (${code}): ${log}`))));
@@ -73,11 +73,8 @@ export async function startFwd(sshd: Sshd, t: Targets, binary: string | undefine
     "127.0.0.1",
   ];
   const f = runFwd(args, binary ? { binary } : {});
-  const stop = async () => {
-    const timer = setTimeout(() => f.proc.kill("SIGKILL"), 5_000);
-    await f.stop("SIGTERM");
-    clearTimeout(timer);
-  };
+  track(f.proc);
+  const stop = () => stopChild(f.proc, 5_000);
   try {
     const ports: Partial<Targets> = {};
     for (const target of [t.echo, t.iperf]) {
