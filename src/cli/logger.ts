@@ -71,8 +71,12 @@ function render(e: EngineEvent): string {
       const to = e.target ? formatEndpoint(e.target) : e.side === "server" ? "SOCKS, connecting from here" : "SOCKS, connecting from the server";
       return `listening ${where}${formatEndpoint(e.bind)} -> ${to}`;
     }
-    case "session":
+    case "session": {
+      if (e.state === "reconnecting")
+        return `${e.host}: reconnecting: attempt ${e.attempt} in ${((e.nextInMs ?? 0) / 1000).toFixed(1)}s${e.reason ? ` (${e.reason})` : ""}`;
+      if (e.state === "up" && e.downMs !== undefined) return `${e.host}: reconnected after ${(e.downMs / 1000).toFixed(1)}s down`;
       return `${e.host}: ${e.state === "up" ? "connected" : e.state}${e.reason ? ` (${e.reason})` : ""}`;
+    }
     case "open-failed":
       return `warn: ${e.message}${e.hint ? `\n  hint: ${e.hint}` : ""}`;
     case "connection-open":

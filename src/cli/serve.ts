@@ -6,7 +6,7 @@ import type { BoundForward, Engine } from "../engine/engine.ts";
 import type { FwdError } from "../errors.ts";
 import { EXIT, exitCodeFor } from "./exit-codes.ts";
 import type { Logger } from "./logger.ts";
-import { onStopSignals } from "./signals.ts";
+import { onSignals } from "./signals.ts";
 
 /** How long open connections may finish after the first SIGINT/SIGTERM. */
 export const GRACE_MS = 3_000;
@@ -21,7 +21,7 @@ export async function runEngine(
   afterStart?: (bound: BoundForward[]) => Promise<number | undefined>,
 ): Promise<number> {
   let outcome: number | undefined;
-  const off = onStopSignals(
+  const off = onSignals(
     (signal) => {
       outcome = EXIT.ok;
       void engine.stop(GRACE_MS, signal);
@@ -29,6 +29,10 @@ export async function runEngine(
     () => {
       outcome = EXIT.forced;
       engine.kill();
+    },
+    () => {
+      log.log("info", "SIGHUP: reconnecting now");
+      engine.reconnectNow();
     },
   );
   try {

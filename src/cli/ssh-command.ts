@@ -4,6 +4,7 @@
 import { homedir } from "node:os";
 import { spawnSync } from "node:child_process";
 import { loadSshConfig, resolveHost, type HostConfig } from "../config/ssh-config.ts";
+import { DEFAULT_RECONNECT, type ReconnectPolicy } from "../engine/backoff.ts";
 import { Engine } from "../engine/engine.ts";
 import { formatEndpoint, isUnix, type ForwardSpec } from "../engine/types.ts";
 import { FwdError, fail, ok, type Result } from "../errors.ts";
@@ -21,6 +22,8 @@ import { ttyPrompter } from "./tty-prompt.ts";
 
 const SUPPORTED = new Set(["L", "R", "D", "p", "l", "i", "F", "o", "c", "v", "q", "N", "T", "n", "C", "V"]);
 const DEFAULT_CONNECT_TIMEOUT_S = 20;
+/** How long a new local connection waits for the session to come back before it is refused. */
+const ACQUIRE_TIMEOUT_MS = 5_000;
 
 export async function runSsh(argv: string[]): Promise<number> {
   const parsed = parseArgv(argv);
@@ -46,7 +49,7 @@ export async function runSsh(argv: string[]): Promise<number> {
       sessions: [{ name: "main", host: target.label, connect: () => connectSsh(target, { prompt: ttyPrompter(host.batchMode), log: (level, m) => log.log(level, m) }) }],
       forwards,
     },
-    { exitOnForwardFailure: host.exitOnForwardFailure, acquireTimeoutMs: 5_000 },
+    { exitOnForwardFailure: host.exitOnForwardFailure, acquireTimeoutMs: ACQUIRE_TIMEOUT_MS, reconnect: plan.value.reconnect },
   );
   engine.bus.on((e) => log.event(e));
   for (const f of forwards)
@@ -63,6 +66,7 @@ export async function runSsh(argv: string[]): Promise<number> {
 
 interface Plan {
   host: HostConfig;
+  reconnect: ReconnectPolicy;
   target: SshTarget;
   forwards: ForwardSpec[];
 }
@@ -96,6 +100,8 @@ async function buildPlan(a: ParsedArgs): Promise<Result<Plan>> {
   if (!resolved.ok) return resolved;
   const h = resolved.value;
 
+  const reconnect = reconnectPolicy(a);
+  if (!reconnect.ok) return reconnect;
   const forwards = buildForwards(a, h);
   if (!forwards.ok) return forwards;
   if (forwards.value.length === 0)
@@ -105,6 +111,7 @@ async function buildPlan(a: ParsedArgs): Promise<Result<Plan>> {
   const label = `${user}@${h.alias === h.hostName ? h.hostName : `${h.alias} (${h.hostName})`}${h.port === 22 ? "" : `:${h.port}`}`;
   return ok({
     host: h,
+    reconnect: reconnect.value,
     forwards: forwards.value,
     target: {
       label,
@@ -127,6 +134,15 @@ async function buildPlan(a: ParsedArgs): Promise<Result<Plan>> {
       ...(h.ciphers ? { ciphers: h.ciphers } : {}),
     },
   });
+}
+
+/** --no-reconnect / --once (exit on the first disconnect, as ssh does) and --max-retries N. */
+function reconnectPolicy(a: ParsedArgs): Result<ReconnectPolicy> {
+  const raw = a.longValues["max-retries"]?.at(-1);
+  const max = raw === undefined ? Infinity : Number(raw);
+  if (raw !== undefined && (!/^\d+$/.test(raw) || max < 0))
+    return fail(new FwdError("E_CONFIG", `--max-retries '${raw}': expected a whole number`, "e.g. --max-retries 10, or --no-reconnect to exit on the first disconnect"));
+  return ok({ ...DEFAULT_RECONNECT, enabled: !a.long["no-reconnect"] && !a.long.once, maxRetries: max });
 }
 
 /** IdentityAgent as ssh reads it: none, SSH_AUTH_SOCK, $VAR or a path; SSH_AUTH_SOCK when unset. */

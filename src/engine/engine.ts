@@ -3,6 +3,7 @@
 // data) and read its events and snapshots.
 
 import { FwdError, fail, ok, type Result } from "../errors.ts";
+import { backoffDelay, DEFAULT_RECONNECT, type ReconnectPolicy } from "./backoff.ts";
 import type { Carrier } from "./carrier.ts";
 import { DynamicForwarder } from "./dynamic-forward.ts";
 import { EventBus } from "./events.ts";
@@ -29,6 +30,7 @@ export interface EngineOptions {
   exitOnForwardFailure: boolean;
   /** How long a new connection waits for a live session before it is refused. */
   acquireTimeoutMs: number;
+  reconnect?: ReconnectPolicy;
 }
 
 export interface BoundForward {
@@ -43,8 +45,18 @@ export interface ForwardSnapshot {
   connections: { id: number; source: string; target: string; openedAt: number; up: number; down: number }[];
 }
 
+export interface SessionSnapshot {
+  name: string;
+  host: string;
+  state: string;
+  lastError?: string;
+  attempt: number;
+  nextAttemptAt?: number;
+  history: { state: string; at: number; reason?: string }[];
+}
+
 export interface EngineSnapshot {
-  sessions: { name: string; state: string; lastError?: string }[];
+  sessions: SessionSnapshot[];
   forwards: ForwardSnapshot[];
 }
 
@@ -55,6 +67,7 @@ export class Engine {
   private sessions = new Map<string, Session>();
   private forwarders: Forwarder[] = [];
   private stopping = false;
+  private started = false;
   private endedResolve!: (e: FwdError | undefined) => void;
   /** Resolves when the engine can no longer do its work (a session ended), or after stop(). */
   readonly ended = new Promise<FwdError | undefined>((r) => (this.endedResolve = r));
@@ -63,7 +76,15 @@ export class Engine {
     private readonly plan: EnginePlan,
     private readonly opts: EngineOptions,
   ) {
-    for (const s of plan.sessions) this.sessions.set(s.name, new Session({ ...s, bus: this.bus }));
+    const reconnect = opts.reconnect ?? DEFAULT_RECONNECT;
+    for (const s of plan.sessions) {
+      const session = new Session({ ...s, bus: this.bus, reconnect });
+      this.sessions.set(s.name, session);
+      session.onLink((link) => this.attachLink(session, link));
+      void session.failed.then((e) => {
+        if (!this.stopping) this.endedResolve(e);
+      });
+    }
   }
 
   /** Connects every session, then sets up every forward. The first fatal problem is returned. */
@@ -74,14 +95,6 @@ export class Engine {
       if (this.stopping) return fail(stoppedError());
       if (!r.ok) return r;
       links.set(s.name, r.value);
-      r.value.onIncoming((c) => {
-        const f = this.forwarders.find((x): x is RemoteForwarder => x instanceof RemoteForwarder && (x.spec.via ?? this.firstSession) === s.name && x.matches(c.bind));
-        if (f) void f.handle(c);
-        else c.reject();
-      });
-      void r.value.ended.then((err) => {
-        if (!this.stopping) this.endedResolve(err ?? new FwdError("E_CLOSED", `${s.name}: connection closed`));
-      });
     }
     const bound: BoundForward[] = [];
     for (const spec of this.plan.forwards) {
@@ -107,7 +120,42 @@ export class Engine {
       this.forwarders.push(f);
       bound.push({ spec, bound: r.value });
     }
+    this.started = true;
     return ok(bound);
+  }
+
+  /** SIGHUP: every session reconnects now (a waiting retry goes at once, a live one is renewed). */
+  reconnectNow(): void {
+    for (const s of this.sessions.values()) s.retryNow();
+  }
+
+  /**
+   * Each new link takes the server's incoming connections for this session's remote forwards, and
+   * after a reconnect asks the server to listen again for each of them.
+   */
+  private attachLink(session: Session, link: Link): void {
+    link.onIncoming((c) => {
+      const f = this.remotesOf(session).find((x) => x.matches(c.bind));
+      if (f) void f.handle(c);
+      else c.reject();
+    });
+    if (this.started) for (const f of this.remotesOf(session)) void this.relisten(f, link, 1);
+  }
+
+  /** A server that still holds the old port (a stale session) frees it eventually: retry until then. */
+  private async relisten(f: RemoteForwarder, link: Link, attempt: number): Promise<void> {
+    let gone = false;
+    void link.ended.then(() => (gone = true));
+    const r = await f.start(link);
+    if (r.ok || gone || this.stopping) return;
+    const delay = backoffDelay(attempt, this.opts.reconnect ?? DEFAULT_RECONNECT);
+    this.bus.log("warn", `${r.error.message}; retrying in ${(delay / 1000).toFixed(1)}s (a stale session on the server may still hold it)`, r.error.hint);
+    await sleep(delay);
+    if (!gone && !this.stopping) return this.relisten(f, link, attempt + 1);
+  }
+
+  private remotesOf(session: Session): RemoteForwarder[] {
+    return this.forwarders.filter((x): x is RemoteForwarder => x instanceof RemoteForwarder && (x.spec.via ?? this.firstSession) === session.name);
   }
 
   /** Stops accepting, gives open connections `graceMs` to finish, then cuts the rest and disconnects. */
@@ -134,7 +182,11 @@ export class Engine {
     return {
       sessions: [...this.sessions.values()].map((s) => ({
         name: s.name,
+        host: s.host,
         state: s.state,
+        attempt: s.attempt,
+        history: [...s.history],
+        ...(s.nextAttemptAt ? { nextAttemptAt: s.nextAttemptAt } : {}),
         ...(s.lastError ? { lastError: s.lastError.message } : {}),
       })),
       forwards: this.forwarders.map((f) => snapshotOf(f, f.spec, f.bound)),

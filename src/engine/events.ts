@@ -3,11 +3,24 @@
 
 import type { Endpoint } from "./types.ts";
 
-export type SessionState = "connecting" | "up" | "down" | "closed";
+export type SessionState = "connecting" | "up" | "reconnecting" | "failed" | "closed";
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
 export type EngineEvent =
-  | { type: "session"; session: string; state: SessionState; host: string; reason?: string; sinceMs: number }
+  | {
+      type: "session";
+      session: string;
+      state: SessionState;
+      host: string;
+      reason?: string;
+      /** Time spent in the previous state. */
+      sinceMs: number;
+      /** While reconnecting: which attempt comes next, and in how long. */
+      attempt?: number;
+      nextInMs?: number;
+      /** On a reconnect: how long the session was down. */
+      downMs?: number;
+    }
   | {
       type: "listening";
       forward: string;

@@ -30,8 +30,8 @@ export function pipeBoth(a: Duplex, b: Duplex, counters: PipeCounters): Promise<
       firstError ??= err;
       drain(a);
       drain(b);
-      a.destroy();
-      b.destroy();
+      abort(a);
+      abort(b);
     };
     a.pipe(b);
     b.pipe(a);
@@ -40,6 +40,14 @@ export function pipeBoth(a: Duplex, b: Duplex, counters: PipeCounters): Promise<
     a.once("error", onError).once("close", onClose(b));
     b.once("error", onError).once("close", onClose(a));
   });
+}
+
+/** A failure on one side is a reset (RST) on a TCP socket, so its peer cannot mistake it for a clean end. */
+function abort(s: Duplex): void {
+  const reset = (s as { resetAndDestroy?: () => void }).resetAndDestroy;
+  const state = (s as { readyState?: string }).readyState;
+  if (typeof reset === "function" && state !== undefined && state !== "closed" && state !== "opening") reset.call(s);
+  else s.destroy();
 }
 
 /**

@@ -1,7 +1,9 @@
 // One SSH session as the engine sees it: a named route to a server that forwards borrow a live link
-// from. Connection attempts and their state changes are told on the event bus.
+// from, kept up by reconnecting with backoff. Every state change is an event with the time since
+// the last one; a session that cannot come back (auth, host key, retries spent) fails with the reason.
 
-import { FwdError, fail, type Result } from "../errors.ts";
+import { FwdError, fail, ok, type Result } from "../errors.ts";
+import { backoffDelay, type ReconnectPolicy } from "./backoff.ts";
 import type { EventBus, SessionState } from "./events.ts";
 import type { Connect, Link } from "./link.ts";
 
@@ -11,15 +13,36 @@ export interface SessionOptions {
   host: string;
   connect: Connect;
   bus: EventBus;
+  reconnect: ReconnectPolicy;
 }
 
+export interface SessionChange {
+  state: SessionState;
+  at: number;
+  reason?: string;
+}
+
+/** Errors that another attempt cannot fix: retrying them would only hide the reason. */
+const PERMANENT = new Set(["E_AUTH", "E_HOSTKEY", "E_CONFIG"]);
+const HISTORY = 50;
+
 export class Session {
-  state: SessionState = "down";
+  state: SessionState = "connecting";
+  lastError: FwdError | undefined;
+  /** Reconnect attempts since the session was last stable. */
+  attempt = 0;
+  nextAttemptAt: number | undefined;
+  readonly history: SessionChange[] = [];
   private link: Link | undefined;
   private changedAt = Date.now();
+  private lostAt: number | undefined;
   private waiters = new Set<(l: Result<Link>) => void>();
-  /** Set once the session went down for a reason other than close(). */
-  lastError: FwdError | undefined;
+  private linkListeners = new Set<(l: Link) => void>();
+  private wake: (() => void) | undefined;
+  private stableTimer: ReturnType<typeof setTimeout> | undefined;
+  private failedResolve!: (e: FwdError) => void;
+  /** Resolves once the session has given up for good. */
+  readonly failed = new Promise<FwdError>((r) => (this.failedResolve = r));
 
   constructor(private readonly opts: SessionOptions) {}
 
@@ -27,62 +50,149 @@ export class Session {
     return this.opts.name;
   }
 
-  /** Connects once; on success the link is live until it ends or close() is called. */
+  get host(): string {
+    return this.opts.host;
+  }
+
+  /** Called with every new link, the first included (remote forwards are requested again on each). */
+  onLink(fn: (l: Link) => void): void {
+    this.linkListeners.add(fn);
+  }
+
+  /** The first connection. A failure here is returned, not retried: the user is still watching. */
   async start(): Promise<Result<Link>> {
     this.setState("connecting");
     const r = await this.opts.connect();
+    if (this.state === "closed") {
+      if (r.ok) r.value.close();
+      return fail(closedError(this.opts.host));
+    }
     if (!r.ok) {
-      this.lastError = r.error;
-      this.setState("down", r.error.message);
-      this.flush(r);
+      this.giveUp(r.error);
       return r;
     }
-    const link = r.value;
-    this.link = link;
-    this.setState("up");
-    this.flush(r);
-    void link.ended.then((err) => {
-      if (this.link !== link) return;
-      this.link = undefined;
-      if (err) this.lastError = err;
-      this.setState(this.state === "closed" ? "closed" : "down", err?.message);
-    });
+    this.adopt(r.value);
     return r;
   }
 
   /** The live link, or a wait of at most `timeoutMs` for one. */
   acquire(timeoutMs: number): Promise<Result<Link>> {
-    if (this.link) return Promise.resolve({ ok: true, value: this.link });
-    if (this.state === "closed") return Promise.resolve(fail(closedError(this.opts.host)));
+    if (this.link) return Promise.resolve(ok(this.link));
+    if (this.state === "closed" || this.state === "failed") return Promise.resolve(fail(this.lastError ?? closedError(this.opts.host)));
     return new Promise((resolve) => {
       const done = (r: Result<Link>) => {
         clearTimeout(timer);
         this.waiters.delete(done);
         resolve(r);
       };
-      const timer = setTimeout(
-        () => done(fail(this.lastError ?? closedError(this.opts.host))),
-        timeoutMs,
-      );
+      const timer = setTimeout(() => done(fail(this.unavailable())), timeoutMs);
       this.waiters.add(done);
     });
   }
 
+  /** SIGHUP: a waiting reconnect goes now; a live session is replaced by a fresh one. */
+  retryNow(): void {
+    if (this.wake) return this.wake();
+    if (this.link) {
+      this.attempt = 0;
+      this.link.close();
+    }
+  }
+
   close(): void {
     this.setState("closed");
+    clearTimeout(this.stableTimer);
+    this.wake?.();
     this.flush(fail(closedError(this.opts.host)));
-    this.link?.close();
+    const link = this.link;
+    this.link = undefined;
+    link?.close();
+  }
+
+  private adopt(link: Link): void {
+    this.link = link;
+    this.nextAttemptAt = undefined;
+    this.setState("up", undefined, this.lostAt ? { downMs: Date.now() - this.lostAt } : {});
+    this.lostAt = undefined;
+    this.stableTimer = setTimeout(() => (this.attempt = 0), this.opts.reconnect.stableAfterMs);
+    this.stableTimer.unref?.();
+    this.flush(ok(link));
+    for (const fn of this.linkListeners) fn(link);
+    void link.ended.then((err) => {
+      if (this.link !== link) return;
+      this.link = undefined;
+      clearTimeout(this.stableTimer);
+      if (this.state === "closed") return;
+      this.lostAt = Date.now();
+      this.lastError = err ?? new FwdError("E_CLOSED", `${this.opts.host}: connection closed`, "it will be reopened");
+      if (!this.opts.reconnect.enabled) return this.giveUp(this.lastError);
+      void this.reconnect();
+    });
+  }
+
+  private async reconnect(): Promise<void> {
+    const p = this.opts.reconnect;
+    for (;;) {
+      this.attempt++;
+      if (this.attempt > p.maxRetries) {
+        const e = this.lastError!;
+        return this.giveUp(new FwdError(e.code, `${e.message} (gave up after ${p.maxRetries} attempt${p.maxRetries === 1 ? "" : "s"})`, e.hint, { cause: e, ...(e.reason ? { reason: e.reason } : {}) }));
+      }
+      const delay = backoffDelay(this.attempt, p);
+      this.nextAttemptAt = Date.now() + delay;
+      this.setState("reconnecting", this.lastError?.message, { attempt: this.attempt, nextInMs: delay });
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => this.wakeUp(), delay);
+        this.wake = () => {
+          clearTimeout(timer);
+          this.wake = undefined;
+          resolve();
+        };
+      });
+      if (this.closed) return;
+      const r = await this.opts.connect();
+      if (this.closed) {
+        if (r.ok) r.value.close();
+        return;
+      }
+      if (r.ok) return this.adopt(r.value);
+      this.lastError = r.error;
+      if (PERMANENT.has(r.error.code)) return this.giveUp(r.error);
+    }
+  }
+
+  /** A getter, so TypeScript does not narrow it away across awaits. */
+  private get closed(): boolean {
+    return this.state === "closed";
+  }
+
+  private wakeUp(): void {
+    this.wake?.();
+  }
+
+  private giveUp(e: FwdError): void {
+    this.lastError = e;
+    this.setState("failed", e.message);
+    this.flush(fail(e));
+    this.failedResolve(e);
+  }
+
+  private unavailable(): FwdError {
+    const why = this.lastError ? ` (${this.lastError.message})` : "";
+    return new FwdError("E_CLOSED", `${this.opts.host}: no live session${why}`, "fwd is reconnecting; try again shortly", { reason: "no-session" });
   }
 
   private flush(r: Result<Link>): void {
     for (const w of [...this.waiters]) w(r);
   }
 
-  private setState(state: SessionState, reason?: string): void {
+  private setState(state: SessionState, reason?: string, extra: { attempt?: number; nextInMs?: number; downMs?: number } = {}): void {
     const now = Date.now();
     const sinceMs = now - this.changedAt;
     this.changedAt = now;
     this.state = state;
+    this.history.push({ state, at: now, ...(reason ? { reason } : {}) });
+    if (this.history.length > HISTORY) this.history.shift();
     this.opts.bus.emit({
       type: "session",
       session: this.opts.name,
@@ -90,9 +200,10 @@ export class Session {
       host: this.opts.host,
       sinceMs,
       ...(reason ? { reason } : {}),
+      ...extra,
     });
   }
 }
 
 const closedError = (host: string) =>
-  new FwdError("E_CLOSED", `${host}: session is not connected`, "check the log above for why it ended");
+  new FwdError("E_CLOSED", `${host}: session is closed`, "fwd is stopping", { reason: "no-session" });

@@ -59,8 +59,16 @@ export async function connectSsh(t: SshTarget, deps: SshDeps): Promise<Result<Li
         (err.level === "client-authentication" ? auth.failure(t.label) : connectionError(t.label, err, t.connectTimeoutMs));
       lastError = mapped;
       if (!ready) resolve(fail(mapped));
+      // ssh2 only end()s the socket after e.g. a keepalive timeout; on a dead network that never
+      // completes, so no 'close' would come. Cut it.
+      else rawSocket(client)?.destroy();
     });
     client.on("close", () => {
+      // Before ssh2 ends the channels as if their peers had closed them cleanly: the connections
+      // they carry were cut, and their clients must see a reset, not a normal end of data.
+      const lost = new FwdError("E_CLOSED", `${t.label}: session lost`, "fwd reconnects; open the connection again", { reason: "session-lost" });
+      for (const ch of channels) ch.emit("error", lost);
+      channels.clear();
       if (!ready) resolve(fail(lastError ?? hostKey.failure ?? new FwdError("E_CONNECT", `${t.label}: connection closed during the handshake`, "the server dropped the connection; check its log (MaxStartups, AllowUsers)")));
       endedResolve(closing ? undefined : (lastError ?? new FwdError("E_CLOSED", `${t.label}: connection closed by the server`, "the server ended the session; it may have restarted")));
     });
@@ -70,16 +78,22 @@ export async function connectSsh(t: SshTarget, deps: SshDeps): Promise<Result<Li
       resolve(ok(link));
     });
 
+    const channels = new Set<Duplex>();
+    const track = <T extends Duplex>(ch: T): T => {
+      channels.add(ch);
+      ch.once("close", () => channels.delete(ch));
+      return ch;
+    };
     const incoming = new Set<(c: Incoming) => void>();
     const deliver = (c: Incoming) => {
       if (incoming.size === 0) return c.reject();
       for (const fn of incoming) fn(c);
     };
     client.on("tcp connection", (info, accept, reject) =>
-      deliver({ bind: { host: info.destIP, port: info.destPort }, origin: { host: info.srcIP, port: info.srcPort }, accept, reject }),
+      deliver({ bind: { host: info.destIP, port: info.destPort }, origin: { host: info.srcIP, port: info.srcPort }, accept: () => track(accept()), reject }),
     );
     client.on("unix connection", (info, accept, reject) =>
-      deliver({ bind: { path: info.socketPath }, origin: { host: "unix", port: 0 }, accept, reject }),
+      deliver({ bind: { path: info.socketPath }, origin: { host: "unix", port: 0 }, accept: () => track(accept()), reject }),
     );
     const link: Link = {
       ended,
@@ -87,7 +101,11 @@ export async function connectSsh(t: SshTarget, deps: SshDeps): Promise<Result<Li
         closing = true;
         client.end();
       },
-      open: (target, origin) => openChannel(client, t.label, target, origin),
+      open: async (target, origin) => {
+        const r = await openChannel(client, t.label, target, origin);
+        if (r.ok) track(r.value);
+        return r;
+      },
       listen: (bind) => listenRemote(client, t.label, bind),
       onIncoming(fn) {
         incoming.add(fn);
@@ -115,9 +133,12 @@ export async function connectSsh(t: SshTarget, deps: SshDeps): Promise<Result<Li
  * of the event loop instead of one per SSH packet: ssh2 writes each packet (open, data, EOF, close)
  * separately, which costs a syscall each.
  */
+/** ssh2 keeps its socket private; fwd needs it to cut a dead connection and to batch writes. */
+const rawSocket = (client: Client) => (client as unknown as { _sock?: Socket })._sock;
+
 function tuneSocket(client: Client): void {
   client.setNoDelay(true);
-  const sock = (client as unknown as { _sock?: Socket })._sock;
+  const sock = rawSocket(client);
   if (!sock || typeof sock.cork !== "function") return;
   const write = sock.write.bind(sock) as (...args: unknown[]) => boolean;
   let corked = false;

@@ -22,6 +22,12 @@ export interface Sshd {
   clientArgs: string[];
   /** Stops sshd (SIGKILL if asked) without removing its files, so start() can bring it back. */
   kill(signal?: NodeJS.Signals): Promise<void>;
+  /** A server crash: SIGKILL to sshd and to every session process it started (they outlive it otherwise). */
+  crash(): Promise<void>;
+  /** A new host key (known_hosts is left as it was, so clients see a changed key). Restart to apply. */
+  rekey(): void;
+  /** Empties authorized_keys, so the client key no longer gets in. */
+  revokeClient(): void;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -93,8 +99,27 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
     p.kill(signal);
     await gone;
   };
+  const crash = async () => {
+    const pid = child?.pid;
+    if (pid === undefined) return;
+    // Session processes call setsid(), so they are found by parent, not by process group.
+    const sessions = spawnSync("pgrep", ["-P", String(pid)], { encoding: "utf8" }).stdout.split("\n").filter(Boolean);
+    for (const s of sessions) {
+      try {
+        process.kill(Number(s), "SIGKILL");
+      } catch {}
+    }
+    await kill("SIGKILL");
+  };
   await start();
   return {
+    crash,
+    rekey: () => {
+      rmSync(hostKey, { force: true });
+      rmSync(`${hostKey}.pub`, { force: true });
+      keygen(hostKey, opts.hostKeyType ?? "ed25519");
+    },
+    revokeClient: () => writeFileSync(join(dir, "authorized_keys"), ""),
     host: "127.0.0.1",
     port,
     user,
