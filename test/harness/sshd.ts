@@ -37,6 +37,8 @@ export interface SshdOptions {
   config?: Record<string, string>;
   /** Key type of the host key. */
   hostKeyType?: "ed25519" | "ecdsa" | "rsa";
+  /** Run inside a test host (a network namespace) and listen on its address. */
+  host?: { address: string; exec: string[] };
 }
 
 const SSHD = "/usr/sbin/sshd";
@@ -53,13 +55,15 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
   keygen(clientKey, "ed25519");
   writeFileSync(join(dir, "authorized_keys"), readFileSync(`${clientKey}.pub`));
   const hostKeyPub = readFileSync(`${hostKey}.pub`, "utf8").trim();
-  const port = await freePort();
+  const address = opts.host?.address ?? "127.0.0.1";
+  // Inside a fresh namespace every port is free; on loopback ask the kernel for one.
+  const port = opts.host ? 2200 : await freePort();
   const knownHosts = join(dir, "known_hosts");
-  writeFileSync(knownHosts, `[127.0.0.1]:${port} ${hostKeyPub}\n`);
+  writeFileSync(knownHosts, `[${address}]:${port} ${hostKeyPub}\n`);
   const user = (spawnSync("id", ["-un"]).stdout?.toString().trim() || process.env.USER) ?? "root";
   const config: Record<string, string> = {
     Port: String(port),
-    ListenAddress: "127.0.0.1",
+    ListenAddress: address,
     HostKey: hostKey,
     PidFile: join(dir, "sshd.pid"),
     AuthorizedKeysFile: join(dir, "authorized_keys"),
@@ -81,7 +85,8 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
 
   let child: ChildProcess | undefined;
   const start = async () => {
-    const p = spawn(SSHD, ["-D", "-e", "-f", join(dir, "sshd_config")], { stdio: ["ignore", "ignore", "pipe"] });
+    const argv = [...(opts.host?.exec ?? []), SSHD, "-D", "-e", "-f", join(dir, "sshd_config")];
+    const p = spawn(argv[0]!, argv.slice(1), { stdio: ["ignore", "ignore", "pipe"] });
     child = p;
     const log: string[] = [];
     p.stderr!.on("data", (d: Buffer) => log.push(d.toString()));
@@ -89,7 +94,7 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
       p.once("exit", (code) => reject(new Error(`sshd exited (${code}): ${log.join("")}`))),
     );
     exited.catch(() => {});
-    await Promise.race([waitForPort("127.0.0.1", port, 10_000), exited]);
+    await Promise.race([waitForPort(address, port, 10_000), exited]);
   };
   const kill = async (signal: NodeJS.Signals = "SIGTERM") => {
     const p = child;
@@ -113,6 +118,7 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
   };
   await start();
   return {
+    host: address,
     crash,
     rekey: () => {
       rmSync(hostKey, { force: true });
@@ -120,7 +126,6 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
       keygen(hostKey, opts.hostKeyType ?? "ed25519");
     },
     revokeClient: () => writeFileSync(join(dir, "authorized_keys"), ""),
-    host: "127.0.0.1",
     port,
     user,
     dir,

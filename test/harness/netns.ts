@@ -1,0 +1,76 @@
+// Test networks of the project's own: network namespaces joined by veth pairs, addressed from
+// 198.18.0.0/15 (reserved for benchmarks, never routed). While one exists, an `unreachable
+// 198.18.0.0/15` route in the root namespace keeps anything addressed there from leaving the machine.
+
+import { spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+
+export const canMakeNamespaces = (): boolean =>
+  process.getuid?.() === 0 && spawnSync("ip", ["netns", "list"]).status === 0;
+
+function ip(args: string[]): void {
+  const r = spawnSync("ip", args, { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`ip ${args.join(" ")}: ${r.stderr.trim()}`);
+}
+
+let guards = 0;
+function guardUp(): void {
+  if (guards++ === 0 && !spawnSync("ip", ["route", "show", "198.18.0.0/15"], { encoding: "utf8" }).stdout.includes("unreachable"))
+    ip(["route", "add", "unreachable", "198.18.0.0/15"]);
+}
+function guardDown(): void {
+  if (--guards === 0) spawnSync("ip", ["route", "del", "unreachable", "198.18.0.0/15"]);
+}
+
+export interface Host {
+  /** The namespace's name, for `ip netns exec`. */
+  ns: string;
+  /** Its address, as the root namespace (client C) reaches it. */
+  address: string;
+  /** The command line prefix that runs a program inside it. */
+  exec: string[];
+  /** Drops the link on the host's side: packets vanish, nothing answers, nothing is refused. */
+  silence(): void;
+  restore(): void;
+}
+
+/**
+ * A host one veth hop from the root namespace, on its own /30 (`subnet` picks which: 0–255).
+ * Returns the host and a teardown that removes everything it made.
+ */
+export function makeHost(subnet: number): { host: Host; destroy(): void } {
+  const id = randomBytes(3).toString("hex");
+  const ns = `fwd-${id}`;
+  const [outer, inner] = [`fv${id}o`, `fv${id}i`];
+  const base = `198.18.${subnet}`;
+  guardUp();
+  try {
+    ip(["netns", "add", ns]);
+    ip(["link", "add", outer, "type", "veth", "peer", "name", inner]);
+    ip(["link", "set", inner, "netns", ns]);
+    ip(["addr", "add", `${base}.1/30`, "dev", outer]);
+    ip(["link", "set", outer, "up"]);
+    ip(["-n", ns, "addr", "add", `${base}.2/30`, "dev", inner]);
+    ip(["-n", ns, "link", "set", inner, "up"]);
+    ip(["-n", ns, "link", "set", "lo", "up"]);
+  } catch (e) {
+    spawnSync("ip", ["netns", "del", ns]);
+    spawnSync("ip", ["link", "del", outer]);
+    guardDown();
+    throw e;
+  }
+  return {
+    host: {
+      ns,
+      address: `${base}.2`,
+      exec: ["ip", "netns", "exec", ns],
+      silence: () => ip(["-n", ns, "link", "set", inner, "down"]),
+      restore: () => ip(["-n", ns, "link", "set", inner, "up"]),
+    },
+    destroy: () => {
+      spawnSync("ip", ["netns", "del", ns]);
+      spawnSync("ip", ["link", "del", outer]);
+      guardDown();
+    },
+  };
+}
