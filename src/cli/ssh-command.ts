@@ -1,9 +1,7 @@
 // `fwd [options] [user@]host[:port]`: the ssh-compatible command. Reads argv and ssh_config into one
 // resolved target and a list of forwards, then hands them to the engine.
 
-import { homedir } from "node:os";
-import { spawnSync } from "node:child_process";
-import { loadSshConfig, resolveHost, type HostConfig } from "../config/ssh-config.ts";
+import type { HostConfig } from "../config/ssh-config.ts";
 import { DEFAULT_RECONNECT, type ReconnectPolicy } from "../engine/backoff.ts";
 import { Engine } from "../engine/engine.ts";
 import { formatEndpoint, isUnix, type ForwardSpec } from "../engine/types.ts";
@@ -18,10 +16,10 @@ import { buildForwards } from "./forwards.ts";
 import { HELP } from "./help.ts";
 import { Logger } from "./logger.ts";
 import { report, runEngine } from "./serve.ts";
+import { loadConfigContext, resolveTarget } from "./target.ts";
 import { ttyPrompter } from "./tty-prompt.ts";
 
 const SUPPORTED = new Set(["L", "R", "D", "p", "l", "i", "F", "o", "c", "v", "q", "N", "T", "n", "C", "V"]);
-const DEFAULT_CONNECT_TIMEOUT_S = 20;
 /** How long a new local connection waits for the session to come back before it is refused. */
 const ACQUIRE_TIMEOUT_MS = 5_000;
 
@@ -81,24 +79,11 @@ async function buildPlan(a: ParsedArgs): Promise<Result<Plan>> {
   const dest = parseDestination(a.destination);
   if (!dest.ok) return dest;
 
-  // Command-line settings come first, so they win over ssh_config (first value wins, as in ssh).
-  const overrides = [
-    ...(dest.value.user ? [`User=${dest.value.user}`] : []),
-    ...(dest.value.port ? [`Port=${dest.value.port}`] : []),
-    ...(a.values.l ?? []).map((u) => `User=${u}`),
-    ...(a.values.p ?? []).map((p) => `Port=${p}`),
-    ...(a.values.i ?? []).map((f) => `IdentityFile=${f}`),
-    ...(a.values.c ?? []).map((c) => `Ciphers=${c}`),
-    ...(a.values.o ?? []),
-  ];
-  const home = process.env.HOME || homedir();
-  const localUser = currentUser();
-  const configFile = a.values.F?.at(-1);
-  const src = await loadSshConfig(configFile === "none" ? "none" : configFile, home);
-  if (!src.ok) return src;
-  const resolved = resolveHost(src.value, dest.value.host, overrides, { localUser, home });
+  const ctx = await loadConfigContext(a.values.F?.at(-1));
+  if (!ctx.ok) return ctx;
+  const resolved = resolveTarget(ctx.value, dest.value, sshOverrides(a));
   if (!resolved.ok) return resolved;
-  const h = resolved.value;
+  const { host: h, target } = resolved.value;
 
   const reconnect = reconnectPolicy(a);
   if (!reconnect.ok) return reconnect;
@@ -107,33 +92,18 @@ async function buildPlan(a: ParsedArgs): Promise<Result<Plan>> {
   if (forwards.value.length === 0)
     return fail(new FwdError("E_CONFIG", "nothing to forward", "add -L, -R or -D (or LocalForward/RemoteForward/DynamicForward in ssh config)"));
 
-  const user = h.user ?? localUser;
-  const label = `${user}@${h.alias === h.hostName ? h.hostName : `${h.alias} (${h.hostName})`}${h.port === 22 ? "" : `:${h.port}`}`;
-  return ok({
-    host: h,
-    reconnect: reconnect.value,
-    forwards: forwards.value,
-    target: {
-      label,
-      host: h.hostName,
-      port: h.port,
-      user,
-      identityFiles: h.identityFiles.map((path) => ({ path, explicit: !h.identityFilesAreDefault })),
-      identitiesOnly: h.identitiesOnly,
-      agentSocket: agentSocket(h.identityAgent),
-      hostKey: {
-        strict: h.strictHostKeyChecking,
-        host: h.hostName,
-        port: h.port,
-        userFiles: h.userKnownHostsFiles,
-        globalFiles: h.globalKnownHostsFiles,
-      },
-      connectTimeoutMs: (h.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT_S) * 1000,
-      keepaliveIntervalMs: h.serverAliveInterval * 1000,
-      keepaliveCountMax: h.serverAliveCountMax,
-      ...(h.ciphers ? { ciphers: h.ciphers } : {}),
-    },
-  });
+  return ok({ host: h, reconnect: reconnect.value, forwards: forwards.value, target });
+}
+
+/** -l -p -i -c and -o, as -o settings in command-line order (they win over ssh_config). */
+export function sshOverrides(a: ParsedArgs): string[] {
+  return [
+    ...(a.values.l ?? []).map((u) => `User=${u}`),
+    ...(a.values.p ?? []).map((p) => `Port=${p}`),
+    ...(a.values.i ?? []).map((f) => `IdentityFile=${f}`),
+    ...(a.values.c ?? []).map((c) => `Ciphers=${c}`),
+    ...(a.values.o ?? []),
+  ];
 }
 
 /** --no-reconnect / --once (exit on the first disconnect, as ssh does) and --max-retries N. */
@@ -143,21 +113,6 @@ function reconnectPolicy(a: ParsedArgs): Result<ReconnectPolicy> {
   if (raw !== undefined && (!/^\d+$/.test(raw) || max < 0))
     return fail(new FwdError("E_CONFIG", `--max-retries '${raw}': expected a whole number`, "e.g. --max-retries 10, or --no-reconnect to exit on the first disconnect"));
   return ok({ ...DEFAULT_RECONNECT, enabled: !a.long["no-reconnect"] && !a.long.once, maxRetries: max });
-}
-
-/** IdentityAgent as ssh reads it: none, SSH_AUTH_SOCK, $VAR or a path; SSH_AUTH_SOCK when unset. */
-function agentSocket(setting: string | undefined): string | undefined {
-  if (setting === "none") return undefined;
-  if (setting === undefined || setting === "SSH_AUTH_SOCK") return process.env.SSH_AUTH_SOCK || undefined;
-  if (setting.startsWith("$")) return process.env[setting.slice(1)] || undefined;
-  return setting;
-}
-
-/** The local user name: $USER, else the password database (Bun's os.userInfo() says "unknown" without $USER). */
-function currentUser(): string {
-  if (process.env.USER) return process.env.USER;
-  const r = spawnSync("id", ["-un"]);
-  return r.stdout?.toString().trim() || "root";
 }
 
 function print(text: string): number {
