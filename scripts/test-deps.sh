@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the system packages the tests and the benchmark talk to, when they are missing: a real
-# OpenSSH server and client, and the client tools used as real peers. Needs root (or does nothing
+# OpenSSH server and client, MariaDB, headless Chromium, and the client tools used as real peers. Needs root (or does nothing
 # and lets the tests say what is missing).
 set -euo pipefail
 need=()
@@ -10,6 +10,11 @@ command -v ssh-keygen >/dev/null || need+=(openssh-client)
 command -v curl >/dev/null || need+=(curl)
 command -v socat >/dev/null || need+=(socat)
 command -v iperf3 >/dev/null || need+=(iperf3)
+command -v mariadbd >/dev/null || need+=(mariadb-server)
+command -v mariadb >/dev/null || need+=(mariadb-client)
+command -v chromium >/dev/null || need+=(chromium)
+command -v python3 >/dev/null || need+=(python3)
+command -v ss >/dev/null || need+=(iproute2)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "test-deps: missing ${need[*]}; install them (apt-get install ${need[*]}) or run as root" >&2

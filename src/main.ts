@@ -2,13 +2,21 @@
 // fwd's entry point: pick the command, run it, turn its outcome into an exit code. The only place
 // that exits; everything below returns values.
 
+import { checkScenario } from "./cli/check.ts";
 import { runDemo } from "./cli/demo.ts";
+import { pluginCommand } from "./cli/plugin-new.ts";
+import { runScenario } from "./cli/run.ts";
+import { listScenarios } from "./cli/scenarios.ts";
 import { EXIT, exitCodeFor } from "./cli/exit-codes.ts";
 import { runSsh } from "./cli/ssh-command.ts";
 import { isFwdError } from "./errors.ts";
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   demo: runDemo,
+  run: runScenario,
+  check: checkScenario,
+  scenarios: listScenarios,
+  plugin: pluginCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -34,14 +34,14 @@ const NOT_SUPPORTED: Record<string, string> = {
 
 /** fwd's own long options that take a value (`--allow 10.0.0.0/8` or `--allow=10.0.0.0/8`), repeatable. */
 const LONG_WITH_VALUE = new Set(["allow", "socks-user", "socks-password-file", "pac-domain", "max-retries"]);
-const LONG_FLAGS = new Set(["json", "version", "help", "pac", "no-reconnect", "once"]);
+const LONG_FLAGS = new Set(["json", "version", "help", "pac", "no-reconnect", "once", "dry-run"]);
 
 export interface ParsedArgs {
   /** Values of letter options, in order: `o: ["User=x", …]`. */
   values: Record<string, string[]>;
   /** How many times each flag was given (`-vvv` → v: 3). */
   flags: Record<string, number>;
-  long: { json: boolean; version: boolean; help: boolean; pac: boolean; "no-reconnect": boolean; once: boolean };
+  long: { json: boolean; version: boolean; help: boolean; pac: boolean; "no-reconnect": boolean; once: boolean; "dry-run": boolean };
   /** Values of long options, e.g. `allow: ["10.0.0.0/8"]`. */
   longValues: Record<string, string[]>;
   destination: string | undefined;
@@ -52,7 +52,7 @@ export function parseArgv(argv: string[]): Result<ParsedArgs> {
   const out: ParsedArgs = {
     values: {},
     flags: {},
-    long: { json: false, version: false, help: false, pac: false, "no-reconnect": false, once: false },
+    long: { json: false, version: false, help: false, pac: false, "no-reconnect": false, once: false, "dry-run": false },
     longValues: {},
     destination: undefined,
     command: [],

@@ -11,6 +11,8 @@ export const EXIT = {
   hostKey: 5,
   forward: 6,
   lost: 7,
+  /** `fwd check`: the tunnel is up but the far end did not answer as it should. */
+  probe: 8,
   forced: 130,
 } as const;
 

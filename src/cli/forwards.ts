@@ -64,11 +64,11 @@ function socksPolicy(a: ParsedArgs): Result<SocksPolicy> {
   return ok({ allow, ...(auth ? { auth } : {}), ...(pac ? { pac } : {}) });
 }
 
-function isLoopback(e: Endpoint): boolean {
+export function isLoopback(e: Endpoint): boolean {
   if (isUnix(e)) return true;
   if (e.host === "localhost" || e.host === "::1") return true;
   return net.isIPv4(e.host) && e.host.startsWith("127.");
 }
 
-const openProxy = (id: string, where: string, hint: string) =>
+export const openProxy = (id: string, where: string, hint: string) =>
   new FwdError("E_CONFIG", `${id}: refusing to start an open SOCKS proxy ${where}: it binds beyond loopback with no allow-list and no password`, hint);

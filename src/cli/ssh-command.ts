@@ -107,7 +107,7 @@ export function sshOverrides(a: ParsedArgs): string[] {
 }
 
 /** --no-reconnect / --once (exit on the first disconnect, as ssh does) and --max-retries N. */
-function reconnectPolicy(a: ParsedArgs): Result<ReconnectPolicy> {
+export function reconnectPolicy(a: ParsedArgs): Result<ReconnectPolicy> {
   const raw = a.longValues["max-retries"]?.at(-1);
   const max = raw === undefined ? Infinity : Number(raw);
   if (raw !== undefined && (!/^\d+$/.test(raw) || max < 0))

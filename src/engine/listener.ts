@@ -16,15 +16,22 @@ export class Listener {
     private readonly bind: Endpoint,
     private readonly bus: EventBus,
     private readonly onSocket: (s: net.Socket) => void,
+    private readonly orFreePort = false,
   ) {}
 
   async listen(): Promise<Result<Endpoint>> {
+    const r = await this.listenOn(this.bind);
+    if (r.ok || !this.orFreePort || r.error.reason !== "in-use" || isUnix(this.bind)) return r;
+    this.bus.log("info", `${this.id}: port ${this.bind.port} is in use; taking a free port instead`);
+    return this.listenOn({ ...this.bind, port: 0 });
+  }
+
+  private async listenOn(bind: Endpoint): Promise<Result<Endpoint>> {
     const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (s) => {
       if (s.remoteAddress) s.setNoDelay(true);
       s.on("error", () => {}); // each forward reports failures through its own pipe or refusal
       this.onSocket(s);
     });
-    const bind = this.bind;
     const r = await new Promise<Result<Endpoint>>((resolve) => {
       server.once("error", (err) => resolve(fail(bindError(this.id, bind, err))));
       const onListening = () => {

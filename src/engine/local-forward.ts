@@ -16,7 +16,7 @@ export class LocalForwarder extends Carrier {
     rt: ForwardRuntime,
   ) {
     super(spec.id, rt);
-    this.listener = new Listener(spec.id, spec.bind, rt.bus, (s) => void this.accept(s));
+    this.listener = new Listener(spec.id, spec.bind, rt.bus, (s) => void this.accept(s), spec.orFreePort);
   }
 
   get bound(): Endpoint | undefined {

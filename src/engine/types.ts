@@ -31,6 +31,8 @@ export interface LocalForward {
   via?: string;
   bind: Endpoint;
   target: Endpoint;
+  /** When the bind port is taken, listen on a free one instead (and say so) rather than fail. */
+  orFreePort?: boolean;
 }
 
 /** -R: the SSH server listens; its connections come back here and go to the target from this side. */

@@ -69,6 +69,28 @@ describe("dist/fwd, alone in an empty directory", () => {
     expect(r.code).toBe(0);
   });
 
+  test("a custom plugin written by `fwd plugin new` loads from disk and carries a real tunnel", async () => {
+    const pdir = join(dir, "plugins");
+    const made = spawnSync(binary, ["plugin", "new", "my-service", pdir], { cwd: dir, encoding: "utf8" });
+    expect(made.status).toBe(0);
+    const echo = await startEcho();
+    const ssh = ["-F", "none", "-o", `UserKnownHostsFile=${sshd.knownHosts}`, "-o", "StrictHostKeyChecking=yes", "-i", sshd.clientKey];
+    const fwd = runFwd(["run", "my-service", "--plugin", join(pdir, "my-service.ts"), "--bastion", `${sshd.user}@127.0.0.1:${sshd.port}`, "--target", `127.0.0.1:${echo.port}`, ...ssh], { binary });
+    try {
+      await fwd.waitFor(/probe ok: connected through the tunnel/);
+      expect((await exchange(fwd.ports[0]!, "plugin in the binary")).reply.toString()).toBe("plugin in the binary");
+    } finally {
+      expect(await fwd.stop()).toBe(0);
+      await echo.close();
+    }
+  });
+
+  test("the built-in plugins and example scenarios are embedded", () => {
+    const r = spawnSync(binary, ["scenarios", "show", "intranet-wiki"], { cwd: dir, encoding: "utf8", env: { PATH: process.env.PATH, HOME: dir } });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('plugin = "intranet-wiki"');
+  });
+
   test("-L against a real sshd", async () => {
     const echo = await startEcho();
     const fwd = runFwd([...sshd.clientArgs, "-L", `0:127.0.0.1:${echo.port}`, sshd.host], { binary });

@@ -1,0 +1,39 @@
+// `fwd check NAME [--option value …]`: connects, binds, runs the probe once, reports each step and
+// exits — 0 when the far end answered as it should.
+
+import { Engine } from "../engine/engine.ts";
+import { formatEndpoint } from "../engine/types.ts";
+import { EXIT } from "./exit-codes.ts";
+import { probeContext } from "./probe-context.ts";
+import { ACQUIRE_TIMEOUT_MS } from "./run.ts";
+import { loggerFor, prepareScenario } from "./scenario-setup.ts";
+import { report } from "./serve.ts";
+
+const USAGE = "usage: fwd check NAME [--option value …] | fwd check -f scenario.toml";
+
+export async function checkScenario(argv: string[]): Promise<number> {
+  const log = loggerFor(argv);
+  const prepared = await prepareScenario(argv, log, USAGE);
+  if (!prepared.ok) return report(log, prepared.error);
+  const { name, plugin, options, concrete } = prepared.value;
+  const engine = new Engine(concrete.engine, { exitOnForwardFailure: true, acquireTimeoutMs: ACQUIRE_TIMEOUT_MS, reconnect: { ...prepared.value.reconnect, enabled: false } });
+  const started = await engine.start();
+  if (!started.ok) {
+    engine.kill();
+    log.print(`✗ ssh: ${started.error.message}`);
+    return report(log, started.error);
+  }
+  try {
+    for (const t of Object.values(concrete.targets)) log.print(`✓ ssh: connected to ${t.label}`);
+    for (const b of started.value) log.print(`✓ forward: ${b.spec.id} listening on ${formatEndpoint(b.bound)}`);
+    if (!plugin.probe) {
+      log.print(`- probe: ${plugin.name} has none`);
+      return EXIT.ok;
+    }
+    const r = await plugin.probe(options, probeContext(started.value, concrete.names)).catch((e: Error) => ({ ok: false, detail: e.message }));
+    log.print(`${r.ok ? "✓" : "✗"} probe: ${r.detail}`);
+    return r.ok ? EXIT.ok : EXIT.probe;
+  } finally {
+    await engine.stop(0, `${name}: check done`);
+  }
+}

@@ -1,0 +1,23 @@
+// The probe's view of a running scenario: where its forwards listen (by the plan's names), and a
+// way to connect to one of them — through the tunnel, exactly as a user's program would.
+
+import net from "node:net";
+import type { BoundForward as EngineBound } from "../engine/engine.ts";
+import { isUnix } from "../engine/types.ts";
+import type { BoundForward, ProbeContext } from "../plugin/types.ts";
+
+export function probeContext(bound: EngineBound[], names: Map<string, string>): ProbeContext {
+  const list: BoundForward[] = bound.map((b) => ({ name: names.get(b.spec.id) ?? b.spec.id, kind: b.spec.kind, bound: b.bound }));
+  return {
+    bound: list,
+    connect: (name) =>
+      new Promise((resolve, reject) => {
+        const b = list.find((x) => (name === undefined ? x.kind === "local" || x.kind === "dynamic" : x.name === name));
+        if (!b) return reject(new Error(`no local forward named ${name ?? "(first)"}`));
+        const host = isUnix(b.bound) ? undefined : b.bound.host === "0.0.0.0" ? "127.0.0.1" : b.bound.host;
+        const s = isUnix(b.bound) ? net.connect(b.bound.path) : net.connect(b.bound.port, host);
+        s.once("connect", () => resolve(s));
+        s.once("error", reject);
+      }),
+  };
+}

@@ -1,0 +1,43 @@
+// `fwd run NAME [--option value …]`: a scenario (a user's file, or a plugin with flags) brought up
+// and kept up — the plan's tunnels, the lines that say how to use them, and the probe's verdict.
+
+import * as v from "valibot";
+import { Engine } from "../engine/engine.ts";
+import { formatEndpoint } from "../engine/types.ts";
+import { sshCommandLines } from "../plugin/to-engine.ts";
+import { EXIT } from "./exit-codes.ts";
+import { probeContext } from "./probe-context.ts";
+import { loggerFor, prepareScenario } from "./scenario-setup.ts";
+import { report, runEngine } from "./serve.ts";
+
+const USAGE = "usage: fwd run NAME [--option value …] [--dry-run] | fwd run -f scenario.toml — `fwd scenarios` lists them";
+export const ACQUIRE_TIMEOUT_MS = 5_000;
+
+export async function runScenario(argv: string[]): Promise<number> {
+  const log = loggerFor(argv);
+  const prepared = await prepareScenario(argv, log, USAGE);
+  if (!prepared.ok) return report(log, prepared.error);
+  const { name, plugin, options, concrete, args, reconnect } = prepared.value;
+
+  if (args.long["dry-run"]) {
+    log.print(`${name}: plugin ${plugin.name}, options ${JSON.stringify(options)}`);
+    for (const [session, t] of Object.entries(concrete.targets)) log.print(`session ${session}: ${t.label}`);
+    for (const f of concrete.engine.forwards)
+      log.print(`forward ${f.id}: ${f.kind} ${formatEndpoint(f.bind)} -> ${f.kind === "dynamic" || (f.kind === "remote" && !f.target) ? "SOCKS" : formatEndpoint(f.target!)}`);
+    for (const line of sshCommandLines(concrete)) log.print(`equivalent: ${line}`);
+    return EXIT.ok;
+  }
+
+  const engine = new Engine(concrete.engine, { exitOnForwardFailure: true, acquireTimeoutMs: ACQUIRE_TIMEOUT_MS, reconnect });
+  engine.bus.on((e) => log.event(e));
+  return runEngine(engine, log, async (bound) => {
+    const ctx = probeContext(bound, concrete.names);
+    for (const line of plugin.usage?.(options as v.InferOutput<typeof plugin.options>, ctx.bound) ?? []) log.print(line);
+    if (plugin.probe) {
+      const r = await plugin.probe(options, ctx).catch((e: Error) => ({ ok: false, detail: e.message }));
+      if (r.ok) log.log("info", `${name}: probe ok: ${r.detail}`);
+      else log.log("warn", `${name}: probe failed: ${r.detail}`, "the tunnel is up, but the far end did not answer as expected; check the target address as the server sees it");
+    }
+    return undefined;
+  });
+}

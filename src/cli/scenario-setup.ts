@@ -1,0 +1,107 @@
+// What `fwd run` and `fwd check` share: from `NAME [--option value …]` (or `-f file`) to a validated
+// plugin plan made concrete — scenario file and flags merged, ssh settings applied to every hop.
+
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import type { ReconnectPolicy } from "../engine/backoff.ts";
+import { FwdError, fail, ok, type Result } from "../errors.ts";
+import { describeOptions, readOptionFlags, validateOptions } from "../plugin/options.ts";
+import { loadRegistry } from "../plugin/registry.ts";
+import { concretePlan, type ConcretePlan } from "../plugin/to-engine.ts";
+import type { Plugin } from "../plugin/types.ts";
+import { readScenario, type ScenarioFile } from "../scenario/file.ts";
+import { configDir } from "../scenario/paths.ts";
+import { checkSupported, parseArgv, type ParsedArgs } from "./argv.ts";
+import { Logger } from "./logger.ts";
+import { reconnectPolicy, sshOverrides } from "./ssh-command.ts";
+import { loadConfigContext } from "./target.ts";
+import { ttyPrompter } from "./tty-prompt.ts";
+
+export interface Prepared {
+  name: string;
+  plugin: Plugin;
+  options: Record<string, unknown>;
+  concrete: ConcretePlan;
+  args: ParsedArgs;
+  reconnect: ReconnectPolicy;
+}
+
+const SSH_LETTERS = new Set(["F", "o", "i", "c", "v", "q"]);
+
+export async function prepareScenario(argv: string[], log: Logger, usage: string): Promise<Result<Prepared>> {
+  const pluginFiles: string[] = [];
+  let file: string | undefined;
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === "--plugin" && argv[i + 1] !== undefined) pluginFiles.push(argv[++i]!);
+    else if (argv[i] === "-f" && argv[i + 1] !== undefined) file = argv[++i];
+    else rest.push(argv[i]!);
+  }
+  const name = file === undefined && rest[0] !== undefined && !rest[0].startsWith("-") ? rest.shift() : undefined;
+  if (file === undefined && name === undefined) return fail(new FwdError("E_CONFIG", "no scenario or plugin named", usage));
+
+  const registry = await loadRegistry(pluginFiles);
+  for (const p of registry.problems) log.log("warn", p.message, p.hint);
+
+  let scenario: ScenarioFile | undefined;
+  const userFile = name === undefined ? undefined : join(configDir(), "scenarios", `${name}.toml`);
+  const path = file ?? (userFile && existsSync(userFile) ? userFile : undefined);
+  if (path !== undefined) {
+    const r = readScenario(path);
+    if (!r.ok) return r;
+    scenario = r.value;
+  }
+  const pluginName = scenario?.plugin ?? name!;
+  const entry = registry.plugins.get(pluginName);
+  if (!entry) {
+    const failed = registry.problems.find((p) => p.message.includes(pluginName));
+    if (failed) return fail(failed);
+    const known = [...registry.plugins.keys()].join(", ");
+    return fail(new FwdError("E_CONFIG", `${scenario ? `${scenario.source}: ` : ""}no plugin or scenario named "${pluginName}"`, `plugins: ${known}; your scenarios live in ${join(configDir(), "scenarios")}`));
+  }
+  const plugin = entry.plugin;
+
+  const flags = readOptionFlags(rest, describeOptions(plugin.options));
+  if (!flags.ok) return flags;
+  const parsed = parseArgv(flags.value.rest);
+  const takes = `${plugin.name} takes ${describeOptions(plugin.options).map((o) => o.flag).join(" ")}, and ssh's -F -o -i -c -v -q`;
+  if (!parsed.ok) return fail(new FwdError("E_CONFIG", parsed.error.message, takes));
+  const a = parsed.value;
+  const supported = checkSupported(a, SSH_LETTERS);
+  if (!supported.ok) return supported;
+  if (a.destination !== undefined) return fail(new FwdError("E_CONFIG", `unexpected argument '${a.destination}'`, takes));
+
+  const where = scenario ? `${scenario.source} with flags` : `${plugin.name} options`;
+  const options = validateOptions(plugin.options, { ...scenario?.options, ...flags.value.values }, where);
+  if (!options.ok) return options;
+  const scenarioName = scenario?.name ?? name ?? plugin.name;
+  let plan;
+  try {
+    plan = plugin.plan(options.value);
+  } catch (e) {
+    return fail(new FwdError("E_CONFIG", `plugin ${plugin.name} (${entry.source}): plan failed: ${(e as Error).message}`, "this is a bug in the plugin", { cause: e }));
+  }
+  const ctx = await loadConfigContext(a.values.F?.at(-1));
+  if (!ctx.ok) return ctx;
+  const concrete = concretePlan(scenarioName, plan, ctx.value, sshOverrides(a), { prompt: ttyPrompter(false), log: (level, m) => log.log(level, m) });
+  if (!concrete.ok) return concrete;
+  const reconnect = reconnectPolicy(a);
+  if (!reconnect.ok) return reconnect;
+  const fromFile = scenario?.reconnect ?? {};
+  return ok({
+    name: scenarioName,
+    plugin,
+    options: options.value as Record<string, unknown>,
+    concrete: concrete.value,
+    args: a,
+    reconnect: {
+      ...reconnect.value,
+      ...(fromFile.enabled === false ? { enabled: false } : {}),
+      ...(fromFile.max_retries !== undefined && a.longValues["max-retries"] === undefined ? { maxRetries: fromFile.max_retries } : {}),
+    },
+  });
+}
+
+/** A logger set up from the flags, before the rest of argv is understood. */
+export const loggerFor = (argv: string[]) =>
+  new Logger({ json: argv.includes("--json"), verbosity: argv.includes("-q") ? 0 : 1 + argv.filter((a) => /^-v+$/.test(a)).reduce((n, a) => n + a.length - 1, 0) });

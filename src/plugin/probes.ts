@@ -1,0 +1,56 @@
+// Protocol probes that plugins share: speak just enough of a protocol to know the far end is the
+// service it should be. Each reads with a deadline and closes its socket.
+
+import type net from "node:net";
+import type { ProbeResult } from "./types.ts";
+
+const PROBE_MS = 5_000;
+
+/** Collects bytes until `done` says enough (or the peer closes, or the deadline passes). */
+function readUntil(s: net.Socket, done: (b: Buffer) => boolean): Promise<Buffer> {
+  return new Promise((resolve) => {
+    let buf = Buffer.alloc(0);
+    const finish = () => {
+      clearTimeout(timer);
+      s.destroy();
+      resolve(buf);
+    };
+    const timer = setTimeout(finish, PROBE_MS);
+    s.on("data", (d: Buffer) => {
+      buf = Buffer.concat([buf, d]);
+      if (done(buf)) finish();
+    });
+    s.on("close", finish);
+    s.on("error", finish);
+  });
+}
+
+/** MySQL/MariaDB: the server speaks first, with protocol 10 and its version string. */
+export async function mysqlGreeting(s: net.Socket): Promise<ProbeResult> {
+  const b = await readUntil(s, (b) => b.length >= 4 && b.length >= 4 + b.readUIntLE(0, 3));
+  if (b.length < 6) return { ok: false, detail: b.length ? "the far end closed after a few bytes: not MySQL" : "no greeting: nothing answered through the tunnel" };
+  if (b[4] === 0xff) return { ok: false, detail: `the server refused: ${b.subarray(7).toString("utf8")}` };
+  if (b[4] !== 10) return { ok: false, detail: `not a MySQL greeting (protocol byte ${b[4]})` };
+  const version = b.subarray(5, b.indexOf(0, 5)).toString("latin1");
+  return { ok: true, detail: `${/mariadb/i.test(version) ? "MariaDB" : "MySQL"} ${version.replace(/^5\.5\.5-/, "")}` };
+}
+
+/** Postgres: an SSLRequest is answered with one byte, S or N, by any Postgres server. */
+export async function postgresSsl(s: net.Socket): Promise<ProbeResult> {
+  s.write(Buffer.from([0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f]));
+  const b = await readUntil(s, (b) => b.length >= 1);
+  if (b.length === 0) return { ok: false, detail: "no answer to an SSLRequest: nothing answered through the tunnel" };
+  if (b[0] === 0x53 || b[0] === 0x4e) return { ok: true, detail: `Postgres answered (${b[0] === 0x53 ? "TLS available" : "no TLS"})` };
+  return { ok: false, detail: `not Postgres (answered 0x${b[0]!.toString(16)})` };
+}
+
+/** HTTP: a GET with the given Host header; reports the status and the page title. */
+export async function httpTitle(s: net.Socket, host: string, path: string): Promise<ProbeResult> {
+  s.write(`GET ${path} HTTP/1.1\r\nHost: ${host}\r\nUser-Agent: fwd-probe\r\nAccept: text/html\r\nConnection: close\r\n\r\n`);
+  const b = (await readUntil(s, (b) => b.length > 64 * 1024)).toString("utf8");
+  const status = /^HTTP\/1\.[01] (\d{3})[^\r\n]*/.exec(b);
+  if (!status) return { ok: false, detail: b ? "the far end did not answer in HTTP" : "no answer: nothing came through the tunnel" };
+  const title = /<title[^>]*>([^<]*)<\/title>/i.exec(b)?.[1]?.trim();
+  const code = Number(status[1]);
+  return { ok: code < 500, detail: `HTTP ${code}${title ? `, "${title}"` : ""}` };
+}

@@ -1,0 +1,83 @@
+// A plugin's plan, made concrete: each route's hop resolved through ssh_config into an SSH target,
+// each planned forward into the engine's forward, and the same plan as an `ssh` command line.
+
+import { isLoopback, openProxy } from "../cli/forwards.ts";
+import { resolveTarget, type ConfigContext } from "../cli/target.ts";
+import type { EnginePlan } from "../engine/engine.ts";
+import { formatEndpoint, isUnix, type Endpoint, type ForwardSpec } from "../engine/types.ts";
+import { FwdError, fail, ok, type Result } from "../errors.ts";
+import { connectSsh, type SshDeps, type SshTarget } from "../ssh/connect.ts";
+import type { Plan, PlanForward } from "./types.ts";
+
+export interface ConcretePlan {
+  engine: EnginePlan;
+  targets: Record<string, SshTarget>;
+  /** Each engine forward id → the plan's forward name. */
+  names: Map<string, string>;
+}
+
+export function concretePlan(scenario: string, plan: Plan, ctx: ConfigContext, overrides: string[], deps: SshDeps): Result<ConcretePlan> {
+  const targets: Record<string, SshTarget> = {};
+  for (const [name, route] of Object.entries(plan.sessions)) {
+    if (route.length !== 1)
+      return fail(new FwdError("E_CONFIG", `${scenario}: session "${name}" is a jump chain of ${route.length} hops`, "jump hosts (-J) are not available yet: give one hop, or use ProxyJump in ssh config once -J lands"));
+    const hop = route[0]!;
+    const r = resolveTarget(ctx, hop, [...(hop.identity ? [`IdentityFile=${hop.identity}`] : []), ...overrides]);
+    if (!r.ok) return r;
+    targets[name] = r.value.target;
+  }
+  const first = Object.keys(plan.sessions)[0];
+  if (first === undefined) return fail(new FwdError("E_CONFIG", `${scenario}: the plan names no session`, "a plugin's plan needs sessions: { name: [hop] }"));
+  const names = new Map<string, string>();
+  const forwards: ForwardSpec[] = [];
+  for (const [i, f] of plan.forwards.entries()) {
+    const name = f.name ?? `${f.kind}${i + 1}`;
+    const id = `${scenario}/${name}`;
+    if (f.via !== undefined && !(f.via in plan.sessions))
+      return fail(new FwdError("E_CONFIG", `${id}: via "${f.via}" names no session`, `sessions: ${Object.keys(plan.sessions).join(", ")}`));
+    const spec = toForward(id, f);
+    if (!spec.ok) return spec;
+    names.set(id, name);
+    forwards.push(spec.value);
+  }
+  return ok({
+    targets,
+    names,
+    engine: {
+      sessions: Object.entries(targets).map(([name, t]) => ({ name, host: t.label, connect: () => connectSsh(t, deps) })),
+      forwards,
+    },
+  });
+}
+
+function toForward(id: string, f: PlanForward): Result<ForwardSpec> {
+  const via = f.via ? { via: f.via } : {};
+  switch (f.kind) {
+    case "local":
+      return ok({ kind: "local", id, ...via, bind: f.listen, target: f.target, ...(f.orFreePort ? { orFreePort: true } : {}) });
+    case "remote":
+      return ok({ kind: "remote", id, ...via, bind: f.listen, ...(f.target ? { target: f.target } : { socks: { allow: [] } }) });
+    case "dynamic":
+      if (!isLoopback(f.listen) && !f.allow?.length) return fail(openProxy(id, "here", "give the forward an allow list of the networks that may use it"));
+      return ok({ kind: "dynamic", id, ...via, bind: f.listen, socks: { allow: f.allow ?? [], ...(f.pac ? { pac: f.pac } : {}) } });
+  }
+}
+
+/** The same tunnels as OpenSSH command lines, one per session. */
+export function sshCommandLines(c: ConcretePlan): string[] {
+  const first = Object.keys(c.targets)[0];
+  return Object.entries(c.targets).map(([name, t]) => {
+    const args = ["ssh", "-N"];
+    if (t.port !== 22) args.push("-p", String(t.port));
+    for (const f of c.engine.forwards.filter((f) => (f.via ?? first) === name)) {
+      if (f.kind === "local") args.push("-L", `${spec(f.bind)}:${spec(f.target)}`);
+      else if (f.kind === "remote") args.push("-R", f.target ? `${spec(f.bind)}:${spec(f.target)}` : spec(f.bind));
+      else args.push("-D", spec(f.bind));
+    }
+    args.push(`${t.user}@${t.host}`);
+    return args.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a}'`)).join(" ");
+  });
+}
+
+/** An endpoint as a forward spec field: `host:port` (IPv6 bracketed) or a socket path. */
+const spec = (e: Endpoint) => (isUnix(e) ? e.path : formatEndpoint(e));

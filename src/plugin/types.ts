@@ -1,0 +1,65 @@
+// The plugin contract: a plugin is data plus pure functions. It describes the sessions it needs and
+// the forwards they carry; the engine opens every socket. Probes speak to the far end through the
+// tunnel's own local port, so they test exactly what a user's program would use.
+
+import type net from "node:net";
+import type * as v from "valibot";
+import type { Endpoint, TcpEndpoint } from "../engine/types.ts";
+
+/** One SSH server on a route, resolved through ssh_config like a destination on the command line. */
+export interface Hop {
+  user?: string;
+  host: string;
+  port?: number;
+  /** An identity file for this hop, in addition to ssh_config's. */
+  identity?: string;
+}
+
+/** A route to the server that carries the forwards: one hop, or a jump chain ending at it. */
+export type Route = Hop[];
+
+export type PlanForward =
+  | { kind: "local"; name?: string; via?: string; listen: Endpoint; target: Endpoint; /** take a free port when `listen`'s is in use */ orFreePort?: boolean }
+  | { kind: "remote"; name?: string; via?: string; listen: Endpoint; target?: Endpoint }
+  | { kind: "dynamic"; name?: string; via?: string; listen: TcpEndpoint; allow?: string[]; pac?: { domains: string[] } };
+
+export interface Plan {
+  /** Named sessions; a forward's `via` picks one, the first is the default. */
+  sessions: Record<string, Route>;
+  forwards: PlanForward[];
+}
+
+/** Where each forward ended up listening, in plan order (a forward that failed is absent). */
+export interface BoundForward {
+  name: string;
+  kind: PlanForward["kind"];
+  bound: Endpoint;
+}
+
+export interface ProbeContext {
+  bound: BoundForward[];
+  /** A TCP connection to a bound local forward (the first one by default): through the tunnel. */
+  connect(name?: string): Promise<net.Socket>;
+}
+
+export interface ProbeResult {
+  ok: boolean;
+  /** One line: what answered ("MariaDB 10.11.6"), or what went wrong. */
+  detail: string;
+}
+
+export type OptionsSchema = v.ObjectSchema<v.ObjectEntries, v.ErrorMessage<v.ObjectIssue> | undefined>;
+
+export interface Plugin<S extends OptionsSchema = OptionsSchema> {
+  /** kebab-case; what `fwd run NAME` takes. */
+  name: string;
+  /** One line for `fwd scenarios`. */
+  summary: string;
+  /** Options as a valibot object: types, defaults and descriptions (v.description) in one place. */
+  options: S;
+  plan(options: v.InferOutput<S>): Plan;
+  /** Does the far end answer as it should? Run by `fwd check` and after `fwd run` starts. */
+  probe?(options: v.InferOutput<S>, ctx: ProbeContext): Promise<ProbeResult>;
+  /** Lines telling the user how to use what is now listening. */
+  usage?(options: v.InferOutput<S>, bound: BoundForward[]): string[];
+}
