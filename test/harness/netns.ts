@@ -4,6 +4,7 @@
 
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 
 export const canMakeNamespaces = (): boolean =>
   process.getuid?.() === 0 && spawnSync("ip", ["netns", "list"]).status === 0;
@@ -38,9 +39,15 @@ export interface Host {
  * A host one veth hop from the root namespace, on its own /30 (`subnet` picks which: 0–255).
  * Returns the host and a teardown that removes everything it made.
  */
-export function makeHost(subnet: number): { host: Host; destroy(): void } {
+export function makeHost(subnet: number, opts: { hosts?: Record<string, string> } = {}): { host: Host; destroy(): void } {
   const id = randomBytes(3).toString("hex");
   const ns = `fwd-${id}`;
+  // `ip netns exec` bind-mounts /etc/netns/NAME/hosts over /etc/hosts: the host's own name table.
+  const etc = `/etc/netns/${ns}`;
+  if (opts.hosts) {
+    mkdirSync(etc, { recursive: true });
+    writeFileSync(`${etc}/hosts`, ["127.0.0.1 localhost", ...Object.entries(opts.hosts).map(([name, addr]) => `${addr} ${name}`)].join("\n") + "\n");
+  }
   const [outer, inner] = [`fv${id}o`, `fv${id}i`];
   const base = `198.18.${subnet}`;
   guardUp();
@@ -56,6 +63,7 @@ export function makeHost(subnet: number): { host: Host; destroy(): void } {
   } catch (e) {
     spawnSync("ip", ["netns", "del", ns]);
     spawnSync("ip", ["link", "del", outer]);
+    rmSync(etc, { recursive: true, force: true });
     guardDown();
     throw e;
   }
@@ -70,6 +78,7 @@ export function makeHost(subnet: number): { host: Host; destroy(): void } {
     destroy: () => {
       spawnSync("ip", ["netns", "del", ns]);
       spawnSync("ip", ["link", "del", outer]);
+      rmSync(etc, { recursive: true, force: true });
       guardDown();
     },
   };
