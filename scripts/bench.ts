@@ -1,4 +1,4 @@
-// The benchmark behind `npm run bench`: OpenSSH `ssh -L` and `fwd -L` against one real sshd on
+// The benchmark behind `npm run bench`: OpenSSH `ssh -L`/`-D` and `fwd -L`/`-D` against one real sshd on
 // loopback, one after the other in the same run (absolute figures drift between runs, ratios less),
 // printed as a Markdown table and written to dist/bench.md. `--quick` is a smoke run; `--source`
 // measures `bun src/main.ts` even when dist/fwd exists.
@@ -45,7 +45,7 @@ try {
   ] as const;
   for (const [name, start] of tools) {
     try {
-      results[name] = await measure(name, await start(), targets.iperf, plan);
+      results[name] = await measure(name, await start(), targets, plan);
     } catch (e) {
       failed = true;
       process.stderr.write(`bench: ${name} failed: ${(e as Error).message}\n`);
@@ -57,9 +57,10 @@ try {
     `# fwd benchmark${plan === QUICK ? " (--quick)" : ""}`,
     "",
     ...machineLines(fwd.label),
-    `- loopback, one sshd, cipher ${CIPHER}; OpenSSH \`ssh -N -L\` then \`fwd -L\`, each through a fresh tunnel`,
+    `- loopback, one sshd, cipher ${CIPHER}; OpenSSH \`ssh -N -L … -D …\` then \`fwd -L … -D 0\`, each through a fresh tunnel`,
     `- connections: connect, 100 bytes out, 100-byte echo back, close; ${plan.sequential} one at a time, ` +
       `${plan.concurrent} ${plan.concurrency} at a time (each capped at ${plan.capMs / 1000} s); bulk: iperf3 -t ${plan.iperfSeconds}`,
+    `- SOCKS5 connections: the same, after a no-auth greeting and a CONNECT to 127.0.0.1 sent in one write`,
     `- whole run: ${seconds.toFixed(0)} s`,
     "",
     ...table(rows(results.openssh, results.fwd)),
@@ -93,6 +94,8 @@ function rows(o: Measured | undefined, f: Measured | undefined): Row[] {
     row("download throughput (Gbit/s)", 2, (m) => m.downloadGbps),
     row("connections/s, sequential", 0, (m) => m.sequential.perSecond),
     row(`connections/s, ${plan.concurrency} at a time`, 0, (m) => m.concurrent.perSecond),
+    row("connections/s through SOCKS5, sequential", 0, (m) => m.socksSequential.perSecond),
+    row(`connections/s through SOCKS5, ${plan.concurrency} at a time`, 0, (m) => m.socksConcurrent.perSecond),
     row("p50 latency, sequential (ms, lower is better)", 2, (m) => percentile(m.sequential.latenciesMs, 50), true),
     row("p99 latency, sequential (ms, lower is better)", 2, (m) => percentile(m.sequential.latenciesMs, 99), true),
     row("peak RSS of the tunnel process (MiB, lower is better)", 1, (m) => m.peakRssMiB, true),
@@ -103,7 +106,13 @@ function rows(o: Measured | undefined, f: Measured | undefined): Row[] {
 function failures(r: { openssh?: Measured; fwd?: Measured }): string[] {
   const notes: string[] = [];
   for (const [name, m] of Object.entries(r)) {
-    for (const [what, l, want] of [["sequential", m.sequential, plan.sequential], ["concurrent", m.concurrent, plan.concurrent]] as const) {
+    const loads = [
+      ["sequential", m.sequential, plan.sequential],
+      ["concurrent", m.concurrent, plan.concurrent],
+      ["SOCKS5 sequential", m.socksSequential, plan.sequential],
+      ["SOCKS5 concurrent", m.socksConcurrent, plan.concurrent],
+    ] as const;
+    for (const [what, l, want] of loads) {
       if (l.failed > 0) notes.push(`- ${name} ${what}: ${l.failed} connections failed (${l.errors.join("; ")})`);
       else if (l.done < want) notes.push(`- ${name} ${what}: only ${l.done} of ${want} within the ${plan.capMs / 1000} s cap`);
     }

@@ -1,6 +1,7 @@
 // The request/response load for the benchmark: a TCP_NODELAY echo server (its own process) as the
 // tunnel's target, and clients that open short connections through the tunnel (connect, 100 bytes
-// out, 100 back, close), one at a time or many at once, for a fixed count bounded by a time cap.
+// out, 100 back, close), one at a time or many at once, for a fixed count bounded by a time cap. A
+// connection to a proxy port first does the proxy's handshake (see socks.ts).
 
 import { spawn } from "node:child_process";
 import net from "node:net";
@@ -38,13 +39,29 @@ export async function startEchoServer(): Promise<EchoServer> {
   return { port, close: () => stopChild(p) };
 }
 
+/** Bytes a proxy wants first (sent on connect), and how to judge its fixed-length answer. */
+export interface Handshake {
+  hello: Buffer;
+  replyLength: number;
+  /** An error text when the answer says no. */
+  check(reply: Buffer): string | undefined;
+}
+
+/** Where the connections go: a local port that leads to the echo server, directly or after a handshake. */
+export interface Route {
+  port: number;
+  handshake?: Handshake;
+}
+
 /**
- * One connection: connect, send 100 bytes, read the 100-byte echo, half-close and wait for the peer's
- * close. Resolves with the ms from connect() to the full echo, or an error text.
+ * One connection: connect, do the route's handshake if any, send 100 bytes, read the 100-byte echo,
+ * half-close and wait for the peer's close. Resolves with the ms from connect() to the full echo
+ * (handshake included), or an error text.
  */
-export function echoOnce(port: number): Promise<{ ms: number } | { error: string }> {
+export function echoOnce({ port, handshake }: Route): Promise<{ ms: number } | { error: string }> {
   return new Promise((resolve) => {
     const t0 = performance.now();
+    let reply = handshake ? Buffer.alloc(0) : undefined; // undefined once the handshake is done
     let got = 0;
     let ms: number | undefined;
     let settled = false;
@@ -56,20 +73,34 @@ export function echoOnce(port: number): Promise<{ ms: number } | { error: string
       s.destroy();
       resolve(r);
     };
-    const timer = setTimeout(
-      () => finish({ error: ms === undefined ? `no echo within ${CONN_TIMEOUT_MS} ms (${got} bytes)` : "no close after the echo" }),
-      CONN_TIMEOUT_MS,
-    );
-    s.on("connect", () => s.write(PAYLOAD));
+    const timer = setTimeout(() => {
+      const what = reply ? `no handshake reply (${reply.length} bytes)` : ms === undefined ? `no echo (${got} bytes)` : "no close after the echo";
+      finish({ error: `${what} within ${CONN_TIMEOUT_MS} ms` });
+    }, CONN_TIMEOUT_MS);
+    s.on("connect", () => s.write(handshake ? handshake.hello : PAYLOAD));
     s.on("data", (d: Buffer) => {
+      if (reply && handshake) {
+        reply = Buffer.concat([reply, d]);
+        if (reply.length < handshake.replyLength) return;
+        const refused = handshake.check(reply.subarray(0, handshake.replyLength));
+        if (refused) return finish({ error: refused });
+        d = reply.subarray(handshake.replyLength); // nothing, unless the proxy ran ahead
+        reply = undefined;
+        s.write(PAYLOAD);
+      }
       got += d.length;
       if (got >= PAYLOAD.length && ms === undefined) {
         ms = performance.now() - t0;
         s.end();
       }
     });
+    const cut = () => ({ error: reply ? `closed during the handshake (${reply.length} bytes)` : `closed after ${got} of ${PAYLOAD.length} bytes` });
+    // A FIN before the echo is a failure now: with allowHalfOpen, waiting for 'close' would wait for the timeout.
+    s.on("end", () => {
+      if (ms === undefined) finish(cut());
+    });
     s.on("error", (e: NodeJS.ErrnoException) => finish({ error: e.code ?? e.message }));
-    s.on("close", () => finish(ms !== undefined && got === PAYLOAD.length ? { ms } : { error: `closed after ${got} of ${PAYLOAD.length} bytes` }));
+    s.on("close", () => finish(ms !== undefined && got === PAYLOAD.length ? { ms } : cut()));
   });
 }
 
@@ -85,7 +116,7 @@ export interface LoadResult {
 }
 
 /** Runs `count` connections with at most `concurrency` open at once; stops starting new ones after capMs. */
-export async function runConnections(port: number, count: number, concurrency: number, capMs: number): Promise<LoadResult> {
+export async function runConnections(route: Route, count: number, concurrency: number, capMs: number): Promise<LoadResult> {
   const latencies: number[] = [];
   const errors = new Map<string, number>();
   let started = 0;
@@ -95,7 +126,7 @@ export async function runConnections(port: number, count: number, concurrency: n
   const worker = async () => {
     while (started < count && performance.now() < deadline) {
       started++;
-      const r = await echoOnce(port);
+      const r = await echoOnce(route);
       if ("ms" in r) latencies.push(r.ms);
       else {
         failed++;

@@ -1,5 +1,5 @@
-// The two tunnels under test, started the same way against the same sshd: OpenSSH `ssh -N -L` and
-// `fwd -L`, each with one forward to the echo server and one to the iperf3 port, same cipher.
+// The two tunnels under test, started the same way against the same sshd: OpenSSH `ssh -N` and `fwd`,
+// each with one -L to the echo server, one -L to the iperf3 port and a -D SOCKS proxy, same cipher.
 
 import { spawn } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
@@ -19,6 +19,8 @@ export interface Tunnel {
   echoPort: number;
   /** Local port forwarded to the iperf3 server's port. */
   iperfPort: number;
+  /** Local SOCKS port whose connections leave from the sshd's side. */
+  socksPort: number;
   stop(): Promise<void>;
 }
 
@@ -33,11 +35,13 @@ const cleanEnv = () => ({ PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: "/non
 export async function startOpenSsh(sshd: Sshd, t: Targets): Promise<Tunnel> {
   const echoPort = await freePort();
   const iperfPort = await freePort();
+  const socksPort = await freePort();
   const args = [
     "-N", "-c", CIPHER, ...sshd.clientArgs,
     "-o", "ExitOnForwardFailure=yes", "-o", "BatchMode=yes",
     "-L", `127.0.0.1:${echoPort}:127.0.0.1:${t.echo}`,
     "-L", `127.0.0.1:${iperfPort}:127.0.0.1:${t.iperf}`,
+    "-D", `127.0.0.1:${socksPort}`,
     "127.0.0.1",
   ];
   const p = track(spawn("ssh", args, { env: cleanEnv(), stdio: ["ignore", "ignore", "pipe"] }));
@@ -49,11 +53,12 @@ export async function startOpenSsh(sshd: Sshd, t: Targets): Promise<Tunnel> {
     // Only the echo forward is probed: a bare connect to iperf3 -s -1 would use up its one test.
     await Promise.race([waitForPort("127.0.0.1", echoPort, READY_MS), exited]);
     await Promise.race([waitForListen(iperfPort), exited]);
+    await Promise.race([waitForListen(socksPort), exited]);
   } catch (e) {
     await stopChild(p);
     throw e;
   }
-  return { pid: p.pid!, echoPort, iperfPort, stop: () => stopChild(p) };
+  return { pid: p.pid!, echoPort, iperfPort, socksPort, stop: () => stopChild(p) };
 }
 
 /** Which fwd gets measured: the built binary when there is one (unless --source), else the source. */
@@ -70,21 +75,22 @@ export async function startFwd(sshd: Sshd, t: Targets, binary: string | undefine
     ...sshd.clientArgs, "-c", CIPHER, "-o", "BatchMode=yes",
     "-L", `0:127.0.0.1:${t.echo}`,
     "-L", `0:127.0.0.1:${t.iperf}`,
+    "-D", "0",
     "127.0.0.1",
   ];
   const f = runFwd(args, binary ? { binary } : {});
   track(f.proc);
   const stop = () => stopChild(f.proc, 5_000);
   try {
-    const ports: Partial<Targets> = {};
-    for (const target of [t.echo, t.iperf]) {
-      const line = await f.waitFor(new RegExp(`^listening .*:(\\d+) -> 127\\.0\\.0\\.1:${target}$`), READY_MS);
-      const port = Number(/:(\d+) -> /.exec(line)![1]);
-      if (target === t.echo) ports.echo = port;
-      else ports.iperf = port;
-    }
-    await waitForPort("127.0.0.1", ports.echo!, READY_MS);
-    return { pid: f.proc.pid!, echoPort: ports.echo!, iperfPort: ports.iperf!, stop };
+    const bound = async (to: string) => {
+      const line = await f.waitFor(new RegExp(`^listening .*:(\\d+) -> ${to}$`), READY_MS);
+      return Number(/:(\d+) -> /.exec(line)![1]);
+    };
+    const echoPort = await bound(`127\\.0\\.0\\.1:${t.echo}`);
+    const iperfPort = await bound(`127\\.0\\.0\\.1:${t.iperf}`);
+    const socksPort = await bound("SOCKS, connecting from the server");
+    await waitForPort("127.0.0.1", echoPort, READY_MS);
+    return { pid: f.proc.pid!, echoPort, iperfPort, socksPort, stop };
   } catch (e) {
     await stop();
     throw e;
