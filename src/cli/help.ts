@@ -4,6 +4,10 @@ export const HELP = `fwd — SSH port forwarding in one binary
 
 usage:
   fwd [options] [user@]host[:port]      carry the forwards given by -L, -R and -D
+  fwd run NAME [--option value …]       a scenario: yours (~/.config/fwd/scenarios) or a plugin
+  fwd check NAME [--option value …]     connect, run the scenario's probe once, report, exit
+  fwd scenarios [show PLUGIN]           list plugins and scenarios; explain a plugin's options
+  fwd plugin new NAME [DIR]             write a plugin to start from
   fwd demo [--once] [--json]            a built-in SSH server, a sample service and a tunnel to it
 
 forwarding (repeatable, as in ssh):
@@ -47,7 +51,8 @@ examples:
 
 exit codes:
   0 stopped cleanly   2 bad flags or config   3 could not connect   4 authentication failed
-  5 host key refused  6 a forward failed      7 session lost        1 internal error   130 forced stop
+  5 host key refused  6 a forward failed      7 session lost        8 probe failed (fwd check)
+  1 internal error    130 forced stop
 
 authentication: ssh-agent (SSH_AUTH_SOCK), then -i / IdentityFile keys (default ~/.ssh/id_ed25519,
 id_ecdsa, id_rsa), then keyboard-interactive and password when a terminal can ask.

@@ -3,9 +3,11 @@
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
-import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { PLUGIN_DTS } from "../../src/cli/plugin-template.ts";
 import { runFwd, runFwdToEnd } from "../harness/fwd.ts";
 import { startEcho, exchange } from "../harness/net.ts";
 import { startSshd, type Sshd } from "../harness/sshd.ts";
@@ -82,6 +84,29 @@ describe("dist/fwd, alone in an empty directory", () => {
     } finally {
       expect(await fwd.stop()).toBe(0);
       await echo.close();
+    }
+  });
+
+  test("the plugin example in the README works as written, in the binary", async () => {
+    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+    const code = /### Writing a plugin[\s\S]*?```ts\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(code).toBeDefined();
+    const pdir = join(dir, "readme-plugin");
+    mkdirSync(pdir, { recursive: true });
+    writeFileSync(join(pdir, "redis-via-bastion.ts"), code!);
+    writeFileSync(join(pdir, "fwd-plugin.d.ts"), PLUGIN_DTS);
+    // A stand-in for Redis that answers PING as Redis does: the subject here is the plugin, not Redis.
+    const redis = net.createServer((s) => s.on("data", (d) => String(d).startsWith("PING") && s.write("+PONG\r\n")));
+    await new Promise<void>((r) => redis.listen(0, "127.0.0.1", r));
+    const ssh = ["-F", "none", "-o", `UserKnownHostsFile=${sshd.knownHosts}`, "-o", "StrictHostKeyChecking=yes", "-i", sshd.clientKey];
+    const args = ["--bastion", `${sshd.user}@127.0.0.1:${sshd.port}`, "--redis", `127.0.0.1:${(redis.address() as net.AddressInfo).port}`, "--listen", "127.0.0.1:0"];
+    const fwd = runFwd(["run", "redis-via-bastion", "--plugin", join(pdir, "redis-via-bastion.ts"), ...args, ...ssh], { binary });
+    try {
+      await fwd.waitFor(/redis-via-bastion: probe ok: \+PONG/);
+      await fwd.waitFor(new RegExp(`^redis-cli -p ${fwd.ports[0]}$`));
+    } finally {
+      expect(await fwd.stop()).toBe(0);
+      redis.close();
     }
   });
 
