@@ -7,6 +7,7 @@ import { runDemo } from "./cli/demo.ts";
 import { pluginCommand } from "./cli/plugin-new.ts";
 import { runScenario } from "./cli/run.ts";
 import { listScenarios } from "./cli/scenarios.ts";
+import { statusCommand } from "./cli/status.ts";
 import { EXIT, exitCodeFor } from "./cli/exit-codes.ts";
 import { runSsh } from "./cli/ssh-command.ts";
 import { isFwdError } from "./errors.ts";
@@ -17,6 +18,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   check: checkScenario,
   scenarios: listScenarios,
   plugin: pluginCommand,
+  status: statusCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -29,11 +29,12 @@ const NOT_SUPPORTED: Record<string, string> = {
   X: "X11 forwarding is not available yet", x: "", Y: "X11 forwarding is not available yet",
   W: "stdio forwarding (-W) is not available yet",
   J: "jump hosts (-J) are not available yet",
-  C: "", g: "", "4": "", "6": "", V: "", N: "", T: "", n: "",
+  g: "give the bind address in each spec instead (e.g. -L '*:8080:host:80')",
+  C: "", "4": "", "6": "", V: "", N: "", T: "", n: "",
 };
 
 /** fwd's own long options that take a value (`--allow 10.0.0.0/8` or `--allow=10.0.0.0/8`), repeatable. */
-const LONG_WITH_VALUE = new Set(["allow", "socks-user", "socks-password-file", "pac-domain", "max-retries"]);
+const LONG_WITH_VALUE = new Set(["allow", "socks-user", "socks-password-file", "pac-domain", "max-retries", "status"]);
 const LONG_FLAGS = new Set(["json", "version", "help", "pac", "no-reconnect", "once", "dry-run"]);
 
 export interface ParsedArgs {

@@ -10,16 +10,20 @@ import { connectSsh } from "../ssh/connect.ts";
 import { Logger } from "./logger.ts";
 import { EXIT } from "./exit-codes.ts";
 import { report, runEngine } from "./serve.ts";
+import { statusFromFlag } from "./status-flag.ts";
 
-const USAGE = "usage: fwd demo [--once] [--json] [--port N]";
+const USAGE = "usage: fwd demo [--once] [--json] [--port N] [--status [address:]port | --no-status]";
 
 export async function runDemo(argv: string[]): Promise<number> {
   const once = argv.includes("--once");
   const json = argv.includes("--json");
   const portAt = argv.indexOf("--port");
   const port = portAt >= 0 ? Number(argv[portAt + 1]) : 0;
+  const statusAt = argv.indexOf("--status");
+  // The demo shows the status page unless told not to (or only checking, with --once).
+  const statusBind = argv.includes("--no-status") || (once && statusAt < 0) ? undefined : statusAt >= 0 ? argv[statusAt + 1] : "127.0.0.1:0";
   const log = new Logger({ json, verbosity: 1 });
-  const known = new Set(["--once", "--json", "--port", ...(portAt >= 0 ? [argv[portAt + 1]] : [])]);
+  const known = new Set(["--once", "--json", "--port", "--status", "--no-status", ...(portAt >= 0 ? [argv[portAt + 1]] : []), ...(statusAt >= 0 ? [argv[statusAt + 1]] : [])]);
   const unknown = argv.find((a) => !known.has(a));
   if (unknown !== undefined || !Number.isInteger(port) || port < 0 || port > 65535)
     return report(log, new FwdError("E_CONFIG", unknown !== undefined ? `demo: unknown argument '${unknown}'` : `demo: --port must be 0-65535`, USAGE));
@@ -37,7 +41,7 @@ export async function runDemo(argv: string[]): Promise<number> {
         {
           name: "demo",
           host: label,
-          connect: () =>
+          connect: (signal) =>
             connectSsh(
               {
                 label,
@@ -53,6 +57,7 @@ export async function runDemo(argv: string[]): Promise<number> {
                 keepaliveCountMax: 3,
               },
               { prompt: undefined, log: (level, m) => log.log(level, m) },
+              signal,
             ),
         },
       ],
@@ -61,6 +66,13 @@ export async function runDemo(argv: string[]): Promise<number> {
     { exitOnForwardFailure: true, acquireTimeoutMs: 5_000 },
   );
   engine.bus.on((e) => log.event(e));
+  const status = await statusFromFlag(statusBind, engine, log);
+  if (!status.ok) {
+    await server.close();
+    await service.close();
+    return report(log, status.error);
+  }
+  status.value?.store.setScenario({ name: "demo", plugin: "built-in demo", options: { server: label, service: `127.0.0.1:${service.port}` } });
 
   const code = await runEngine(engine, log, async (bound) => {
     const b = bound[0]!.bound;
@@ -68,11 +80,13 @@ export async function runDemo(argv: string[]): Promise<number> {
     const check = await fetchThrough(url);
     if (!check.ok)
       return report(log, new FwdError("E_CHANNEL", `demo: the page did not come through the tunnel: ${check.why}`, "this is a bug in fwd or in this machine's loopback; run again and report it"));
+    status.value?.store.setProbe({ ok: true, detail: `fetched ${check.bytes} bytes through SSH` });
     log.print(`demo: the tunnel works — fetched ${check.bytes} bytes through SSH`, { url });
     if (once) return EXIT.ok;
     log.print(`open ${url} (Ctrl-C to stop)`, { url });
     return undefined;
   });
+  await status.value?.stop();
   await server.close();
   await service.close();
   return code;

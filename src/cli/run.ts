@@ -9,6 +9,7 @@ import { EXIT } from "./exit-codes.ts";
 import { probeContext } from "./probe-context.ts";
 import { loggerFor, prepareScenario } from "./scenario-setup.ts";
 import { report, runEngine } from "./serve.ts";
+import { statusFromFlag } from "./status-flag.ts";
 
 const USAGE = "usage: fwd run NAME [--option value …] [--dry-run] | fwd run -f scenario.toml — `fwd scenarios` lists them";
 export const ACQUIRE_TIMEOUT_MS = 5_000;
@@ -30,14 +31,20 @@ export async function runScenario(argv: string[]): Promise<number> {
 
   const engine = new Engine(concrete.engine, { exitOnForwardFailure: true, acquireTimeoutMs: ACQUIRE_TIMEOUT_MS, reconnect });
   engine.bus.on((e) => log.event(e));
-  return runEngine(engine, log, async (bound) => {
+  const status = await statusFromFlag(args.longValues.status?.at(-1), engine, log);
+  if (!status.ok) return report(log, status.error);
+  status.value?.store.setScenario({ name, plugin: plugin.name, options });
+  const code = await runEngine(engine, log, async (bound) => {
     const ctx = probeContext(bound, concrete.names);
     for (const line of plugin.usage?.(options as v.InferOutput<typeof plugin.options>, ctx.bound) ?? []) log.print(line);
     if (plugin.probe) {
       const r = await plugin.probe(options, ctx).catch((e: Error) => ({ ok: false, detail: e.message }));
+      status.value?.store.setProbe(r);
       if (r.ok) log.log("info", `${name}: probe ok: ${r.detail}`);
       else log.log("warn", `${name}: probe failed: ${r.detail}`, "the tunnel is up, but the far end did not answer as expected; check the target address as the server sees it");
     }
     return undefined;
   });
+  await status.value?.stop();
+  return code;
 }

@@ -16,6 +16,7 @@ import { buildForwards } from "./forwards.ts";
 import { HELP } from "./help.ts";
 import { Logger } from "./logger.ts";
 import { report, runEngine } from "./serve.ts";
+import { statusFromFlag } from "./status-flag.ts";
 import { loadConfigContext, resolveTarget } from "./target.ts";
 import { ttyPrompter } from "./tty-prompt.ts";
 
@@ -39,27 +40,33 @@ export async function runSsh(argv: string[]): Promise<number> {
   const plan = await buildPlan(a);
   if (!plan.ok) return report(log, plan.error);
   const { target, forwards, host } = plan.value;
+  for (const [on, name] of [[host.forwardAgent, "ForwardAgent"], [host.hostKeyAlgorithms !== undefined, "HostKeyAlgorithms"]] as const)
+    if (on) log.log("warn", `ssh config: ${name} is not supported yet and has no effect`);
   if (host.ignoredOptions.length > 0)
     log.log("warn", `ssh config: fwd ignores ${host.ignoredOptions.join(", ")} for ${host.alias}`, "these options have no effect in fwd; the connection goes direct");
 
   const engine = new Engine(
     {
-      sessions: [{ name: "main", host: target.label, connect: () => connectSsh(target, { prompt: ttyPrompter(host.batchMode), log: (level, m) => log.log(level, m) }) }],
+      sessions: [{ name: "main", host: target.label, connect: (signal) => connectSsh(target, { prompt: ttyPrompter(host.batchMode), log: (level, m) => log.log(level, m) }, signal) }],
       forwards,
     },
     { exitOnForwardFailure: host.exitOnForwardFailure, acquireTimeoutMs: ACQUIRE_TIMEOUT_MS, reconnect: plan.value.reconnect },
   );
   engine.bus.on((e) => log.event(e));
+  const status = await statusFromFlag(a.longValues.status?.at(-1), engine, log);
+  if (!status.ok) return report(log, status.error);
   for (const f of forwards)
     if (f.kind === "remote" && !isUnix(f.bind) && !["localhost", "127.0.0.1", "::1"].includes(f.bind.host))
       log.log("info", `${f.id}: the server listens on ${f.bind.host || "every address"} only if its GatewayPorts is yes or clientspecified; otherwise on loopback`);
-  return runEngine(engine, log, async (bound) => {
+  const code = await runEngine(engine, log, async (bound) => {
     if (bound.length === 0) return report(log, new FwdError("E_BIND", "no forward could listen", "see the warnings above"));
     for (const b of bound)
       if (b.spec.kind === "dynamic" && b.spec.socks.pac && !isUnix(b.bound))
         log.print(`pac http://${formatEndpoint({ host: b.bound.host === "0.0.0.0" ? "127.0.0.1" : b.bound.host, port: b.bound.port })}/proxy.pac`);
     return undefined;
   });
+  await status.value?.stop();
+  return code;
 }
 
 interface Plan {

@@ -64,7 +64,8 @@ export class DynamicForwarder extends Carrier {
       {
         ...(this.spec.socks.auth ? { auth: this.spec.socks.auth } : {}),
         timeoutMs: SOCKS_HANDSHAKE_MS,
-        ...(this.spec.socks.pac ? { pac: () => pacFile(this.listener.bound as TcpEndpoint, this.spec.socks.pac!.domains) } : {}),
+        // The PAC names the address the browser reached us on: a LAN client must not be sent to its own loopback.
+        ...(this.spec.socks.pac ? { pac: () => pacFile({ host: socket.localAddress ?? "127.0.0.1", port: (this.listener.bound as TcpEndpoint).port }, this.spec.socks.pac!.domains) } : {}),
       },
       async (target) => {
         const link = await this.session.acquire(this.rt.acquireTimeoutMs);
@@ -73,6 +74,7 @@ export class DynamicForwarder extends Carrier {
     ).finally(() => this.handshakes--);
     switch (outcome.kind) {
       case "connected":
+        if (socket.destroyed) return void outcome.upstream.destroy();
         return this.carry(socket, outcome.upstream, `${address}:${socket.remotePort}`, formatEndpoint(outcome.target));
       case "failed":
         return this.refuse(outcome.error);

@@ -49,6 +49,9 @@ export interface SessionSnapshot {
   name: string;
   host: string;
   state: string;
+  since: number;
+  rttMs?: number;
+  reconnects: number;
   lastError?: string;
   attempt: number;
   nextAttemptAt?: number;
@@ -124,6 +127,35 @@ export class Engine {
     return ok(bound);
   }
 
+  /** Reconnects one session now (the status page's action); false when there is no such session. */
+  reconnectSession(name: string): boolean {
+    const s = this.sessions.get(name);
+    s?.retryNow();
+    return s !== undefined;
+  }
+
+  /** Cuts one open connection; false when it is not open (any more). */
+  closeConnection(id: number): boolean {
+    for (const f of this.forwarders) {
+      const c = f.connections.list().find((x) => x.id === id);
+      if (c) {
+        for (const end of c.ends) end.destroy();
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Stops one forward: no new connections (open ones carry on); false when there is none. */
+  stopForward(id: string): boolean {
+    const f = this.forwarders.find((x) => x.spec.id === id);
+    if (!f) return false;
+    if (f instanceof RemoteForwarder) f.stopped = true;
+    else f.stopAccepting();
+    this.bus.log("info", `${id}: stopped`);
+    return true;
+  }
+
   /** SIGHUP: every session reconnects now (a waiting retry goes at once, a live one is renewed). */
   reconnectNow(): void {
     for (const s of this.sessions.values()) s.retryNow();
@@ -135,6 +167,7 @@ export class Engine {
    */
   private attachLink(session: Session, link: Link): void {
     link.onIncoming((c) => {
+      if (this.stopping) return c.reject();
       const f = this.remotesOf(session).find((x) => x.matches(c.bind));
       if (f) void f.handle(c);
       else c.reject();
@@ -184,6 +217,9 @@ export class Engine {
         name: s.name,
         host: s.host,
         state: s.state,
+        since: s.since,
+        reconnects: s.reconnects,
+        ...(s.rttMs !== undefined ? { rttMs: s.rttMs } : {}),
         attempt: s.attempt,
         history: [...s.history],
         ...(s.nextAttemptAt ? { nextAttemptAt: s.nextAttemptAt } : {}),

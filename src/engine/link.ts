@@ -14,6 +14,8 @@ export interface Link {
   onIncoming(fn: (c: Incoming) => void): () => void;
   /** Resolves when the connection is gone: `undefined` after close(), the cause otherwise. */
   readonly ended: Promise<FwdError | undefined>;
+  /** The last measured round trip to the server (a keepalive request), if any yet. */
+  readonly rttMs?: number;
   close(): void;
 }
 
@@ -24,7 +26,9 @@ export interface Incoming {
   origin: Origin;
   accept(): Duplex;
   reject(): void;
+  /** Whether the session it came on is still there (accepting on a dead one yields a dead channel). */
+  isOpen(): boolean;
 }
 
-/** Makes one connection (one attempt). Called again by the session to reconnect. */
-export type Connect = () => Promise<Result<Link>>;
+/** Makes one connection (one attempt), given up when `signal` aborts. Called again to reconnect. */
+export type Connect = (signal?: AbortSignal) => Promise<Result<Link>>;

@@ -39,8 +39,13 @@ export function pipeBoth(a: Duplex, b: Duplex, counters: PipeCounters): Promise<
     b.on("data", (chunk: Buffer) => (counters.down += chunk.length));
     a.once("error", onError).once("close", onClose(b));
     b.once("error", onError).once("close", onClose(a));
+    // A side that closed before we got here will never emit 'close' again.
+    if (isClosed(a)) onClose(b)();
+    if (isClosed(b)) onClose(a)();
   });
 }
+
+const isClosed = (s: Duplex) => s.destroyed || (s as { closed?: boolean }).closed === true;
 
 /** A failure on one side is a reset (RST) on a TCP socket, so its peer cannot mistake it for a clean end. */
 function abort(s: Duplex): void {

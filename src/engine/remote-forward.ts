@@ -1,7 +1,7 @@
 // -R: the SSH server listens, and each connection it forwards back is carried to a target on this
 // side — or, with no target, spoken to as SOCKS and connected from here (reverse dynamic forward).
 
-import { type Result } from "../errors.ts";
+import { FwdError, type Result } from "../errors.ts";
 import { serveSocks } from "../socks/server.ts";
 import { Carrier, type ForwardRuntime } from "./carrier.ts";
 import { dialLocal } from "./dial.ts";
@@ -10,9 +10,13 @@ import type { Incoming, Link } from "./link.ts";
 import { countFailure } from "./stats.ts";
 import { formatEndpoint, isUnix, type Endpoint, type RemoteForward } from "./types.ts";
 
+const isLoopbackAddress = (a: string) => a === "::1" || a.startsWith("127.") || a.startsWith("::ffff:127.") || a === "localhost";
+
 export class RemoteForwarder extends Carrier {
   /** What the server bound, as it reported it. */
   bound: Endpoint | undefined;
+  /** Stopped by the user: the server may still listen, but its connections are refused. */
+  stopped = false;
 
   constructor(
     readonly spec: RemoteForward,
@@ -45,6 +49,7 @@ export class RemoteForwarder extends Carrier {
   }
 
   async handle(c: Incoming): Promise<void> {
+    if (this.stopped) return c.reject();
     const source = `${c.origin.host}:${c.origin.port} (on the server)`;
     const target = this.spec.target;
     if (target) {
@@ -53,7 +58,15 @@ export class RemoteForwarder extends Carrier {
         c.reject();
         return this.refuse(local.error);
       }
+      // The dial can take seconds; a channel accepted on a session that died meanwhile never closes.
+      if (!c.isOpen()) return void local.value.destroy();
       return this.carry(c.accept(), local.value, source, formatEndpoint(target));
+    }
+    // Without a password, reverse SOCKS serves only clients on the server itself: sshd's GatewayPorts
+    // can put the port on every address whatever was asked, and it must not become an open proxy.
+    if (!this.spec.socks?.auth && !isLoopbackAddress(c.origin.host)) {
+      c.reject();
+      return this.refuse(new FwdError("E_CHANNEL", `${this.id}: ${c.origin.host} is not on the server's loopback`, "reverse SOCKS without --socks-user serves only clients on the server itself", { reason: "not-allowed" }));
     }
     const channel = c.accept();
     const outcome = await serveSocks(

@@ -31,6 +31,10 @@ export class Session {
   lastError: FwdError | undefined;
   /** Reconnect attempts since the session was last stable. */
   attempt = 0;
+  /** Successful reconnects since start. */
+  reconnects = 0;
+  /** When the current state began. */
+  since = Date.now();
   nextAttemptAt: number | undefined;
   readonly history: SessionChange[] = [];
   private link: Link | undefined;
@@ -41,6 +45,8 @@ export class Session {
   private wake: (() => void) | undefined;
   private stableTimer: ReturnType<typeof setTimeout> | undefined;
   private failedResolve!: (e: FwdError) => void;
+  /** Aborts the connection attempt in flight, so a stop does not wait for ConnectTimeout. */
+  private attemptAbort: AbortController | undefined;
   /** Resolves once the session has given up for good. */
   readonly failed = new Promise<FwdError>((r) => (this.failedResolve = r));
 
@@ -62,7 +68,7 @@ export class Session {
   /** The first connection. A failure here is returned, not retried: the user is still watching. */
   async start(): Promise<Result<Link>> {
     this.setState("connecting");
-    const r = await this.opts.connect();
+    const r = await this.connectOnce();
     if (this.state === "closed") {
       if (r.ok) r.value.close();
       return fail(closedError(this.opts.host));
@@ -73,6 +79,10 @@ export class Session {
     }
     this.adopt(r.value);
     return r;
+  }
+
+  get rttMs(): number | undefined {
+    return this.link?.rttMs;
   }
 
   /** The live link, or a wait of at most `timeoutMs` for one. */
@@ -101,6 +111,7 @@ export class Session {
 
   close(): void {
     this.setState("closed");
+    this.attemptAbort?.abort();
     clearTimeout(this.stableTimer);
     this.wake?.();
     this.flush(fail(closedError(this.opts.host)));
@@ -112,6 +123,7 @@ export class Session {
   private adopt(link: Link): void {
     this.link = link;
     this.nextAttemptAt = undefined;
+    if (this.lostAt) this.reconnects++;
     this.setState("up", undefined, this.lostAt ? { downMs: Date.now() - this.lostAt } : {});
     this.lostAt = undefined;
     this.stableTimer = setTimeout(() => (this.attempt = 0), this.opts.reconnect.stableAfterMs);
@@ -150,7 +162,7 @@ export class Session {
         };
       });
       if (this.closed) return;
-      const r = await this.opts.connect();
+      const r = await this.connectOnce();
       if (this.closed) {
         if (r.ok) r.value.close();
         return;
@@ -158,6 +170,17 @@ export class Session {
       if (r.ok) return this.adopt(r.value);
       this.lastError = r.error;
       if (PERMANENT.has(r.error.code)) return this.giveUp(r.error);
+    }
+  }
+
+  /** One connection attempt that close() can abort. */
+  private async connectOnce(): Promise<Result<Link>> {
+    const ac = new AbortController();
+    this.attemptAbort = ac;
+    try {
+      return await this.opts.connect(ac.signal);
+    } finally {
+      if (this.attemptAbort === ac) this.attemptAbort = undefined;
     }
   }
 
@@ -190,6 +213,7 @@ export class Session {
     const now = Date.now();
     const sinceMs = now - this.changedAt;
     this.changedAt = now;
+    this.since = now;
     this.state = state;
     this.history.push({ state, at: now, ...(reason ? { reason } : {}) });
     if (this.history.length > HISTORY) this.history.shift();

@@ -44,7 +44,7 @@ export function concretePlan(scenario: string, plan: Plan, ctx: ConfigContext, o
     targets,
     names,
     engine: {
-      sessions: Object.entries(targets).map(([name, t]) => ({ name, host: t.label, connect: () => connectSsh(t, deps) })),
+      sessions: Object.entries(targets).map(([name, t]) => ({ name, host: t.label, connect: (signal) => connectSsh(t, deps, signal) })),
       forwards,
     },
   });

@@ -1,8 +1,19 @@
 // The few facts and calls that differ between Bun and Deno, behind one small interface; everything
 // else in fwd uses node: APIs and web standards so it runs on both.
 
-declare const Bun: { version: string; main: string } | undefined;
-declare const Deno: { version: { deno: string } } | undefined;
+interface BunServer {
+  port: number;
+  stop(closeActiveConnections?: boolean): void;
+}
+declare const Bun:
+  | { version: string; main: string; serve(o: { hostname: string; port: number; fetch: (r: Request) => Response | Promise<Response>; idleTimeout?: number }): BunServer }
+  | undefined;
+declare const Deno:
+  | {
+      version: { deno: string };
+      serve(o: { hostname: string; port: number; onListen?: (a: { port: number }) => void }, h: (r: Request) => Response | Promise<Response>): { shutdown(): Promise<void>; addr: { port: number } };
+    }
+  | undefined;
 
 export interface RuntimeInfo {
   name: "bun" | "deno" | "node";
@@ -15,4 +26,23 @@ export function runtimeInfo(): RuntimeInfo {
   if (typeof Bun !== "undefined") return { name: "bun", version: Bun.version, compiled: import.meta.url.includes("$bunfs") };
   if (typeof Deno !== "undefined") return { name: "deno", version: Deno.version.deno, compiled: false };
   return { name: "node", version: process.versions.node, compiled: false };
+}
+
+export interface HttpServer {
+  port: number;
+  stop(): Promise<void>;
+}
+
+/** The runtime's own HTTP server for a fetch handler (Hono's app.fetch). */
+export async function serveHttp(fetch: (r: Request) => Response | Promise<Response>, hostname: string, port: number): Promise<HttpServer> {
+  if (typeof Bun !== "undefined") {
+    // idleTimeout 0: the status page's event stream stays open for as long as the page does.
+    const s = Bun.serve({ hostname, port, fetch, idleTimeout: 0 });
+    return { port: s.port, stop: async () => s.stop(true) };
+  }
+  if (typeof Deno !== "undefined") {
+    const s = Deno.serve({ hostname, port, onListen: () => {} }, fetch);
+    return { port: s.addr.port, stop: () => s.shutdown() };
+  }
+  throw new Error("serveHttp: needs Bun or Deno");
 }

@@ -96,14 +96,16 @@ export class Authenticator {
             })(),
         }),
       });
-      list.push({
-        method: "password",
-        label: "password",
-        make: async () => {
-          const password = await prompt(`${username}'s password: `, { secret: true });
-          return password === undefined ? "no terminal" : { type: "password", username, password };
-        },
-      });
+      // Three tries, as OpenSSH's NumberOfPasswordPrompts.
+      for (let i = 1; i <= 3; i++)
+        list.push({
+          method: "password",
+          label: i === 1 ? "password" : `password (try ${i})`,
+          make: async () => {
+            const password = await prompt(`${username}'s password: `, { secret: true });
+            return password === undefined ? "no terminal" : { type: "password", username, password };
+          },
+        });
     } else {
       this.skipped.push("password and keyboard-interactive (no terminal to ask)");
     }

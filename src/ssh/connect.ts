@@ -35,30 +35,45 @@ export interface SshDeps {
   log: (level: "debug" | "info" | "warn", msg: string) => void;
 }
 
-export async function connectSsh(t: SshTarget, deps: SshDeps): Promise<Result<Link>> {
-  const hostKey = await prepareHostKeyCheck(t.hostKey, t.label, (m) => deps.log("warn", m), deps.prompt);
+export async function connectSsh(t: SshTarget, deps: SshDeps, signal?: AbortSignal): Promise<Result<Link>> {
+  const client = new Client();
+  // ConnectTimeout bounds reaching the server and its handshake, as in OpenSSH: not the time a
+  // person takes to check a fingerprint or type a passphrase, so the first prompt stops the clock.
+  let connectTimer: ReturnType<typeof setTimeout> | undefined;
+  const stopClock = () => clearTimeout(connectTimer);
+  const prompt: Prompter | undefined = deps.prompt && ((q, o) => (stopClock(), deps.prompt!(q, o)));
+  const hostKey = await prepareHostKeyCheck(t.hostKey, t.label, (m) => deps.log("warn", m), prompt);
   const auth = new Authenticator({
     user: t.user,
     identityFiles: t.identityFiles,
     identitiesOnly: t.identitiesOnly,
     agentSocket: t.agentSocket,
-    prompt: deps.prompt,
+    prompt,
     warn: (m) => deps.log("warn", m),
   });
-  const client = new Client();
   return new Promise((resolve) => {
     let ready = false;
+    const cut = (why: FwdError) => {
+      lastError ??= why;
+      rawSocket(client)?.destroy();
+    };
+    connectTimer = setTimeout(() => cut(connectionError(t.label, Object.assign(new Error("timeout"), { level: "client-timeout" }), t.connectTimeoutMs)), t.connectTimeoutMs);
+    client.once("handshake", stopClock);
+    if (signal?.aborted) queueMicrotask(() => cut(new FwdError("E_CLOSED", `${t.label}: stopped while connecting`, "a stop was asked for")));
+    signal?.addEventListener("abort", () => cut(new FwdError("E_CLOSED", `${t.label}: stopped while connecting`, "a stop was asked for")), { once: true });
     let endedResolve!: (e: FwdError | undefined) => void;
     const ended = new Promise<FwdError | undefined>((r) => (endedResolve = r));
     let closing = false;
     let lastError: FwdError | undefined;
 
     client.on("error", (err: Error & { level?: string }) => {
+      // An unusable agent is not a failed connection: ssh2 goes on to the next method, as ssh does.
+      if (err.level === "agent") return deps.log("debug", `${t.label}: ssh-agent: ${err.message}`);
       const mapped =
         hostKey.failure ??
         (err.level === "client-authentication" ? auth.failure(t.label) : connectionError(t.label, err, t.connectTimeoutMs));
-      lastError = mapped;
-      if (!ready) resolve(fail(mapped));
+      lastError ??= mapped;
+      if (!ready) resolve(fail(lastError));
       // ssh2 only end()s the socket after e.g. a keepalive timeout; on a dead network that never
       // completes, so no 'close' would come. Cut it.
       else rawSocket(client)?.destroy();
@@ -67,13 +82,20 @@ export async function connectSsh(t: SshTarget, deps: SshDeps): Promise<Result<Li
       // Before ssh2 ends the channels as if their peers had closed them cleanly: the connections
       // they carry were cut, and their clients must see a reset, not a normal end of data.
       const lost = new FwdError("E_CLOSED", `${t.label}: session lost`, "fwd reconnects; open the connection again", { reason: "session-lost" });
-      for (const ch of channels) ch.emit("error", lost);
+      for (const ch of channels) {
+        // A channel nobody listens to any more (already torn down) is simply destroyed: an 'error'
+        // without a listener would throw inside ssh2's close handler.
+        if (ch.listenerCount("error") > 0) ch.emit("error", lost);
+        else ch.destroy();
+      }
       channels.clear();
+      stopClock();
       if (!ready) resolve(fail(lastError ?? hostKey.failure ?? new FwdError("E_CONNECT", `${t.label}: connection closed during the handshake`, "the server dropped the connection; check its log (MaxStartups, AllowUsers)")));
       endedResolve(closing ? undefined : (lastError ?? new FwdError("E_CLOSED", `${t.label}: connection closed by the server`, "the server ended the session; it may have restarted")));
     });
     client.on("ready", () => {
       ready = true;
+      measureRtt(client, t.keepaliveIntervalMs || 15_000, (ms) => (rtt.value = ms), ended);
       deps.log("debug", `${t.label}: authenticated (${auth.tried.at(-1) ?? "none"})`);
       resolve(ok(link));
     });
@@ -85,18 +107,23 @@ export async function connectSsh(t: SshTarget, deps: SshDeps): Promise<Result<Li
       return ch;
     };
     const incoming = new Set<(c: Incoming) => void>();
+    const isOpen = () => rawSocket(client)?.writable === true;
     const deliver = (c: Incoming) => {
       if (incoming.size === 0) return c.reject();
       for (const fn of incoming) fn(c);
     };
     client.on("tcp connection", (info, accept, reject) =>
-      deliver({ bind: { host: info.destIP, port: info.destPort }, origin: { host: info.srcIP, port: info.srcPort }, accept: () => track(accept()), reject }),
+      deliver({ bind: { host: info.destIP, port: info.destPort }, origin: { host: info.srcIP, port: info.srcPort }, accept: () => track(accept()), reject, isOpen }),
     );
     client.on("unix connection", (info, accept, reject) =>
-      deliver({ bind: { path: info.socketPath }, origin: { host: "unix", port: 0 }, accept: () => track(accept()), reject }),
+      deliver({ bind: { path: info.socketPath }, origin: { host: "unix", port: 0 }, accept: () => track(accept()), reject, isOpen }),
     );
+    const rtt: { value: number | undefined } = { value: undefined };
     const link: Link = {
       ended,
+      get rttMs() {
+        return rtt.value;
+      },
       close() {
         closing = true;
         client.end();
@@ -117,7 +144,7 @@ export async function connectSsh(t: SshTarget, deps: SshDeps): Promise<Result<Li
       host: t.host,
       port: t.port,
       username: t.user,
-      readyTimeout: t.connectTimeoutMs,
+      readyTimeout: 0, // fwd's own clock above: ssh2's would also count prompt time
       keepaliveInterval: t.keepaliveIntervalMs,
       keepaliveCountMax: t.keepaliveCountMax,
       authHandler: auth.handler(),
@@ -133,6 +160,25 @@ export async function connectSsh(t: SshTarget, deps: SshDeps): Promise<Result<Li
  * of the event loop instead of one per SSH packet: ssh2 writes each packet (open, data, EOF, close)
  * separately, which costs a syscall each.
  */
+/**
+ * Round-trip time to the server: a keepalive request (what OpenSSH's ServerAlive sends) timed from
+ * send to reply, right away and then every `everyMs`. ssh2 has no public call for it: its replies
+ * to global requests are matched to a callback queue in order, which is what this joins.
+ */
+function measureRtt(client: Client, everyMs: number, set: (ms: number) => void, ended: Promise<unknown>): void {
+  const c = client as unknown as { _callbacks?: ((err?: unknown) => void)[]; _protocol?: { ping(): void } };
+  const ping = () => {
+    if (!c._callbacks || !c._protocol) return;
+    const t0 = performance.now();
+    c._callbacks.push(() => set(Math.round((performance.now() - t0) * 100) / 100));
+    c._protocol.ping();
+  };
+  ping();
+  const timer = setInterval(ping, everyMs);
+  timer.unref?.();
+  void ended.then(() => clearInterval(timer));
+}
+
 /** ssh2 keeps its socket private; fwd needs it to cut a dead connection and to batch writes. */
 const rawSocket = (client: Client) => (client as unknown as { _sock?: Socket })._sock;
 

@@ -53,6 +53,16 @@ describe("authentication", () => {
     }
   });
 
+  test("a dead SSH_AUTH_SOCK costs nothing: the key file still gets in, as with ssh", async () => {
+    const fwd = runFwd([...sshd.clientArgs, "-L", `0:127.0.0.1:${echo.port}`, sshd.host], { env: { SSH_AUTH_SOCK: join(sshd.dir, "no-agent.sock") } });
+    try {
+      await fwd.waitFor(/^listening /);
+      expect((await exchange(fwd.ports[0]!, "no agent")).reply.toString()).toBe("no agent");
+    } finally {
+      expect(await fwd.stop()).toBe(0);
+    }
+  });
+
   test("an encrypted key with no terminal to ask: a clear failure, not a hang", async () => {
     const key = join(sshd.dir, "encrypted_key");
     copyFileSync(sshd.clientKey, key);
@@ -71,7 +81,8 @@ describe("on a terminal", () => {
     copyFileSync(sshd.clientKey, key);
     expect(spawnSync("ssh-keygen", ["-q", "-p", "-N", "tty phrase", "-P", "", "-f", key]).status).toBe(0);
     const args = sshd.clientArgs.map((a) => (a === sshd.clientKey ? key : a));
-    const cmd = [process.execPath, join(import.meta.dir, "..", "..", "src", "main.ts"), ...args, "-L", `0:127.0.0.1:${echo.port}`, sshd.host];
+    // ConnectTimeout=1, and the passphrase comes later than that: a person's typing is not the network's fault.
+    const cmd = [process.execPath, join(import.meta.dir, "..", "..", "src", "main.ts"), ...args, "-o", "ConnectTimeout=1", "-L", `0:127.0.0.1:${echo.port}`, sshd.host];
     // script(1) gives fwd a real pseudo-terminal; what we write to its stdin is typed into it.
     // exec: Ctrl-C must reach fwd itself, not a shell in between that would die of it.
     const p = spawn("script", ["-qefc", `exec ${cmd.map((a) => `'${a}'`).join(" ")}`, "/dev/null"], {
@@ -90,6 +101,7 @@ describe("on a terminal", () => {
     const exited = new Promise<number | null>((r) => p.once("exit", r));
     try {
       await waitFor(new RegExp(`Enter passphrase for key '${key}': `));
+      await Bun.sleep(1_500);
       p.stdin!.write("tty phrase\r");
       await waitFor(/listening 127\.0\.0\.1:\d+ -> /);
       const port = Number(/listening 127\.0\.0\.1:(\d+) -> /.exec(screen)![1]);
@@ -105,6 +117,14 @@ describe("on a terminal", () => {
 });
 
 describe("ssh config", () => {
+  test("ProxyJump in the config is an error, never a silent direct connection", async () => {
+    const cfg = join(sshd.dir, "proxyjump.conf");
+    writeFileSync(cfg, `Host inner\n  HostName 127.0.0.1\n  Port ${sshd.port}\n  ProxyJump bastion.invalid\n`);
+    const r = await runFwdToEnd(["-F", cfg, "-L", "0:127.0.0.1:9", "inner"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("inner: ProxyJump bastion.invalid is set");
+  });
+
   test("a Host alias from an Included file supplies HostName, Port, User, IdentityFile and LocalForward", async () => {
     const home = join(sshd.dir, "home");
     mkdirSync(join(home, ".ssh", "conf.d"), { recursive: true });
@@ -135,6 +155,23 @@ describe("ssh config", () => {
 });
 
 describe("timeouts", () => {
+  test("SIGINT while still connecting stops at once, without waiting for ConnectTimeout", async () => {
+    const silent = net.createServer(() => {});
+    await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));
+    const port = (silent.address() as net.AddressInfo).port;
+    try {
+      const args = sshd.clientArgs.map((a) => (a === String(sshd.port) ? String(port) : a));
+      const fwd = runFwd([...args, "-v", "-o", "ConnectTimeout=30", "-L", "0:127.0.0.1:9", sshd.host]);
+      await fwd.waitFor(/connecting/);
+      const t0 = Date.now();
+      fwd.proc.kill("SIGINT");
+      expect(await fwd.exited).toBe(0);
+      expect(Date.now() - t0).toBeLessThan(5_000);
+    } finally {
+      silent.close();
+    }
+  });
+
   test("a server that accepts but never speaks SSH: ConnectTimeout bounds the wait", async () => {
     const silent = net.createServer(() => {});
     await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));

@@ -163,6 +163,7 @@ describe("bad input", () => {
     [["-o", "NoSuchOption=1", "-L", "0:h:80", "x"], /NoSuchOption/],
     [["-o", "Port=abc", "-L", "0:h:80", "x"], /Port/],
     [["-f", "-L", "0:h:80", "x"], /-f is not supported/],
+    [["-g", "-L", "0:h:80", "x"], /-g is not supported/],
   ])("%p is a config error (exit 2) that names the problem", async (args, re) => {
     const r = await runFwdToEnd(["-F", "none", ...args]);
     expect(r.code).toBe(2);

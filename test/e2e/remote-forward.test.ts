@@ -95,6 +95,29 @@ describe("fwd -R", () => {
     }
   }, 30_000);
 
+  test("after SIGINT, the server's port takes no new connections", async () => {
+    const echo = await startEcho();
+    const port = await freePort();
+    const fwd = runFwd([...sshd.clientArgs, "-R", `${port}:127.0.0.1:${echo.port}`, sshd.host]);
+    try {
+      await fwd.waitFor(/^listening on the server/);
+      // One connection kept open, so fwd stays in its grace period while the second one arrives.
+      const held = net.connect(port, "127.0.0.1");
+      await new Promise((r) => held.once("connect", r));
+      held.write("hold");
+      await new Promise((r) => held.once("data", r));
+      fwd.proc.kill("SIGINT");
+      await fwd.waitFor(/SIGINT: no new connections/);
+      const late = await exchange(port, "too late");
+      expect(late.reply.toString()).toBe("");
+      held.destroy();
+      expect(await fwd.exited).toBe(0);
+    } finally {
+      await fwd.stop("SIGKILL");
+      await echo.close();
+    }
+  }, 30_000);
+
   test("a port already taken on the server: refused, and fatal under ExitOnForwardFailure", async () => {
     const holder = net.createServer();
     await new Promise<void>((r) => holder.listen(0, "127.0.0.1", r));

@@ -23,6 +23,17 @@ async function listen(onConn: (s: net.Socket) => void) {
 }
 
 describe("pipeBoth", () => {
+  test("a side that was already closed settles the pipe instead of hanging it", async () => {
+    const { PassThrough } = await import("node:stream");
+    const gone = new PassThrough();
+    gone.destroy();
+    await new Promise((r) => setTimeout(r, 10));
+    const other = new PassThrough();
+    const r = await Promise.race([pipeBoth(gone, other, { up: 0, down: 0 }).then(() => "settled"), new Promise((res) => setTimeout(() => res("hung"), 1000))]);
+    expect(r).toBe("settled");
+    expect(other.destroyed).toBe(true);
+  });
+
   test("counts bytes each way and passes a FIN on, so the reply after it arrives", async () => {
     const target = await listen((s) => {
       let n = 0;

@@ -1,0 +1,59 @@
+// `fwd status [URL]`: the status page's summary in the terminal — for the fwd started last on this
+// machine by default (its URL and token file are recorded when the page starts).
+
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { formatEndpoint, type Endpoint } from "../engine/types.ts";
+import { FwdError } from "../errors.ts";
+import { configDir } from "../scenario/paths.ts";
+import type { StatusSnapshot } from "../status/store.ts";
+import { EXIT } from "./exit-codes.ts";
+import { loggerFor } from "./scenario-setup.ts";
+import { report } from "./serve.ts";
+
+export async function statusCommand(argv: string[]): Promise<number> {
+  const log = loggerFor(argv);
+  const last = readLast();
+  const url = argv.find((a) => /^https?:\/\//.test(a)) ?? last?.url;
+  if (!url) return report(log, new FwdError("E_CONFIG", "no status page known", "start fwd with --status [address:]port, or give its URL: fwd status http://127.0.0.1:PORT/"));
+  const token = last && last.url === url ? readToken(last.tokenFile) : undefined;
+  let s: StatusSnapshot;
+  try {
+    const res = await fetch(new URL("/api/v1/status", url), { headers: token ? { authorization: `Bearer ${token}` } : {}, signal: AbortSignal.timeout(5_000) });
+    if (!res.ok) return report(log, new FwdError("E_CONNECT", `${url}: HTTP ${res.status}`, res.status === 401 ? "this page needs its token: run fwd status on the machine that started it" : "is it a fwd status page?"));
+    s = (await res.json()) as StatusSnapshot;
+  } catch (e) {
+    return report(log, new FwdError("E_CONNECT", `${url}: ${(e as Error).message}`, "is that fwd still running? its status URL is printed at start"));
+  }
+  if (argv.includes("--json")) {
+    process.stdout.write(JSON.stringify(s) + "\n");
+    return EXIT.ok;
+  }
+  const ep = (e: Endpoint | undefined) => (e ? formatEndpoint(e) : "SOCKS");
+  const lines = [`fwd ${s.version}, up ${Math.round((s.now - s.startedAt) / 1000)}s${s.scenario ? `, scenario ${s.scenario.name} (${s.scenario.plugin})` : ""}`];
+  for (const x of s.sessions)
+    lines.push(`session ${x.name}: ${x.host} ${x.state}${x.rttMs !== undefined ? `, rtt ${x.rttMs} ms` : ""}${x.reconnects ? `, ${x.reconnects} reconnects` : ""}${x.lastError && x.state !== "up" ? ` (${x.lastError})` : ""}`);
+  for (const f of s.forwards) {
+    const fails = Object.entries(f.stats.failures).map(([r, n]) => `${r} ${n}`).join(", ");
+    lines.push(`${f.spec.kind.padEnd(7)} ${ep(f.bound ?? f.spec.bind)} -> ${"target" in f.spec ? ep(f.spec.target) : "SOCKS"}: ${f.stats.open} open, ${f.stats.total} total, ${f.stats.bytesUp} B up, ${f.stats.bytesDown} B down${fails ? `, failures: ${fails}` : ""}`);
+  }
+  if (s.scenario?.probe) lines.push(`probe: ${s.scenario.probe.ok ? "ok" : "FAILED"}: ${s.scenario.probe.detail}`);
+  process.stdout.write(lines.join("\n") + "\n");
+  return s.sessions.every((x) => x.state === "up") ? EXIT.ok : EXIT.lost;
+}
+
+function readLast(): { url: string; tokenFile: string } | undefined {
+  try {
+    return JSON.parse(readFileSync(join(configDir(), "status", "last.json"), "utf8"));
+  } catch {
+    return undefined;
+  }
+}
+
+function readToken(file: string): string | undefined {
+  try {
+    return readFileSync(file, "utf8").trim();
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,55 @@
+// Starts the status page for an engine: the Hono app on the runtime's HTTP server, a fresh token in
+// a file only the user can read, and the Host rule that fits the bind address.
+
+import { randomBytes } from "node:crypto";
+import { mkdirSync, writeFileSync } from "node:fs";
+import net from "node:net";
+import { join } from "node:path";
+import { isLoopback } from "../cli/forwards.ts";
+import type { Engine } from "../engine/engine.ts";
+import { formatEndpoint, type TcpEndpoint } from "../engine/types.ts";
+import { FwdError, fail, ok, type Result } from "../errors.ts";
+import { serveHttp } from "../runtime/index.ts";
+import { configDir } from "../scenario/paths.ts";
+import { statusApp } from "./app.ts";
+import { StatusStore } from "./store.ts";
+
+export interface StatusServer {
+  store: StatusStore;
+  url: string;
+  tokenFile: string;
+  /** Reads need the token too (not on loopback). */
+  tokenForReads: boolean;
+  stop(): Promise<void>;
+}
+
+export async function startStatus(engine: Engine, bind: TcpEndpoint): Promise<Result<StatusServer>> {
+  const store = new StatusStore(engine);
+  const token = randomBytes(24).toString("base64url");
+  const tokenForReads = !isLoopback(bind);
+  let port = 0;
+  const hostOk = (host: string) => {
+    const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(host);
+    if (!m || Number(m[2]) !== port) return false;
+    const name = m[1]!.replace(/^\[|\]$/g, "");
+    // Names other than localhost could be rebound by a DNS server to this address: only IP literals.
+    return name === "localhost" || net.isIP(name) !== 0;
+  };
+  const app = statusApp({ store, engine, token, tokenForReads, hostOk });
+  let server;
+  try {
+    server = await serveHttp(app.fetch, bind.host, bind.port);
+  } catch (e) {
+    const inUse = (e as NodeJS.ErrnoException).code === "EADDRINUSE" || /in use/i.test((e as Error).message);
+    return fail(new FwdError("E_BIND", `status page: bind ${formatEndpoint(bind)}: ${inUse ? "address in use" : (e as Error).message}`, "pick another port with --status [address:]port (0 picks a free one)", { cause: e }));
+  }
+  port = server.port;
+  const dir = join(configDir(), "status");
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const tokenFile = join(dir, `${port}.token`);
+  writeFileSync(tokenFile, token + "\n", { mode: 0o600 });
+  const shown = bind.host === "0.0.0.0" || bind.host === "::" ? "127.0.0.1" : bind.host;
+  const url = `http://${formatEndpoint({ host: shown, port })}/`;
+  writeFileSync(join(dir, "last.json"), JSON.stringify({ url, tokenFile, pid: process.pid }) + "\n", { mode: 0o600 });
+  return ok({ store, url, tokenFile, tokenForReads, stop: () => server.stop() });
+}
