@@ -1,0 +1,173 @@
+// The status page against a running fwd with real traffic through a real sshd: the JSON API and the
+// metrics count exactly what was sent, actions need the token, forged Host headers are refused, and
+// the page itself runs in a real headless Chromium (no console errors, numbers that move).
+
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdirSync, readFileSync, statSync } from "node:fs";
+import net from "node:net";
+import { join } from "node:path";
+import { chromium, type Browser } from "playwright-core";
+import { runFwd, runFwdToEnd, type FwdProcess } from "../harness/fwd.ts";
+import { exchange, startEcho } from "../harness/net.ts";
+import { startSshd, type Sshd } from "../harness/sshd.ts";
+
+const OUT = join(import.meta.dir, "..", "..", "test-output");
+let sshd: Sshd;
+let echo: Awaited<ReturnType<typeof startEcho>>;
+let fwd: FwdProcess;
+let url: string;
+let token: string;
+let home: string;
+
+beforeAll(async () => {
+  sshd = await startSshd();
+  echo = await startEcho();
+  home = join(sshd.dir, "home");
+  mkdirSync(home, { recursive: true });
+  fwd = runFwd([...sshd.clientArgs, "--status", "127.0.0.1:0", "-L", `0:127.0.0.1:${echo.port}`, sshd.host], { env: { HOME: home } });
+  url = /(http:\S+)/.exec(await fwd.waitFor(/^status http:/))![1]!;
+  await fwd.waitFor(/^listening /);
+  const tokenFile = /token in (\S+)$/.exec(await fwd.waitFor(/need the token in /))![1]!;
+  expect(statSync(tokenFile).mode & 0o777).toBe(0o600);
+  token = readFileSync(tokenFile, "utf8").trim();
+});
+afterAll(async () => {
+  await fwd?.stop();
+  await echo?.close();
+  await sshd?.stop();
+});
+
+type Snapshot = { sessions: { name: string; state: string; reconnects: number; rttMs?: number }[]; forwards: { spec: { id: string }; stats: { open: number; total: number; bytesUp: number; bytesDown: number } }[] };
+const status = async () => (await (await fetch(`${url}api/v1/status`)).json()) as Snapshot;
+
+describe("API and metrics", () => {
+  test("counts and bytes match what was sent", async () => {
+    const before = (await status()).forwards[0]!.stats;
+    for (let i = 0; i < 5; i++) expect((await exchange(fwd.ports[0]!, "x".repeat(1000))).reply.length).toBe(1000);
+    const deadline = Date.now() + 5_000;
+    let s = await status();
+    while (s.forwards[0]!.stats.open > 0 && Date.now() < deadline) s = await status();
+    const after = s.forwards[0]!.stats;
+    expect(after.total - before.total).toBe(5);
+    expect(after.bytesUp - before.bytesUp).toBe(5000);
+    expect(after.bytesDown - before.bytesDown).toBe(5000);
+    expect(s.sessions[0]!.state).toBe("up");
+    expect(s.sessions[0]!.rttMs).toBeGreaterThan(0);
+    const metrics = await (await fetch(`${url}metrics`)).text();
+    const id = s.forwards[0]!.spec.id;
+    expect(metrics).toContain(`fwd_session_up{session="main",host="${sshd.user}@127.0.0.1:${sshd.port}"} 1`);
+    expect(metrics).toContain(`fwd_connections_total{forward="${id}",kind="local"} ${after.total}`);
+    expect(metrics).toContain(`fwd_bytes_total{forward="${id}",kind="local",direction="up"} ${after.bytesUp}`);
+  });
+
+  test("fwd status prints the same summary in the terminal", async () => {
+    const r = await runFwdToEnd(["status", url]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`session main: ${sshd.user}@127.0.0.1:${sshd.port} up`);
+    expect(r.stdout).toMatch(/local {3}127\.0\.0\.1:\d+ -> 127\.0\.0\.1:\d+: 0 open, \d+ total/);
+    const viaLast = await runFwdToEnd(["status"], { env: { HOME: home } });
+    expect(viaLast.stdout).toContain("session main:");
+  });
+
+  test("every response has a strict CSP and no CORS; a forged Host is refused", async () => {
+    const r = await fetch(`${url}api/v1/status`, { headers: { origin: "http://evil.example" } });
+    expect(r.headers.get("content-security-policy")).toContain("default-src 'none'");
+    expect(r.headers.get("access-control-allow-origin")).toBeNull();
+    const forged = await rawGet(new URL(url).port, "/api/v1/status", "evil.example");
+    expect(forged).toStartWith("HTTP/1.1 403");
+    const rebound = await rawGet(new URL(url).port, "/api/v1/status", `attacker.example:${new URL(url).port}`);
+    expect(rebound).toStartWith("HTTP/1.1 403");
+  });
+
+  test("actions need the token; with it, reconnect, close and stop work", async () => {
+    const post = (path: string, auth = true) => fetch(`${url}${path}`, { method: "POST", headers: auth ? { authorization: `Bearer ${token}` } : {} });
+    expect((await post("api/v1/sessions/main/reconnect", false)).status).toBe(401);
+    expect((await post("api/v1/sessions/main/reconnect")).status).toBe(200);
+    await fwd.waitFor(/reconnected after/);
+    expect((await status()).sessions[0]!.reconnects).toBe(1);
+
+    const held = net.connect(fwd.ports[0]!, "127.0.0.1");
+    await new Promise((r) => held.once("connect", r));
+    held.write("hi");
+    await new Promise((r) => held.once("data", r));
+    const conn = ((await (await fetch(`${url}api/v1/status`)).json()) as { forwards: { connections: { id: number }[] }[] }).forwards[0]!.connections[0]!;
+    const closed = new Promise((r) => held.once("close", r));
+    expect((await post(`api/v1/connections/${conn.id}/close`, false)).status).toBe(401);
+    expect((await post(`api/v1/connections/${conn.id}/close`)).status).toBe(200);
+    await closed;
+    expect((await post("api/v1/connections/999999/close")).status).toBe(404);
+  });
+});
+
+describe("the page in Chromium", () => {
+  let browser: Browser;
+  beforeAll(async () => {
+    browser = await chromium.launch({
+      executablePath: "/usr/bin/chromium",
+      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    });
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  test("loads with no console errors, shows the forward, and its numbers move with traffic", async () => {
+    const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+    const errors: string[] = [];
+    page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
+    page.on("pageerror", (e) => errors.push(e.message));
+    await page.goto(url);
+    const card = page.locator(".card[data-forward]");
+    await card.first().waitFor();
+    expect(await card.first().textContent()).toContain(`127.0.0.1:${echo.port}`);
+    await page.locator(".badge.up").first().waitFor();
+    const totalOf = async () => Number(/total(\d+)/.exec((await card.first().textContent()) ?? "")?.[1]);
+    const before = await totalOf();
+    for (let i = 0; i < 3; i++) await exchange(fwd.ports[0]!, "traffic");
+    const deadline = Date.now() + 5_000;
+    while ((await totalOf()) < before + 3 && Date.now() < deadline) await Bun.sleep(100);
+    expect(await totalOf()).toBe(before + 3);
+    mkdirSync(OUT, { recursive: true });
+    await page.screenshot({ path: join(OUT, "status-page.png"), fullPage: true });
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 30_000);
+});
+
+describe("off loopback", () => {
+  test("a status page bound beyond loopback needs the token for reads too; stop closes a forward", async () => {
+    const p = runFwd([...sshd.clientArgs, "--status", "0.0.0.0:0", "-L", `0:127.0.0.1:${echo.port}`, sshd.host], { env: { HOME: home } });
+    try {
+      const line = await p.waitFor(/^status http:/);
+      await p.waitFor(/every request needs its token/);
+      await p.waitFor(/^listening /);
+      const port = /:(\d+)\//.exec(line)![1];
+      const tokenFile = /cat (\S+)\)$/.exec(line)![1]!;
+      const t = readFileSync(tokenFile, "utf8").trim();
+      expect((await fetch(`http://127.0.0.1:${port}/api/v1/status`)).status).toBe(401);
+      expect((await fetch(`http://127.0.0.1:${port}/api/v1/status?token=${t}`)).status).toBe(200);
+      // The stop action: the forward takes no new connections afterwards.
+      const id = encodeURIComponent(`-L 0:127.0.0.1:${echo.port}`);
+      const stop = await fetch(`http://127.0.0.1:${port}/api/v1/forwards/${id}/stop?token=${t}`, { method: "POST" });
+      expect(`${stop.status} ${await stop.text()}`).toBe(`200 {"ok":true}`);
+      await p.waitFor(/: stopped$/);
+      const refused = await new Promise<boolean>((resolve) => {
+        const c = net.connect(p.ports[0]!, "127.0.0.1", () => (c.destroy(), resolve(false)));
+        c.on("error", () => resolve(true));
+      });
+      expect(refused).toBe(true);
+    } finally {
+      expect(await p.stop()).toBe(0);
+    }
+  });
+});
+
+/** An HTTP GET with a Host header of our choosing (fetch will not forge one). */
+function rawGet(port: string, path: string, host: string): Promise<string> {
+  return new Promise((resolve) => {
+    const s = net.connect(Number(port), "127.0.0.1", () => s.write(`GET ${path} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`));
+    let got = "";
+    s.on("data", (d) => (got += d));
+    s.on("close", () => resolve(got));
+  });
+}
