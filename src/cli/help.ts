@@ -8,6 +8,7 @@ usage:
   fwd check NAME [--option value …]     connect, run the scenario's probe once, report, exit
   fwd scenarios [show PLUGIN]           list plugins and scenarios; explain a plugin's options
   fwd plugin new NAME [DIR]             write a plugin to start from
+  fwd status [URL]                      the status page's summary in the terminal
   fwd demo [--once] [--json]            a built-in SSH server, a sample service and a tunnel to it
 
 forwarding (repeatable, as in ssh):
@@ -33,6 +34,11 @@ connection (as ssh):
                  ConnectTimeout, ExitOnForwardFailure, ServerAliveInterval, ServerAliveCountMax,
                  LocalForward, RemoteForward, DynamicForward, Ciphers
   -N -T -n -C    accepted for compatibility (fwd never opens a shell)
+
+staying up:
+  --max-retries N     give up after N reconnect attempts in a row (default: never)
+  --no-reconnect      exit on the first disconnect, as ssh does (also --once)
+  --status [addr:]port  a live status page (JSON API, /metrics); SIGHUP reconnects now
 
 output:
   -v / -vv       also log each connection / debug detail     -q   errors only
