@@ -2,11 +2,10 @@
 // engine's forward list, refusing what would make fwd an open proxy by accident.
 
 import { readFileSync } from "node:fs";
-import net from "node:net";
 import { parseDynamicSpec, parseLocalSpec, parseRemoteSpec } from "../config/forward-spec.ts";
 import type { HostConfig } from "../config/ssh-config.ts";
-import { parseCidr } from "../engine/allow-list.ts";
-import { isUnix, type Endpoint, type ForwardSpec, type SocksPolicy } from "../engine/types.ts";
+import { isLoopback, openProxy, parseCidr } from "../engine/allow-list.ts";
+import type { ForwardSpec, SocksPolicy } from "../engine/types.ts";
 import { FwdError, fail, ok, type Result } from "../errors.ts";
 import type { ParsedArgs } from "./argv.ts";
 
@@ -63,12 +62,3 @@ function socksPolicy(a: ParsedArgs): Result<SocksPolicy> {
   const pac = a.long.pac || a.longValues["pac-domain"] ? { domains: a.longValues["pac-domain"] ?? [] } : undefined;
   return ok({ allow, ...(auth ? { auth } : {}), ...(pac ? { pac } : {}) });
 }
-
-export function isLoopback(e: Endpoint): boolean {
-  if (isUnix(e)) return true;
-  if (e.host === "localhost" || e.host === "::1") return true;
-  return net.isIPv4(e.host) && e.host.startsWith("127.");
-}
-
-export const openProxy = (id: string, where: string, hint: string) =>
-  new FwdError("E_CONFIG", `${id}: refusing to start an open SOCKS proxy ${where}: it binds beyond loopback with no allow-list and no password`, hint);

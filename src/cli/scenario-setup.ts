@@ -14,7 +14,7 @@ import { configDir } from "../scenario/paths.ts";
 import { checkSupported, parseArgv, type ParsedArgs } from "./argv.ts";
 import { Logger } from "./logger.ts";
 import { reconnectPolicy, sshOverrides } from "./ssh-command.ts";
-import { loadConfigContext } from "./target.ts";
+import { loadConfigContext } from "../config/target.ts";
 import { ttyPrompter } from "./tty-prompt.ts";
 
 export interface Prepared {

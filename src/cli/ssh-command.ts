@@ -17,7 +17,7 @@ import { HELP } from "./help.ts";
 import { Logger } from "./logger.ts";
 import { report, runEngine } from "./serve.ts";
 import { statusFromFlag } from "./status-flag.ts";
-import { loadConfigContext, resolveTarget } from "./target.ts";
+import { loadConfigContext, resolveTarget } from "../config/target.ts";
 import { ttyPrompter } from "./tty-prompt.ts";
 
 const SUPPORTED = new Set(["L", "R", "D", "p", "l", "i", "F", "o", "c", "v", "q", "N", "T", "n", "C", "V"]);

@@ -3,14 +3,13 @@
 
 import { FwdError, type Result } from "../errors.ts";
 import { serveSocks } from "../socks/server.ts";
+import { isLoopbackAddress } from "./allow-list.ts";
 import { Carrier, type ForwardRuntime } from "./carrier.ts";
 import { dialLocal } from "./dial.ts";
 import { SOCKS_HANDSHAKE_MS } from "./dynamic-forward.ts";
 import type { Incoming, Link } from "./link.ts";
 import { countFailure } from "./stats.ts";
 import { formatEndpoint, isUnix, type Endpoint, type RemoteForward } from "./types.ts";
-
-const isLoopbackAddress = (a: string) => a === "::1" || a.startsWith("127.") || a.startsWith("::ffff:127.") || a === "localhost";
 
 export class RemoteForwarder extends Carrier {
   /** What the server bound, as it reported it. */

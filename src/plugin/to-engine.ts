@@ -1,8 +1,8 @@
 // A plugin's plan, made concrete: each route's hop resolved through ssh_config into an SSH target,
 // each planned forward into the engine's forward, and the same plan as an `ssh` command line.
 
-import { isLoopback, openProxy } from "../cli/forwards.ts";
-import { resolveTarget, type ConfigContext } from "../cli/target.ts";
+import { isLoopback, openProxy } from "../engine/allow-list.ts";
+import { resolveTarget, type ConfigContext } from "../config/target.ts";
 import type { EnginePlan } from "../engine/engine.ts";
 import { formatEndpoint, isUnix, type Endpoint, type ForwardSpec } from "../engine/types.ts";
 import { FwdError, fail, ok, type Result } from "../errors.ts";

@@ -5,7 +5,7 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import { join } from "node:path";
-import { isLoopback } from "../cli/forwards.ts";
+import { isLoopback } from "../engine/allow-list.ts";
 import type { Engine } from "../engine/engine.ts";
 import { formatEndpoint, type TcpEndpoint } from "../engine/types.ts";
 import { FwdError, fail, ok, type Result } from "../errors.ts";

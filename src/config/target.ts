@@ -3,7 +3,7 @@
 
 import { spawnSync } from "node:child_process";
 import { homedir } from "node:os";
-import { loadSshConfig, resolveHost, type HostConfig, type SshConfigSource } from "../config/ssh-config.ts";
+import { loadSshConfig, resolveHost, type HostConfig, type SshConfigSource } from "./ssh-config.ts";
 import { FwdError, fail, ok, type Result } from "../errors.ts";
 import type { SshTarget } from "../ssh/connect.ts";
 
