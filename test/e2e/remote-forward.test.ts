@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import net from "node:net";
+import { join } from "node:path";
 import { curl } from "../harness/curl.ts";
 import { runFwd, runFwdToEnd } from "../harness/fwd.ts";
 import { exchange, freePort, startEcho, startHashSink, startHttp } from "../harness/net.ts";
@@ -53,6 +54,26 @@ describe("fwd -R", () => {
       expect((await exchange(p2, "nobody")).reply.length).toBe(0);
       await fwd.waitFor(new RegExp(`connect 127\\.0\\.0\\.1:${closed}: connection refused`));
       expect((await exchange(p1, "still here")).reply.toString()).toBe("still here");
+    } finally {
+      expect(await fwd.stop()).toBe(0);
+      await echo.close();
+    }
+  }, 30_000);
+
+  test("a unix socket on the server, forwarded back to a TCP service here", async () => {
+    const echo = await startEcho();
+    const sock = join(sshd.dir, "remote.sock");
+    const fwd = runFwd([...sshd.clientArgs, "-R", `${sock}:127.0.0.1:${echo.port}`, sshd.host]);
+    try {
+      await fwd.waitFor(new RegExp(`^listening on the server ${sock} -> 127\\.0\\.0\\.1:${echo.port}$`));
+      const got = await new Promise<string>((resolve, reject) => {
+        const c = net.connect(sock, () => c.end("over a server-side socket"));
+        let s = "";
+        c.on("data", (d) => (s += d));
+        c.on("close", () => resolve(s));
+        c.on("error", reject);
+      });
+      expect(got).toBe("over a server-side socket");
     } finally {
       expect(await fwd.stop()).toBe(0);
       await echo.close();

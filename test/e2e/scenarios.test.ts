@@ -3,7 +3,7 @@
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runFwd, runFwdToEnd } from "../harness/fwd.ts";
@@ -137,6 +137,29 @@ describe("validation", () => {
     expect(s.stderr).toContain(`plugin ${syntax}: cannot load`);
     expect(s.stdout).toContain("intranet-wiki");
   });
+});
+
+describe("the user's config folder", () => {
+  test("fwd run NAME finds ~/.config/fwd/scenarios/NAME.toml, and plugins/ there load by themselves", async () => {
+    const home = join(dir, "home");
+    mkdirSync(join(home, ".config", "fwd", "scenarios"), { recursive: true });
+    writeFileSync(
+      join(home, ".config", "fwd", "scenarios", "reports.toml"),
+      `plugin = "mysql-via-bastion"\ndescription = "the reports db"\n[options]\nbastion = "${sshd.user}@127.0.0.1:${sshd.port}"\nidentity = "${sshd.clientKey}"\ndb = "127.0.0.1:${db.port}"\nlisten = "127.0.0.1:0"\n`,
+    );
+    const listed = await runFwdToEnd(["scenarios"], { env: { HOME: home } });
+    expect(listed.stdout).toMatch(/reports\s+mysql-via-bastion: the reports db/);
+    const fwd = runFwd(["run", "reports", ...ssh()], { env: { HOME: home } });
+    try {
+      await fwd.waitFor(/reports: probe ok: MariaDB/);
+    } finally {
+      expect(await fwd.stop()).toBe(0);
+    }
+    expect((await runFwdToEnd(["plugin", "new", "auto-loaded"], { env: { HOME: home } })).code).toBe(0);
+    const shown = await runFwdToEnd(["scenarios"], { env: { HOME: home } });
+    expect(shown.stdout).toMatch(/auto-loaded\s+a local port to a service/);
+    expect(shown.stderr).toBe("");
+  }, 30_000);
 });
 
 describe("custom plugins", () => {
