@@ -13,6 +13,7 @@ export default definePlugin({
   options: v.object({
     bastion: v.pipe(Hop, v.description("the SSH server that reaches the database: [user@]host[:port] or an ssh_config alias")),
     identity: v.optional(v.pipe(v.string(), v.description("an identity file for the bastion, in addition to ssh_config's"))),
+    jump: v.optional(v.pipe(v.array(Hop), v.description("jump hosts before the bastion, in order (as ssh -J)")), []),
     db: v.pipe(
       v.string(),
       v.check((s) => parseHostPort(s, 1) !== undefined, (i) => `Expected host[:port] but received ${i.received}`),
@@ -22,7 +23,7 @@ export default definePlugin({
     listen: v.optional(v.pipe(Listen, v.description("the local address to listen on; defaults to 127.0.0.1 and the flavor's port, or a free port when that is taken"))),
   }),
   plan: (o) => ({
-    sessions: { bastion: [{ ...o.bastion, ...(o.identity ? { identity: o.identity } : {}) }] },
+    sessions: { bastion: [...o.jump, { ...o.bastion, ...(o.identity ? { identity: o.identity } : {}) }] },
     forwards: [
       {
         kind: "local",

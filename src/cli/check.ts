@@ -2,6 +2,7 @@
 // exits — 0 when the far end answered as it should.
 
 import { Engine } from "../engine/engine.ts";
+import { routeLabel } from "../ssh/route.ts";
 import { formatEndpoint } from "../engine/types.ts";
 import { EXIT } from "./exit-codes.ts";
 import { probeContext } from "./probe-context.ts";
@@ -24,7 +25,7 @@ export async function checkScenario(argv: string[]): Promise<number> {
     return report(log, started.error);
   }
   try {
-    for (const t of Object.values(concrete.targets)) log.print(`✓ ssh: connected to ${t.label}`);
+    for (const hops of Object.values(concrete.targets)) log.print(`✓ ssh: connected to ${routeLabel(hops)}`);
     for (const b of started.value) log.print(`✓ forward: ${b.spec.id} listening on ${formatEndpoint(b.bound)}`);
     if (!plugin.probe) {
       log.print(`- probe: ${plugin.name} has none`);

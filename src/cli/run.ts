@@ -3,6 +3,7 @@
 
 import * as v from "valibot";
 import { Engine } from "../engine/engine.ts";
+import { routeLabel } from "../ssh/route.ts";
 import { formatEndpoint } from "../engine/types.ts";
 import { sshCommandLines } from "../plugin/to-engine.ts";
 import { EXIT } from "./exit-codes.ts";
@@ -22,7 +23,7 @@ export async function runScenario(argv: string[]): Promise<number> {
 
   if (args.long["dry-run"]) {
     log.print(`${name}: plugin ${plugin.name}, options ${JSON.stringify(options)}`);
-    for (const [session, t] of Object.entries(concrete.targets)) log.print(`session ${session}: ${t.label}`);
+    for (const [session, hops] of Object.entries(concrete.targets)) log.print(`session ${session}: ${routeLabel(hops)}`);
     for (const f of concrete.engine.forwards)
       log.print(`forward ${f.id}: ${f.kind} ${formatEndpoint(f.bind)} -> ${f.kind === "dynamic" || (f.kind === "remote" && !f.target) ? "SOCKS" : formatEndpoint(f.target!)}`);
     for (const line of sshCommandLines(concrete)) log.print(`equivalent: ${line}`);

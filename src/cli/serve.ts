@@ -44,7 +44,7 @@ export async function runEngine(
     }
     const early = await afterStart?.(started.value);
     if (early !== undefined && outcome === undefined) {
-      await engine.stop(early === EXIT.ok ? 1_000 : 0, "done");
+      await engine.stop(early === EXIT.ok ? 1_000 : 0);
       return early;
     }
     const err = await engine.ended;

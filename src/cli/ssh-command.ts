@@ -4,23 +4,28 @@
 import type { HostConfig } from "../config/ssh-config.ts";
 import { DEFAULT_RECONNECT, type ReconnectPolicy } from "../engine/backoff.ts";
 import { Engine } from "../engine/engine.ts";
-import { formatEndpoint, isUnix, type ForwardSpec } from "../engine/types.ts";
+import { formatEndpoint, isUnix, type ForwardSpec, type TcpEndpoint } from "../engine/types.ts";
+import { parseHostPort } from "../plugin/schemas.ts";
 import { FwdError, fail, ok, type Result } from "../errors.ts";
-import { connectSsh, type SshTarget } from "../ssh/connect.ts";
+import type { SshTarget } from "../ssh/connect.ts";
+import { connectRoute, routeLabel } from "../ssh/route.ts";
 import { VERSION } from "../version.ts";
 import { runtimeInfo } from "../runtime/index.ts";
 import { checkSupported, parseArgv, type ParsedArgs } from "./argv.ts";
-import { parseDestination } from "./destination.ts";
+import { parseDestination } from "../config/destination.ts";
 import { EXIT } from "./exit-codes.ts";
 import { buildForwards } from "./forwards.ts";
 import { HELP } from "./help.ts";
 import { Logger } from "./logger.ts";
+import { runRemoteCommand } from "./remote-command.ts";
 import { report, runEngine } from "./serve.ts";
+import { runStdioForward } from "./stdio-forward.ts";
 import { statusFromFlag } from "./status-flag.ts";
-import { loadConfigContext, resolveTarget } from "../config/target.ts";
+import { resolveRoute } from "../config/route.ts";
+import { loadConfigContext } from "../config/target.ts";
 import { ttyPrompter } from "./tty-prompt.ts";
 
-const SUPPORTED = new Set(["L", "R", "D", "p", "l", "i", "F", "o", "c", "v", "q", "N", "T", "n", "C", "V"]);
+const SUPPORTED = new Set(["L", "R", "D", "J", "W", "A", "a", "x", "p", "l", "i", "F", "o", "c", "v", "q", "N", "T", "n", "C", "V"]);
 /** How long a new local connection waits for the session to come back before it is refused. */
 const ACQUIRE_TIMEOUT_MS = 5_000;
 
@@ -39,15 +44,16 @@ export async function runSsh(argv: string[]): Promise<number> {
 
   const plan = await buildPlan(a);
   if (!plan.ok) return report(log, plan.error);
-  const { target, forwards, host } = plan.value;
-  for (const [on, name] of [[host.forwardAgent, "ForwardAgent"], [host.hostKeyAlgorithms !== undefined, "HostKeyAlgorithms"]] as const)
-    if (on) log.log("warn", `ssh config: ${name} is not supported yet and has no effect`);
+  const { hops, forwards, host, command, stdio } = plan.value;
+  if (host.hostKeyAlgorithms !== undefined) log.log("warn", "ssh config: HostKeyAlgorithms is not supported yet and has no effect");
   if (host.ignoredOptions.length > 0)
     log.log("warn", `ssh config: fwd ignores ${host.ignoredOptions.join(", ")} for ${host.alias}`, "these options have no effect in fwd; the connection goes direct");
 
+  const deps = { prompt: ttyPrompter(host.batchMode), log: (level: "debug" | "info" | "warn", m: string) => log.log(level, m) };
+  if (stdio) return runStdioForward(hops, stdio, deps, log);
   const engine = new Engine(
     {
-      sessions: [{ name: "main", host: target.label, connect: (signal) => connectSsh(target, { prompt: ttyPrompter(host.batchMode), log: (level, m) => log.log(level, m) }, signal) }],
+      sessions: [{ name: "main", host: routeLabel(hops), connect: (signal) => connectRoute(hops, deps, signal) }],
       forwards,
     },
     { exitOnForwardFailure: host.exitOnForwardFailure, acquireTimeoutMs: ACQUIRE_TIMEOUT_MS, reconnect: plan.value.reconnect },
@@ -59,6 +65,7 @@ export async function runSsh(argv: string[]): Promise<number> {
     if (f.kind === "remote" && !isUnix(f.bind) && !["localhost", "127.0.0.1", "::1"].includes(f.bind.host))
       log.log("info", `${f.id}: the server listens on ${f.bind.host || "every address"} only if its GatewayPorts is yes or clientspecified; otherwise on loopback`);
   const code = await runEngine(engine, log, async (bound) => {
+    if (command !== undefined) return runRemoteCommand(engine, command, { agent: hops.at(-1)!.forwardAgent === true }, log);
     if (bound.length === 0) return report(log, new FwdError("E_BIND", "no forward could listen", "see the warnings above"));
     for (const b of bound)
       if (b.spec.kind === "dynamic" && b.spec.socks.pac && !isUnix(b.bound))
@@ -72,7 +79,12 @@ export async function runSsh(argv: string[]): Promise<number> {
 interface Plan {
   host: HostConfig;
   reconnect: ReconnectPolicy;
-  target: SshTarget;
+  /** Jump hosts, then the server. */
+  hops: SshTarget[];
+  /** A command to run on the server (its status becomes fwd's). */
+  command?: string;
+  /** -W: stdin/stdout to this target, instead of forwards. */
+  stdio?: TcpEndpoint;
   forwards: ForwardSpec[];
 }
 
@@ -81,25 +93,35 @@ async function buildPlan(a: ParsedArgs): Promise<Result<Plan>> {
   if (!supported.ok) return supported;
   if (a.destination === undefined)
     return fail(new FwdError("E_CONFIG", "no destination given", "usage: fwd [options] [user@]host[:port] — see `fwd --help`"));
-  if (a.command.length > 0)
-    return fail(new FwdError("E_CONFIG", `remote commands are not supported yet: '${a.command.join(" ")}'`, "fwd only forwards ports for now; drop the command"));
   const dest = parseDestination(a.destination);
   if (!dest.ok) return dest;
 
   const ctx = await loadConfigContext(a.values.F?.at(-1));
   if (!ctx.ok) return ctx;
-  const resolved = resolveTarget(ctx.value, dest.value, sshOverrides(a));
-  if (!resolved.ok) return resolved;
-  const { host: h, target } = resolved.value;
+  const route = resolveRoute(ctx.value, dest.value, sshOverrides(a), a.values.J?.at(-1));
+  if (!route.ok) return route;
+  const { host: h, hops } = route.value;
 
   const reconnect = reconnectPolicy(a);
   if (!reconnect.ok) return reconnect;
   const forwards = buildForwards(a, h);
   if (!forwards.ok) return forwards;
-  if (forwards.value.length === 0)
-    return fail(new FwdError("E_CONFIG", "nothing to forward", "add -L, -R or -D (or LocalForward/RemoteForward/DynamicForward in ssh config)"));
+  const command = a.command.length > 0 ? a.command.join(" ") : undefined;
+  const stdioSpec = a.values.W?.at(-1);
+  const stdio = stdioSpec === undefined ? undefined : parseHostPort(stdioSpec, 0);
+  if (stdioSpec !== undefined && (!stdio || stdio.port === 0))
+    return fail(new FwdError("E_CONFIG", `-W '${stdioSpec}': expected host:port`, "e.g. -W db.internal:22, or in ssh_config: ProxyCommand fwd -W %h:%p bastion"));
+  if (forwards.value.length === 0 && command === undefined && !stdio)
+    return fail(new FwdError("E_CONFIG", "nothing to forward", "add -L, -R or -D (or LocalForward/RemoteForward/DynamicForward in ssh config), or a command to run"));
+  // -A, or ForwardAgent yes (and -a wins, as in ssh): the agent goes to the final host only.
+  const agent = !a.flags.a && (a.flags.A !== undefined || h.forwardAgent);
+  const last = hops.at(-1)!;
+  if (agent) {
+    if (!last.agentSocket) return fail(new FwdError("E_CONFIG", "-A: there is no agent to forward", "start ssh-agent and ssh-add your key (SSH_AUTH_SOCK must be set)"));
+    last.forwardAgent = true;
+  }
 
-  return ok({ host: h, reconnect: reconnect.value, forwards: forwards.value, target });
+  return ok({ host: h, reconnect: reconnect.value, forwards: forwards.value, hops, ...(command !== undefined ? { command } : {}), ...(stdio ? { stdio } : {}) });
 }
 
 /** -l -p -i -c and -o, as -o settings in command-line order (they win over ssh_config). */

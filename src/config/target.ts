@@ -4,7 +4,7 @@
 import { spawnSync } from "node:child_process";
 import { homedir } from "node:os";
 import { loadSshConfig, resolveHost, type HostConfig, type SshConfigSource } from "./ssh-config.ts";
-import { FwdError, fail, ok, type Result } from "../errors.ts";
+import { ok, type Result } from "../errors.ts";
 import type { SshTarget } from "../ssh/connect.ts";
 
 /** fwd's own default; ssh waits for TCP's timeout. */
@@ -38,9 +38,6 @@ export function resolveTarget(ctx: ConfigContext, dest: Destination, overrides: 
   const resolved = resolveHost(ctx.src, dest.host, all, { localUser: ctx.localUser, home: ctx.home });
   if (!resolved.ok) return resolved;
   const h = resolved.value;
-  // Dialling the host directly when the config says to go through a jump host would be a surprise.
-  if (h.proxyJump)
-    return fail(new FwdError("E_CONFIG", `${h.alias}: ProxyJump ${h.proxyJump} is set, and jump hosts are not available yet`, "connect to the jump host and -L to the host behind it, or drop ProxyJump for now"));
   const user = h.user ?? ctx.localUser;
   const label = `${user}@${h.alias === h.hostName ? h.hostName : `${h.alias} (${h.hostName})`}${h.port === 22 ? "" : `:${h.port}`}`;
   return ok({

@@ -127,6 +127,13 @@ export class Engine {
     return ok(bound);
   }
 
+  /** The live link of a session (the first by default), waiting up to the acquire timeout. */
+  link(name?: string): Promise<Result<Link>> {
+    const s = this.sessions.get(name ?? this.firstSession ?? "");
+    if (!s) return Promise.resolve(fail(new FwdError("E_CONFIG", `no session named "${name}"`, "name one of the plan's sessions")));
+    return s.acquire(this.opts.acquireTimeoutMs);
+  }
+
   /** Reconnects one session now (the status page's action); false when there is no such session. */
   reconnectSession(name: string): boolean {
     const s = this.sessions.get(name);
@@ -192,12 +199,13 @@ export class Engine {
   }
 
   /** Stops accepting, gives open connections `graceMs` to finish, then cuts the rest and disconnects. */
-  async stop(graceMs: number, why = "stopping"): Promise<void> {
+  /** `why` names the reason in the log (a signal); a stop without one is silent. */
+  async stop(graceMs: number, why?: string): Promise<void> {
     this.stopping = true;
     for (const f of this.forwarders) if (!(f instanceof RemoteForwarder)) f.stopAccepting();
     const open = this.openConnections();
     const wait = open && graceMs ? ` (up to ${graceMs / 1000}s for ${open} open connection${open > 1 ? "s" : ""}; again to force)` : "";
-    this.bus.log("info", `${why}: no new connections${wait}`);
+    if (why) this.bus.log("info", `${why}: no new connections${wait}`);
     const deadline = Date.now() + graceMs;
     while (Date.now() < deadline && this.openConnections() > 0) await sleep(50);
     this.kill();

@@ -1,7 +1,7 @@
 // What the engine needs from an SSH connection, and nothing more: open a channel to a target, learn
 // when the connection ends, close it. The ssh2 adapter implements it; tests can too.
 
-import type { Duplex } from "node:stream";
+import type { Duplex, Readable, Writable } from "node:stream";
 import type { FwdError, Result } from "../errors.ts";
 import type { Endpoint, Origin } from "./types.ts";
 
@@ -16,6 +16,8 @@ export interface Link {
   readonly ended: Promise<FwdError | undefined>;
   /** The last measured round trip to the server (a keepalive request), if any yet. */
   readonly rttMs?: number;
+  /** Runs a command on the server (the engine never does; `fwd host -- command` does). */
+  exec?(command: string, opts: ExecOptions): Promise<Result<RemoteProcess>>;
   close(): void;
 }
 
@@ -32,3 +34,20 @@ export interface Incoming {
 
 /** Makes one connection (one attempt), given up when `signal` aborts. Called again to reconnect. */
 export type Connect = (signal?: AbortSignal) => Promise<Result<Link>>;
+
+export interface ExecOptions {
+  /** Forward the local ssh-agent to the command (-A). */
+  agent?: boolean;
+  /** Ask for X11 forwarding with this (fake) cookie; connections arrive through onX11. */
+  x11?: { protocol: string; cookie: string; screen: number };
+  /** Called for each X11 connection the server opens back to us. */
+  onX11?: (accept: () => Duplex, reject: () => void) => void;
+}
+
+export interface RemoteProcess {
+  stdin: Writable;
+  stdout: Readable;
+  stderr: Readable;
+  /** The exit status, or the signal that ended the command. */
+  exit: Promise<{ code: number | null; signal?: string }>;
+}

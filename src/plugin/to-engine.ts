@@ -6,25 +6,30 @@ import { resolveTarget, type ConfigContext } from "../config/target.ts";
 import type { EnginePlan } from "../engine/engine.ts";
 import { formatEndpoint, isUnix, type Endpoint, type ForwardSpec } from "../engine/types.ts";
 import { FwdError, fail, ok, type Result } from "../errors.ts";
-import { connectSsh, type SshDeps, type SshTarget } from "../ssh/connect.ts";
+import type { SshDeps, SshTarget } from "../ssh/connect.ts";
+import { connectRoute, routeLabel } from "../ssh/route.ts";
 import type { Plan, PlanForward } from "./types.ts";
 
 export interface ConcretePlan {
   engine: EnginePlan;
-  targets: Record<string, SshTarget>;
+  /** Each session's route: jump hosts first, the server that carries its forwards last. */
+  targets: Record<string, SshTarget[]>;
   /** Each engine forward id → the plan's forward name. */
   names: Map<string, string>;
 }
 
 export function concretePlan(scenario: string, plan: Plan, ctx: ConfigContext, overrides: string[], deps: SshDeps): Result<ConcretePlan> {
-  const targets: Record<string, SshTarget> = {};
+  const targets: Record<string, SshTarget[]> = {};
   for (const [name, route] of Object.entries(plan.sessions)) {
-    if (route.length !== 1)
-      return fail(new FwdError("E_CONFIG", `${scenario}: session "${name}" is a jump chain of ${route.length} hops`, "jump hosts (-J) are not available yet: give one hop, or use ProxyJump in ssh config once -J lands"));
-    const hop = route[0]!;
-    const r = resolveTarget(ctx, hop, [...(hop.identity ? [`IdentityFile=${hop.identity}`] : []), ...overrides]);
-    if (!r.ok) return r;
-    targets[name] = r.value.target;
+    if (route.length === 0) return fail(new FwdError("E_CONFIG", `${scenario}: session "${name}" has no hop`, "a route is a list of [user@]host[:port] hops"));
+    const hops: SshTarget[] = [];
+    for (const hop of route) {
+      // fwd run's -o/-i apply to every hop of a scenario: its hops are all named in one place.
+      const r = resolveTarget(ctx, hop, [...(hop.identity ? [`IdentityFile=${hop.identity}`] : []), ...overrides]);
+      if (!r.ok) return r;
+      hops.push(r.value.target);
+    }
+    targets[name] = hops;
   }
   const first = Object.keys(plan.sessions)[0];
   if (first === undefined) return fail(new FwdError("E_CONFIG", `${scenario}: the plan names no session`, "a plugin's plan needs sessions: { name: [hop] }"));
@@ -44,7 +49,7 @@ export function concretePlan(scenario: string, plan: Plan, ctx: ConfigContext, o
     targets,
     names,
     engine: {
-      sessions: Object.entries(targets).map(([name, t]) => ({ name, host: t.label, connect: (signal) => connectSsh(t, deps, signal) })),
+      sessions: Object.entries(targets).map(([name, hops]) => ({ name, host: routeLabel(hops), connect: (signal) => connectRoute(hops, deps, signal) })),
       forwards,
     },
   });
@@ -66,8 +71,10 @@ function toForward(id: string, f: PlanForward): Result<ForwardSpec> {
 /** The same tunnels as OpenSSH command lines, one per session. */
 export function sshCommandLines(c: ConcretePlan): string[] {
   const first = Object.keys(c.targets)[0];
-  return Object.entries(c.targets).map(([name, t]) => {
+  return Object.entries(c.targets).map(([name, hops]) => {
+    const t = hops.at(-1)!;
     const args = ["ssh", "-N"];
+    if (hops.length > 1) args.push("-J", hops.slice(0, -1).map((h) => `${h.user}@${h.host}${h.port === 22 ? "" : `:${h.port}`}`).join(","));
     if (t.port !== 22) args.push("-p", String(t.port));
     for (const f of c.engine.forwards.filter((f) => (f.via ?? first) === name)) {
       if (f.kind === "local") args.push("-L", `${spec(f.bind)}:${spec(f.target)}`);

@@ -4,7 +4,7 @@
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { Client, type ClientChannel } from "ssh2";
-import type { Incoming, Link } from "../engine/link.ts";
+import type { ExecOptions, Incoming, Link, RemoteProcess } from "../engine/link.ts";
 import { formatEndpoint, isUnix, type Endpoint, type Origin } from "../engine/types.ts";
 import { FwdError, fail, ok, type Result } from "../errors.ts";
 import { Authenticator, type IdentityFile } from "./auth.ts";
@@ -28,6 +28,8 @@ export interface SshTarget {
   keepaliveCountMax: number;
   /** Cipher preference (-c / Ciphers); ssh2's defaults when absent. */
   ciphers?: string[];
+  /** Offer the agent (agentSocket) to commands run on this server (-A). */
+  forwardAgent?: boolean;
 }
 
 export interface SshDeps {
@@ -35,7 +37,8 @@ export interface SshDeps {
   log: (level: "debug" | "info" | "warn", msg: string) => void;
 }
 
-export async function connectSsh(t: SshTarget, deps: SshDeps, signal?: AbortSignal): Promise<Result<Link>> {
+/** `sock`: an already-open stream to the server (a channel through a jump host) instead of TCP. */
+export async function connectSsh(t: SshTarget, deps: SshDeps, signal?: AbortSignal, sock?: Duplex): Promise<Result<Link>> {
   const client = new Client();
   // ConnectTimeout bounds reaching the server and its handshake, as in OpenSSH: not the time a
   // person takes to check a fingerprint or type a passphrase, so the first prompt stops the clock.
@@ -134,6 +137,7 @@ export async function connectSsh(t: SshTarget, deps: SshDeps, signal?: AbortSign
         return r;
       },
       listen: (bind) => listenRemote(client, t.label, bind),
+      exec: (command, opts) => execRemote(client, t.label, command, opts),
       onIncoming(fn) {
         incoming.add(fn);
         return () => incoming.delete(fn);
@@ -141,6 +145,7 @@ export async function connectSsh(t: SshTarget, deps: SshDeps, signal?: AbortSign
     };
 
     client.connect({
+      ...(sock ? { sock } : {}),
       host: t.host,
       port: t.port,
       username: t.user,
@@ -150,6 +155,8 @@ export async function connectSsh(t: SshTarget, deps: SshDeps, signal?: AbortSign
       authHandler: auth.handler(),
       hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => void hostKey.verify(key).then(verify),
       algorithms: { serverHostKey: hostKey.algorithms, ...(t.ciphers ? { cipher: t.ciphers } : {}) },
+      // The agent is given to ssh2 only to forward it (authentication goes through authHandler).
+      ...(t.forwardAgent && t.agentSocket ? { agent: t.agentSocket, agentForward: true } : {}),
     } as Parameters<Client["connect"]>[0]);
     tuneSocket(client);
   });
@@ -199,6 +206,25 @@ function tuneSocket(client: Client): void {
     }
     return write(...args);
   }) as Socket["write"];
+}
+
+function execRemote(client: Client, label: string, command: string, o: ExecOptions): Promise<Result<RemoteProcess>> {
+  return new Promise((resolve) => {
+    if (o.onX11) {
+      const onX11 = o.onX11;
+      client.on("x11", (_info, accept, reject) => onX11(accept, reject));
+    }
+    try {
+      client.exec(command, { ...(o.x11 ? { x11: { single: false, ...o.x11 } } : {}), ...(o.agent ? { agentForward: true } : {}) }, (err, ch) => {
+        if (err)
+          return resolve(fail(new FwdError("E_CHANNEL", `${label}: cannot run the command: ${err.message}`, "the server refused a session channel or one of its requests (X11Forwarding, AllowAgentForwarding)", { cause: err })));
+        const exit = new Promise<{ code: number | null; signal?: string }>((r) => ch.once("close", (code: number | null, signal?: string) => r({ code, ...(signal ? { signal } : {}) })));
+        resolve(ok({ stdin: ch, stdout: ch, stderr: ch.stderr, exit }));
+      });
+    } catch (e) {
+      resolve(fail(new FwdError("E_CLOSED", `${label}: session is not connected`, "the connection to the server ended; see the log", { cause: e })));
+    }
+  });
 }
 
 function listenRemote(client: Client, label: string, bind: Endpoint): Promise<Result<Endpoint>> {

@@ -117,12 +117,12 @@ describe("on a terminal", () => {
 });
 
 describe("ssh config", () => {
-  test("ProxyJump in the config is an error, never a silent direct connection", async () => {
+  test("ProxyJump in the config is obeyed: a dead jump host fails, never a silent direct connection", async () => {
     const cfg = join(sshd.dir, "proxyjump.conf");
     writeFileSync(cfg, `Host inner\n  HostName 127.0.0.1\n  Port ${sshd.port}\n  ProxyJump bastion.invalid\n`);
     const r = await runFwdToEnd(["-F", cfg, "-L", "0:127.0.0.1:9", "inner"]);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toContain("inner: ProxyJump bastion.invalid is set");
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain("bastion.invalid: host name not found");
   });
 
   test("a Host alias from an Included file supplies HostName, Port, User, IdentityFile and LocalForward", async () => {

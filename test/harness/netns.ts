@@ -83,3 +83,55 @@ export function makeHost(subnet: number, opts: { hosts?: Record<string, string> 
     },
   };
 }
+
+export interface World {
+  /** Server A: reachable from C (the root namespace) on its public side, and on B's LAN. */
+  a: Host & { lanAddress: string };
+  /** Server B: on A's LAN only; C has no route to it. */
+  b: Host;
+  destroy(): void;
+}
+
+/**
+ * The seed's three machines: C (this namespace) → A (public 198.18.<n>.2, LAN 198.18.<n+1>.1) → B
+ * (LAN 198.18.<n+1>.2). A does not route between its sides, so C cannot reach B by itself.
+ */
+export function makeWorld(n: number, opts: { hosts?: Record<string, string> } = {}): World {
+  const { host: a, destroy: destroyA } = makeHost(n, opts);
+  const id = randomBytes(3).toString("hex");
+  const nsB = `fwd-${id}`;
+  const [inA, inB] = [`fl${id}a`, `fl${id}b`];
+  const lan = `198.18.${n + 1}`;
+  try {
+    ip(["netns", "add", nsB]);
+    ip(["link", "add", inA, "type", "veth", "peer", "name", inB]);
+    ip(["link", "set", inA, "netns", a.ns]);
+    ip(["link", "set", inB, "netns", nsB]);
+    ip(["-n", a.ns, "addr", "add", `${lan}.1/30`, "dev", inA]);
+    ip(["-n", a.ns, "link", "set", inA, "up"]);
+    ip(["-n", nsB, "addr", "add", `${lan}.2/30`, "dev", inB]);
+    ip(["-n", nsB, "link", "set", inB, "up"]);
+    ip(["-n", nsB, "link", "set", "lo", "up"]);
+    // A is a host, not a router: what reaches it from C stops there.
+    spawnSync("ip", ["netns", "exec", a.ns, "sysctl", "-qw", "net.ipv4.ip_forward=0"]);
+  } catch (e) {
+    spawnSync("ip", ["netns", "del", nsB]);
+    destroyA();
+    throw e;
+  }
+  const b: Host = {
+    ns: nsB,
+    address: `${lan}.2`,
+    exec: ["ip", "netns", "exec", nsB],
+    silence: () => ip(["-n", nsB, "link", "set", inB, "down"]),
+    restore: () => ip(["-n", nsB, "link", "set", inB, "up"]),
+  };
+  return {
+    a: { ...a, lanAddress: `${lan}.1` },
+    b,
+    destroy: () => {
+      spawnSync("ip", ["netns", "del", nsB]);
+      destroyA();
+    },
+  };
+}

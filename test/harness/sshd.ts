@@ -5,7 +5,7 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort, waitForPort } from "./net.ts";
+import { freePort } from "./net.ts";
 
 export interface Sshd {
   host: string;
@@ -39,6 +39,8 @@ export interface SshdOptions {
   hostKeyType?: "ed25519" | "ecdsa" | "rsa";
   /** Run inside a test host (a network namespace) and listen on its address. */
   host?: { address: string; exec: string[] };
+  /** The port inside a test host (default 2200). */
+  port?: number;
 }
 
 const SSHD = "/usr/sbin/sshd";
@@ -57,7 +59,7 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
   const hostKeyPub = readFileSync(`${hostKey}.pub`, "utf8").trim();
   const address = opts.host?.address ?? "127.0.0.1";
   // Inside a fresh namespace every port is free; on loopback ask the kernel for one.
-  const port = opts.host ? 2200 : await freePort();
+  const port = opts.host ? (opts.port ?? 2200) : await freePort();
   const knownHosts = join(dir, "known_hosts");
   writeFileSync(knownHosts, `[${address}]:${port} ${hostKeyPub}\n`);
   const user = (spawnSync("id", ["-un"]).stdout?.toString().trim() || process.env.USER) ?? "root";
@@ -89,12 +91,19 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
     const p = spawn(argv[0]!, argv.slice(1), { stdio: ["ignore", "ignore", "pipe"] });
     child = p;
     const log: string[] = [];
-    p.stderr!.on("data", (d: Buffer) => log.push(d.toString()));
+    // sshd says when it listens; waiting on that works for hosts this namespace cannot reach too.
+    const listening = new Promise<void>((resolve) =>
+      p.stderr!.on("data", (d: Buffer) => {
+        log.push(d.toString());
+        if (log.join("").includes("Server listening on")) resolve();
+      }),
+    );
     const exited = new Promise<never>((_, reject) =>
       p.once("exit", (code) => reject(new Error(`sshd exited (${code}): ${log.join("")}`))),
     );
     exited.catch(() => {});
-    await Promise.race([waitForPort(address, port, 10_000), exited]);
+    const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`sshd did not listen within 10 s: ${log.join("")}`)), 10_000).unref());
+    await Promise.race([listening, exited, timeout]);
   };
   const kill = async (signal: NodeJS.Signals = "SIGTERM") => {
     const p = child;
