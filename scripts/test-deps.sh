@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the system packages the tests and the benchmark talk to, when they are missing: a real
-# OpenSSH server and client, MariaDB, headless Chromium, and the client tools used as real peers. Needs root (or does nothing
+# OpenSSH server and client, MariaDB, headless Chromium, Xvfb, and the client tools used as real peers. Needs root (or does nothing
 # and lets the tests say what is missing).
 set -euo pipefail
 need=()
@@ -15,6 +15,11 @@ command -v mariadb >/dev/null || need+=(mariadb-client)
 command -v chromium >/dev/null || need+=(chromium)
 command -v python3 >/dev/null || need+=(python3)
 command -v ss >/dev/null || need+=(iproute2)
+command -v Xvfb >/dev/null || need+=(xvfb)
+command -v xdpyinfo >/dev/null || need+=(x11-utils)
+command -v xauth >/dev/null || need+=(xauth)
+command -v script >/dev/null || need+=(bsdutils)
+command -v ssh-agent >/dev/null || need+=(openssh-client)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "test-deps: missing ${need[*]}; install them (apt-get install ${need[*]}) or run as root" >&2

@@ -25,7 +25,6 @@ const NOT_SUPPORTED: Record<string, string> = {
   m: "MAC choice is not configurable",
   K: "GSSAPI is not supported", k: "GSSAPI is not supported",
   b: "use the bind address in each -L spec instead",
-  X: "X11 forwarding is not available yet", x: "", Y: "X11 forwarding is not available yet",
   g: "give the bind address in each spec instead (e.g. -L '*:8080:host:80')",
   C: "", "4": "", "6": "", V: "", N: "", T: "", n: "",
 };

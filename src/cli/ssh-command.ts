@@ -7,6 +7,7 @@ import { Engine } from "../engine/engine.ts";
 import { formatEndpoint, isUnix, type ForwardSpec, type TcpEndpoint } from "../engine/types.ts";
 import { parseHostPort } from "../plugin/schemas.ts";
 import { FwdError, fail, ok, type Result } from "../errors.ts";
+import type { ExecOptions } from "../engine/link.ts";
 import type { SshTarget } from "../ssh/connect.ts";
 import { connectRoute, routeLabel } from "../ssh/route.ts";
 import { VERSION } from "../version.ts";
@@ -18,6 +19,7 @@ import { buildForwards } from "./forwards.ts";
 import { HELP } from "./help.ts";
 import { Logger } from "./logger.ts";
 import { runRemoteCommand } from "./remote-command.ts";
+import { x11Setup } from "./x11.ts";
 import { report, runEngine } from "./serve.ts";
 import { runStdioForward } from "./stdio-forward.ts";
 import { statusFromFlag } from "./status-flag.ts";
@@ -25,7 +27,7 @@ import { resolveRoute } from "../config/route.ts";
 import { loadConfigContext } from "../config/target.ts";
 import { ttyPrompter } from "./tty-prompt.ts";
 
-const SUPPORTED = new Set(["L", "R", "D", "J", "W", "A", "a", "x", "p", "l", "i", "F", "o", "c", "v", "q", "N", "T", "n", "C", "V"]);
+const SUPPORTED = new Set(["L", "R", "D", "J", "W", "A", "a", "X", "Y", "x", "p", "l", "i", "F", "o", "c", "v", "q", "N", "T", "n", "C", "V"]);
 /** How long a new local connection waits for the session to come back before it is refused. */
 const ACQUIRE_TIMEOUT_MS = 5_000;
 
@@ -49,6 +51,15 @@ export async function runSsh(argv: string[]): Promise<number> {
   if (host.ignoredOptions.length > 0)
     log.log("warn", `ssh config: fwd ignores ${host.ignoredOptions.join(", ")} for ${host.alias}`, "these options have no effect in fwd; the connection goes direct");
 
+  // -X/-Y (or ForwardX11 in a later version): only for a command, as there is no shell to give it to.
+  const wantX11 = !a.flags.x && (a.flags.X !== undefined || a.flags.Y !== undefined);
+  let x11: Pick<ExecOptions, "x11" | "onX11"> = {};
+  if (wantX11) {
+    if (command === undefined) return report(log, new FwdError("E_CONFIG", "-X/-Y need a command to run", "e.g. fwd -X host -- xterm"));
+    const setup = x11Setup(process.env.DISPLAY, a.flags.Y !== undefined);
+    if (!setup.ok) return report(log, setup.error);
+    x11 = setup.value.options;
+  }
   const deps = { prompt: ttyPrompter(host.batchMode), log: (level: "debug" | "info" | "warn", m: string) => log.log(level, m) };
   if (stdio) return runStdioForward(hops, stdio, deps, log);
   const engine = new Engine(
@@ -65,7 +76,7 @@ export async function runSsh(argv: string[]): Promise<number> {
     if (f.kind === "remote" && !isUnix(f.bind) && !["localhost", "127.0.0.1", "::1"].includes(f.bind.host))
       log.log("info", `${f.id}: the server listens on ${f.bind.host || "every address"} only if its GatewayPorts is yes or clientspecified; otherwise on loopback`);
   const code = await runEngine(engine, log, async (bound) => {
-    if (command !== undefined) return runRemoteCommand(engine, command, { agent: hops.at(-1)!.forwardAgent === true }, log);
+    if (command !== undefined) return runRemoteCommand(engine, command, { agent: hops.at(-1)!.forwardAgent === true, ...x11 }, log);
     if (bound.length === 0) return report(log, new FwdError("E_BIND", "no forward could listen", "see the warnings above"));
     for (const b of bound)
       if (b.spec.kind === "dynamic" && b.spec.socks.pac && !isUnix(b.bound))
