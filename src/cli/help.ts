@@ -27,12 +27,19 @@ SOCKS (-D, and -R without a target):
   --pac               serve http://<-D address>/proxy.pac for browsers (printed at start)
   --pac-domain GLOB   in the PAC file, send only these hosts through the proxy (e.g. '*.intranet')
 
+jump hosts, commands, agent, X11 (as ssh):
+  -J [user@]host[:port][,…]   jump hosts (also ProxyJump in ssh config)
+  -W host:port        stdin/stdout to host:port through the server (for ProxyCommand)
+  host -- command     run a command on the server; fwd exits with its status
+  -A / -a             forward the ssh-agent to that command / don't
+  -X / -Y / -x        forward X11 to that command (untrusted / trusted) / don't
+
 connection (as ssh):
   -p port  -l user  -i identity_file (repeatable)  -F config_file (or 'none')  -c cipher,...
   -o Key=Value   User, Port, HostName, IdentityFile, IdentitiesOnly, IdentityAgent, BatchMode,
                  StrictHostKeyChecking (yes | accept-new | no | ask), UserKnownHostsFile,
                  ConnectTimeout, ExitOnForwardFailure, ServerAliveInterval, ServerAliveCountMax,
-                 LocalForward, RemoteForward, DynamicForward, Ciphers
+                 LocalForward, RemoteForward, DynamicForward, ProxyJump, ForwardAgent, Ciphers
   -N -T -n -C    accepted for compatibility (fwd never opens a shell)
 
 staying up:
