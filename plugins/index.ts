@@ -1,7 +1,9 @@
 // The built-in plugins, imported statically so `bun build --compile` embeds them.
 
 import type { Plugin } from "../src/plugin/types.ts";
+import egressIpRotation from "./egress-ip-rotation.ts";
 import intranetWiki from "./intranet-wiki.ts";
 import mysqlViaBastion from "./mysql-via-bastion.ts";
 
-export const BUILTIN_PLUGINS: Plugin[] = [mysqlViaBastion, intranetWiki] as unknown as Plugin[];
+// Each plugin's own options type is erased here: the registry hands options it validated itself.
+export const BUILTIN_PLUGINS: Plugin[] = [mysqlViaBastion, intranetWiki, egressIpRotation] as unknown as Plugin[];

@@ -31,7 +31,7 @@ export async function checkScenario(argv: string[]): Promise<number> {
       log.print(`- probe: ${plugin.name} has none`);
       return EXIT.ok;
     }
-    const r = await plugin.probe(options, probeContext(started.value, concrete.names)).catch((e: Error) => ({ ok: false, detail: e.message }));
+    const r = await plugin.probe(options, probeContext(engine, started.value, concrete.names)).catch((e: Error) => ({ ok: false, detail: e.message }));
     log.print(`${r.ok ? "✓" : "✗"} probe: ${r.detail}`);
     return r.ok ? EXIT.ok : EXIT.probe;
   } finally {

@@ -2,11 +2,11 @@
 // way to connect to one of them — through the tunnel, exactly as a user's program would.
 
 import net from "node:net";
-import type { BoundForward as EngineBound } from "../engine/engine.ts";
+import type { BoundForward as EngineBound, Engine } from "../engine/engine.ts";
 import { isUnix } from "../engine/types.ts";
 import type { BoundForward, ProbeContext } from "../plugin/types.ts";
 
-export function probeContext(bound: EngineBound[], names: Map<string, string>): ProbeContext {
+export function probeContext(engine: Engine, bound: EngineBound[], names: Map<string, string>): ProbeContext {
   const list: BoundForward[] = bound.map((b) => ({ name: names.get(b.spec.id) ?? b.spec.id, kind: b.spec.kind, bound: b.bound }));
   return {
     bound: list,
@@ -19,5 +19,11 @@ export function probeContext(bound: EngineBound[], names: Map<string, string>): 
         s.once("connect", () => resolve(s));
         s.once("error", reject);
       }),
+    openVia: async (session, target) => {
+      const link = await engine.link(session);
+      const ch = link.ok ? await link.value.open(target, { host: "127.0.0.1", port: 0 }) : link;
+      if (!ch.ok) throw ch.error;
+      return ch.value;
+    },
   };
 }

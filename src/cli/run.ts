@@ -36,7 +36,7 @@ export async function runScenario(argv: string[]): Promise<number> {
   if (!status.ok) return report(log, status.error);
   status.value?.store.setScenario({ name, plugin: plugin.name, options });
   const code = await runEngine(engine, log, async (bound) => {
-    const ctx = probeContext(bound, concrete.names);
+    const ctx = probeContext(engine, bound, concrete.names);
     for (const line of plugin.usage?.(options as v.InferOutput<typeof plugin.options>, ctx.bound) ?? []) log.print(line);
     if (plugin.probe) {
       const r = await plugin.probe(options, ctx).catch((e: Error) => ({ ok: false, detail: e.message }));

@@ -24,7 +24,7 @@ export class Carrier {
   ) {}
 
   /** Pipes `near` (the side fwd accepted) and `far` until both close, counting all of it. */
-  async carry(near: Duplex, far: Duplex, source: string, target: string): Promise<void> {
+  async carry(near: Duplex, far: Duplex, source: string, target: string): Promise<{ up: number; down: number }> {
     const conn = this.connections.add(this.id, source, target, near, far);
     this.stats.open++;
     this.stats.total++;
@@ -43,6 +43,7 @@ export class Carrier {
       ageMs: Date.now() - conn.openedAt,
       ...(err ? { error: err.message } : {}),
     });
+    return { up: conn.up, down: conn.down };
   }
 
   /** Counts and reports a connection that could not be opened. */

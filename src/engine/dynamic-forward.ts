@@ -3,12 +3,13 @@
 // deadline per handshake and a cap on how many are in progress.
 
 import net from "node:net";
-import { FwdError, type Result } from "../errors.ts";
+import { FwdError, fail, type Result } from "../errors.ts";
 import { serveSocks } from "../socks/server.ts";
 import { pacFile } from "../socks/pac.ts";
 import { Carrier, type ForwardRuntime } from "./carrier.ts";
 import { allowList } from "./allow-list.ts";
 import { Listener } from "./listener.ts";
+import type { PickKey } from "./pick.ts";
 import type { Session } from "./session.ts";
 import { countFailure } from "./stats.ts";
 import { formatEndpoint, type DynamicForward, type Endpoint, type TcpEndpoint } from "./types.ts";
@@ -16,14 +17,26 @@ import { formatEndpoint, type DynamicForward, type Endpoint, type TcpEndpoint } 
 export const SOCKS_HANDSHAKE_MS = 10_000;
 export const MAX_HANDSHAKES = 256;
 
+/** Per exit (session) of a pooled proxy: what it carried. */
+export interface ExitStats {
+  open: number;
+  total: number;
+  bytesUp: number;
+  bytesDown: number;
+}
+
+/** Which session a new connection leaves through; undefined when none is up (a pool, all down). */
+export type SessionChoice = (key: PickKey) => Session | undefined;
+
 export class DynamicForwarder extends Carrier {
   private readonly listener: Listener;
   private readonly allowed: ((address: string) => boolean) | undefined;
   private handshakes = 0;
+  readonly exits = new Map<string, ExitStats>();
 
   constructor(
     readonly spec: DynamicForward,
-    private readonly session: Session,
+    private readonly choose: SessionChoice,
     rt: ForwardRuntime,
   ) {
     super(spec.id, rt);
@@ -45,6 +58,17 @@ export class DynamicForwarder extends Carrier {
     this.listener.close();
   }
 
+  /** Open connections through one exit, for least-connections. */
+  openOn(session: string): number {
+    return this.exits.get(session)?.open ?? 0;
+  }
+
+  private exitStats(session: string): ExitStats {
+    let s = this.exits.get(session);
+    if (!s) this.exits.set(session, (s = { open: 0, total: 0, bytesUp: 0, bytesDown: 0 }));
+    return s;
+  }
+
   private async accept(socket: net.Socket): Promise<void> {
     const address = socket.remoteAddress ?? "";
     if (this.allowed && !this.allowed(address)) {
@@ -59,6 +83,7 @@ export class DynamicForwarder extends Carrier {
     }
     this.handshakes++;
     const origin = { host: address || "127.0.0.1", port: socket.remotePort ?? 0 };
+    let exit: Session | undefined;
     const outcome = await serveSocks(
       socket,
       {
@@ -68,14 +93,24 @@ export class DynamicForwarder extends Carrier {
         ...(this.spec.socks.pac ? { pac: () => pacFile({ host: socket.localAddress ?? "127.0.0.1", port: (this.listener.bound as TcpEndpoint).port }, this.spec.socks.pac!.domains) } : {}),
       },
       async (target) => {
-        const link = await this.session.acquire(this.rt.acquireTimeoutMs);
+        exit = this.choose({ client: address, host: target.host });
+        if (!exit) return fail(new FwdError("E_CLOSED", `${this.id}: no exit is up`, "every SSH server of the pool is down; fwd keeps reconnecting", { reason: "no-session" }));
+        const link = await exit.acquire(this.rt.acquireTimeoutMs);
         return link.ok ? link.value.open(target, origin) : link;
       },
     ).finally(() => this.handshakes--);
     switch (outcome.kind) {
-      case "connected":
+      case "connected": {
         if (socket.destroyed) return void outcome.upstream.destroy();
-        return this.carry(socket, outcome.upstream, `${address}:${socket.remotePort}`, formatEndpoint(outcome.target));
+        const stats = this.exitStats(exit!.name);
+        stats.open++;
+        stats.total++;
+        const moved = await this.carry(socket, outcome.upstream, `${address}:${socket.remotePort}`, formatEndpoint(outcome.target));
+        stats.open--;
+        stats.bytesUp += moved.up;
+        stats.bytesDown += moved.down;
+        return;
+      }
       case "failed":
         return this.refuse(outcome.error);
       case "rejected":

@@ -5,19 +5,23 @@
 import { FwdError, fail, ok, type Result } from "../errors.ts";
 import { backoffDelay, DEFAULT_RECONNECT, type ReconnectPolicy } from "./backoff.ts";
 import type { Carrier } from "./carrier.ts";
-import { DynamicForwarder } from "./dynamic-forward.ts";
+import type { ForwardRuntime } from "./carrier.ts";
+import { DynamicForwarder, type ExitStats } from "./dynamic-forward.ts";
+import { makePicker, type Picker } from "./pick.ts";
 import { EventBus } from "./events.ts";
 import type { Connect, Link } from "./link.ts";
 import { LocalForwarder } from "./local-forward.ts";
 import { RemoteForwarder } from "./remote-forward.ts";
 import { Session } from "./session.ts";
 import { copyStats, type ForwardStats } from "./stats.ts";
-import type { Endpoint, ForwardSpec } from "./types.ts";
+import type { DynamicForward, Endpoint, ForwardSpec } from "./types.ts";
 
 export interface SessionPlan {
   name: string;
   host: string;
   connect: Connect;
+  /** A failed first connection is retried instead of stopping the start (a pool's exits). */
+  keepTrying?: boolean;
 }
 
 export interface EnginePlan {
@@ -42,6 +46,8 @@ export interface ForwardSnapshot {
   spec: ForwardSpec;
   bound?: Endpoint;
   stats: ForwardStats;
+  /** A pooled -D: connections and bytes per exit (session). */
+  exits?: Record<string, ExitStats>;
   connections: { id: number; source: string; target: string; openedAt: number; up: number; down: number }[];
 }
 
@@ -71,6 +77,7 @@ export class Engine {
   private forwarders: Forwarder[] = [];
   private stopping = false;
   private started = false;
+  private pickers: Picker[] = [];
   private endedResolve!: (e: FwdError | undefined) => void;
   /** Resolves when the engine can no longer do its work (a session ended), or after stop(). */
   readonly ended = new Promise<FwdError | undefined>((r) => (this.endedResolve = r));
@@ -93,10 +100,15 @@ export class Engine {
   /** Connects every session, then sets up every forward. The first fatal problem is returned. */
   async start(): Promise<Result<BoundForward[]>> {
     const links = new Map<string, Link>();
-    for (const s of this.sessions.values()) {
-      const r = await s.start();
+    for (const plan of this.plan.sessions) {
+      const s = this.sessions.get(plan.name)!;
+      const r = await s.start(plan.keepTrying);
       if (this.stopping) return fail(stoppedError());
-      if (!r.ok) return r;
+      if (!r.ok) {
+        if (!plan.keepTrying) return r;
+        this.bus.log("warn", `${r.error.message} (will keep trying; the others carry on)`, r.error.hint);
+        continue;
+      }
       links.set(s.name, r.value);
     }
     const bound: BoundForward[] = [];
@@ -108,9 +120,16 @@ export class Engine {
         spec.kind === "local"
           ? new LocalForwarder(spec, session.value, rt)
           : spec.kind === "dynamic"
-            ? new DynamicForwarder(spec, session.value, rt)
+            ? this.dynamic(spec, session.value, rt)
             : new RemoteForwarder(spec, rt);
-      const r = f instanceof RemoteForwarder ? await f.start(links.get(session.value.name)!) : await f.start();
+      if (!f) return fail(new FwdError("E_CONFIG", `${spec.id}: its pool names a session the plan does not have`, "list only the plan's sessions in via.pool"));
+      const link = links.get(session.value.name);
+      if (f instanceof RemoteForwarder && !link) {
+        // Its session is still trying: the listen is requested when it connects (attachLink).
+        this.forwarders.push(f);
+        continue;
+      }
+      const r = f instanceof RemoteForwarder ? await f.start(link!) : await f.start();
       if (this.stopping) {
         if (!(f instanceof RemoteForwarder)) f.stopAccepting();
         return fail(stoppedError());
@@ -214,6 +233,7 @@ export class Engine {
   /** Cuts everything now (a second signal). */
   kill(): void {
     this.stopping = true;
+    for (const p of this.pickers) p.stop();
     for (const f of this.forwarders) f.connections.destroyAll();
     for (const s of this.sessions.values()) s.close();
     this.endedResolve(undefined);
@@ -233,7 +253,10 @@ export class Engine {
         ...(s.nextAttemptAt ? { nextAttemptAt: s.nextAttemptAt } : {}),
         ...(s.lastError ? { lastError: s.lastError.message } : {}),
       })),
-      forwards: this.forwarders.map((f) => snapshotOf(f, f.spec, f.bound)),
+      forwards: this.forwarders.map((f) => ({
+        ...snapshotOf(f, f.spec, f.bound),
+        ...(f instanceof DynamicForwarder && typeof f.spec.via === "object" ? { exits: Object.fromEntries([...f.exits].map(([k, v]) => [k, { ...v }])) } : {}),
+      })),
     };
   }
 
@@ -245,8 +268,21 @@ export class Engine {
     return this.plan.sessions[0]?.name;
   }
 
+  /** A -D on one session, or on a pool of them with a picker choosing per connection. */
+  private dynamic(spec: DynamicForward, first: Session, rt: ForwardRuntime): DynamicForwarder | undefined {
+    const via = spec.via;
+    if (via === undefined || typeof via === "string") return new DynamicForwarder(spec, () => first, rt);
+    const members = via.pool.map((n) => this.sessions.get(n));
+    if (members.some((m) => m === undefined)) return undefined;
+    let forwarder: DynamicForwarder | undefined;
+    const picker = makePicker(members as Session[], via, (name) => forwarder?.openOn(name) ?? 0);
+    this.pickers.push(picker);
+    forwarder = new DynamicForwarder(spec, picker, rt);
+    return forwarder;
+  }
+
   private sessionFor(spec: ForwardSpec): Result<Session> {
-    const name = spec.via ?? this.firstSession;
+    const name = typeof spec.via === "object" ? spec.via.pool[0] : (spec.via ?? this.firstSession);
     const s = name === undefined ? undefined : this.sessions.get(name);
     if (!s) return fail(new FwdError("E_CONFIG", `${spec.id}: no session named "${name}"`, "name one of the plan's sessions in `via`"));
     return ok(s);

@@ -59,7 +59,8 @@ export class RemoteForwarder extends Carrier {
       }
       // The dial can take seconds; a channel accepted on a session that died meanwhile never closes.
       if (!c.isOpen()) return void local.value.destroy();
-      return this.carry(c.accept(), local.value, source, formatEndpoint(target));
+      await this.carry(c.accept(), local.value, source, formatEndpoint(target));
+      return;
     }
     // Without a password, reverse SOCKS serves only clients on the server itself: sshd's GatewayPorts
     // can put the port on every address whatever was asked, and it must not become an open proxy.
@@ -73,7 +74,10 @@ export class RemoteForwarder extends Carrier {
       { ...(this.spec.socks?.auth ? { auth: this.spec.socks.auth } : {}), timeoutMs: SOCKS_HANDSHAKE_MS },
       (t) => dialLocal(this.id, t),
     );
-    if (outcome.kind === "connected") return this.carry(channel, outcome.upstream, source, formatEndpoint(outcome.target));
+    if (outcome.kind === "connected") {
+      await this.carry(channel, outcome.upstream, source, formatEndpoint(outcome.target));
+      return;
+    }
     if (outcome.kind === "failed") return this.refuse(outcome.error);
     countFailure(this.stats, "bad-request");
   }

@@ -65,8 +65,11 @@ export class Session {
     this.linkListeners.add(fn);
   }
 
-  /** The first connection. A failure here is returned, not retried: the user is still watching. */
-  async start(): Promise<Result<Link>> {
+  /**
+   * The first connection. A failure here is returned, not retried — the user is still watching —
+   * unless `keepTrying` (one exit of a pool being down must not stop the others).
+   */
+  async start(keepTrying = false): Promise<Result<Link>> {
     this.setState("connecting");
     const r = await this.connectOnce();
     if (this.state === "closed") {
@@ -74,7 +77,11 @@ export class Session {
       return fail(closedError(this.opts.host));
     }
     if (!r.ok) {
-      this.giveUp(r.error);
+      this.lastError = r.error;
+      if (keepTrying && !PERMANENT.has(r.error.code) && this.opts.reconnect.enabled) {
+        this.lostAt = Date.now();
+        void this.reconnect();
+      } else this.giveUp(r.error);
       return r;
     }
     this.adopt(r.value);

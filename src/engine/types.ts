@@ -1,6 +1,8 @@
 // The engine's vocabulary: endpoints and forwards as plain data, so that the CLI, scenario plugins and
 // the status page all describe work the same way and the engine alone carries it out.
 
+import type { Pool } from "./pick.ts";
+
 /** A TCP address. `host` is a name or an IP literal (IPv6 without brackets). */
 export interface TcpEndpoint {
   host: string;
@@ -51,7 +53,8 @@ export interface RemoteForward {
 export interface DynamicForward {
   kind: "dynamic";
   id: string;
-  via?: string;
+  /** One session, or a pool of them: each connection leaves through one the strategy picks. */
+  via?: string | Pool;
   bind: TcpEndpoint;
   socks: SocksPolicy;
 }

@@ -1,13 +1,13 @@
 // Protocol probes that plugins share: speak just enough of a protocol to know the far end is the
 // service it should be. Each reads with a deadline and closes its socket.
 
-import type net from "node:net";
+import type { Duplex } from "node:stream";
 import type { ProbeResult } from "./types.ts";
 
 const PROBE_MS = 5_000;
 
 /** Collects bytes until `done` says enough (or the peer closes, or the deadline passes). */
-function readUntil(s: net.Socket, done: (b: Buffer) => boolean): Promise<Buffer> {
+function readUntil(s: Duplex, done: (b: Buffer) => boolean): Promise<Buffer> {
   return new Promise((resolve) => {
     let buf = Buffer.alloc(0);
     const finish = () => {
@@ -20,13 +20,14 @@ function readUntil(s: net.Socket, done: (b: Buffer) => boolean): Promise<Buffer>
       buf = Buffer.concat([buf, d]);
       if (done(buf)) finish();
     });
+    s.on("end", finish);
     s.on("close", finish);
     s.on("error", finish);
   });
 }
 
 /** MySQL/MariaDB: the server speaks first, with protocol 10 and its version string. */
-export async function mysqlGreeting(s: net.Socket): Promise<ProbeResult> {
+export async function mysqlGreeting(s: Duplex): Promise<ProbeResult> {
   const b = await readUntil(s, (b) => b.length >= 4 && b.length >= 4 + b.readUIntLE(0, 3));
   if (b.length < 6) return { ok: false, detail: b.length ? "the far end closed after a few bytes: not MySQL" : "no greeting: nothing answered through the tunnel" };
   if (b[4] === 0xff) return { ok: false, detail: `the server refused: ${b.subarray(7).toString("utf8")}` };
@@ -36,7 +37,7 @@ export async function mysqlGreeting(s: net.Socket): Promise<ProbeResult> {
 }
 
 /** Postgres: an SSLRequest is answered with one byte, S or N, by any Postgres server. */
-export async function postgresSsl(s: net.Socket): Promise<ProbeResult> {
+export async function postgresSsl(s: Duplex): Promise<ProbeResult> {
   s.write(Buffer.from([0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f]));
   const b = await readUntil(s, (b) => b.length >= 1);
   if (b.length === 0) return { ok: false, detail: "no answer to an SSLRequest: nothing answered through the tunnel" };
@@ -45,7 +46,7 @@ export async function postgresSsl(s: net.Socket): Promise<ProbeResult> {
 }
 
 /** HTTP: a GET with the given Host header; reports the status and the page title. */
-export async function httpTitle(s: net.Socket, host: string, path: string): Promise<ProbeResult> {
+export async function httpTitle(s: Duplex, host: string, path: string): Promise<ProbeResult> {
   s.write(`GET ${path} HTTP/1.1\r\nHost: ${host}\r\nUser-Agent: fwd-probe\r\nAccept: text/html\r\nConnection: close\r\n\r\n`);
   const b = (await readUntil(s, (b) => b.length > 64 * 1024)).toString("utf8");
   const status = /^HTTP\/1\.[01] (\d{3})[^\r\n]*/.exec(b);
@@ -53,4 +54,12 @@ export async function httpTitle(s: net.Socket, host: string, path: string): Prom
   const title = /<title[^>]*>([^<]*)<\/title>/i.exec(b)?.[1]?.trim();
   const code = Number(status[1]);
   return { ok: code < 500, detail: `HTTP ${code}${title ? `, "${title}"` : ""}` };
+}
+
+/** HTTP: a GET whose answer is one short line (an "what is my IP" service); undefined when none came. */
+export async function httpLine(s: Duplex, host: string, path: string): Promise<string | undefined> {
+  s.write(`GET ${path} HTTP/1.1\r\nHost: ${host}\r\nUser-Agent: fwd-probe\r\nConnection: close\r\n\r\n`);
+  const text = (await readUntil(s, () => false)).toString("utf8");
+  const [head, body] = [text.slice(0, text.indexOf("\r\n\r\n")), text.slice(text.indexOf("\r\n\r\n") + 4)];
+  return /^HTTP\/1\.[01] 200/.test(head) ? body.trim().split("\n")[0]?.trim() : undefined;
 }

@@ -35,11 +35,14 @@ export function concretePlan(scenario: string, plan: Plan, ctx: ConfigContext, o
   if (first === undefined) return fail(new FwdError("E_CONFIG", `${scenario}: the plan names no session`, "a plugin's plan needs sessions: { name: [hop] }"));
   const names = new Map<string, string>();
   const forwards: ForwardSpec[] = [];
+  const pooled = new Set<string>();
   for (const [i, f] of plan.forwards.entries()) {
     const name = f.name ?? `${f.kind}${i + 1}`;
     const id = `${scenario}/${name}`;
-    if (f.via !== undefined && !(f.via in plan.sessions))
-      return fail(new FwdError("E_CONFIG", `${id}: via "${f.via}" names no session`, `sessions: ${Object.keys(plan.sessions).join(", ")}`));
+    const vias = f.via === undefined ? [] : typeof f.via === "string" ? [f.via] : f.via.pool;
+    for (const v of vias)
+      if (!(v in plan.sessions)) return fail(new FwdError("E_CONFIG", `${id}: via "${v}" names no session`, `sessions: ${Object.keys(plan.sessions).join(", ")}`));
+    if (typeof f.via === "object") for (const v of f.via.pool) pooled.add(v);
     const spec = toForward(id, f);
     if (!spec.ok) return spec;
     names.set(id, name);
@@ -49,22 +52,22 @@ export function concretePlan(scenario: string, plan: Plan, ctx: ConfigContext, o
     targets,
     names,
     engine: {
-      sessions: Object.entries(targets).map(([name, hops]) => ({ name, host: routeLabel(hops), connect: (signal) => connectRoute(hops, deps, signal) })),
+      // A pool's exits start independently: one that is down at start is retried, not fatal.
+      sessions: Object.entries(targets).map(([name, hops]) => ({ name, host: routeLabel(hops), connect: (signal) => connectRoute(hops, deps, signal), ...(pooled.has(name) ? { keepTrying: true } : {}) })),
       forwards,
     },
   });
 }
 
 function toForward(id: string, f: PlanForward): Result<ForwardSpec> {
-  const via = f.via ? { via: f.via } : {};
   switch (f.kind) {
     case "local":
-      return ok({ kind: "local", id, ...via, bind: f.listen, target: f.target, ...(f.orFreePort ? { orFreePort: true } : {}) });
+      return ok({ kind: "local", id, ...(f.via ? { via: f.via } : {}), bind: f.listen, target: f.target, ...(f.orFreePort ? { orFreePort: true } : {}) });
     case "remote":
-      return ok({ kind: "remote", id, ...via, bind: f.listen, ...(f.target ? { target: f.target } : { socks: { allow: [] } }) });
+      return ok({ kind: "remote", id, ...(f.via ? { via: f.via } : {}), bind: f.listen, ...(f.target ? { target: f.target } : { socks: { allow: [] } }) });
     case "dynamic":
       if (!isLoopback(f.listen) && !f.allow?.length) return fail(openProxy(id, "here", "give the forward an allow list of the networks that may use it"));
-      return ok({ kind: "dynamic", id, ...via, bind: f.listen, socks: { allow: f.allow ?? [], ...(f.pac ? { pac: f.pac } : {}) } });
+      return ok({ kind: "dynamic", id, ...(f.via ? { via: f.via } : {}), bind: f.listen, socks: { allow: f.allow ?? [], ...(f.pac ? { pac: f.pac } : {}) } });
   }
 }
 
@@ -76,7 +79,7 @@ export function sshCommandLines(c: ConcretePlan): string[] {
     const args = ["ssh", "-N"];
     if (hops.length > 1) args.push("-J", hops.slice(0, -1).map((h) => `${h.user}@${h.host}${h.port === 22 ? "" : `:${h.port}`}`).join(","));
     if (t.port !== 22) args.push("-p", String(t.port));
-    for (const f of c.engine.forwards.filter((f) => (f.via ?? first) === name)) {
+    for (const f of c.engine.forwards.filter((f) => (typeof f.via === "object" ? f.via.pool.includes(name) : (f.via ?? first) === name))) {
       if (f.kind === "local") args.push("-L", `${spec(f.bind)}:${spec(f.target)}`);
       else if (f.kind === "remote") args.push("-R", f.target ? `${spec(f.bind)}:${spec(f.target)}` : spec(f.bind));
       else args.push("-D", spec(f.bind));

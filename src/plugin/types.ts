@@ -4,6 +4,8 @@
 
 import type net from "node:net";
 import type * as v from "valibot";
+import type { Duplex } from "node:stream";
+import type { PickStrategy } from "../engine/pick.ts";
 import type { Endpoint, TcpEndpoint } from "../engine/types.ts";
 
 /** One SSH server on a route, resolved through ssh_config like a destination on the command line. */
@@ -21,7 +23,15 @@ export type Route = Hop[];
 export type PlanForward =
   | { kind: "local"; name?: string; via?: string; listen: Endpoint; target: Endpoint; /** take a free port when `listen`'s is in use */ orFreePort?: boolean }
   | { kind: "remote"; name?: string; via?: string; listen: Endpoint; target?: Endpoint }
-  | { kind: "dynamic"; name?: string; via?: string; listen: TcpEndpoint; allow?: string[]; pac?: { domains: string[] } };
+  | {
+      kind: "dynamic";
+      name?: string;
+      /** One session, or a pool: each connection leaves through the session the strategy picks. */
+      via?: string | { pool: string[]; pick: PickStrategy; rotateEveryMs?: number };
+      listen: TcpEndpoint;
+      allow?: string[];
+      pac?: { domains: string[] };
+    };
 
 export interface Plan {
   /** Named sessions; a forward's `via` picks one, the first is the default. */
@@ -40,6 +50,8 @@ export interface ProbeContext {
   bound: BoundForward[];
   /** A TCP connection to a bound local forward (the first one by default): through the tunnel. */
   connect(name?: string): Promise<net.Socket>;
+  /** A connection to `target` opened from the server of one session (e.g. to learn an exit's address). */
+  openVia(session: string, target: Endpoint): Promise<Duplex>;
 }
 
 export interface ProbeResult {

@@ -26,6 +26,7 @@ export function socks5CodeFor(reason: string | undefined): number {
     case "dns":
       return SOCKS5.hostUnreachable;
     case "net-unreachable":
+    case "no-session":
       return SOCKS5.networkUnreachable;
     case "timeout":
       return SOCKS5.ttlExpired;

@@ -17,6 +17,7 @@ export function prometheus(s: StatusSnapshot): string {
   metric("fwd_connections_total", "counter", "Connections carried since start.", s.forwards.map((x) => [f(x), x.stats.total]));
   metric("fwd_bytes_total", "counter", "Bytes carried, up (client to target) and down.", s.forwards.flatMap((x) => [[{ ...f(x), direction: "up" }, x.stats.bytesUp], [{ ...f(x), direction: "down" }, x.stats.bytesDown]]));
   metric("fwd_open_failures_total", "counter", "Connections that could not be opened, by reason.", s.forwards.flatMap((x) => Object.entries(x.stats.failures).map(([reason, n]) => [{ ...f(x), reason }, n] as [Record<string, string>, number])));
+  metric("fwd_exit_connections_total", "counter", "A pooled SOCKS proxy's connections, per exit session.", s.forwards.flatMap((x) => Object.entries(x.exits ?? {}).map(([exit, e]) => [{ ...f(x), exit }, e.total] as [Record<string, string>, number])));
   return out.join("\n") + "\n";
 }
 

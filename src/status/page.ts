@@ -123,7 +123,8 @@ function render(s) {
     const fails = Object.entries(f.stats.failures).map(([r, n]) => r + " " + n).join(", ");
     return el("div", { class: "card", "data-forward": f.spec.id },
       el("h3", {}, el("span", { class: "kind" }, f.spec.kind[0].toUpperCase()), ep(f.bound || f.spec.bind) + " → " + ep(f.spec.target), action("stop", "/api/v1/forwards/" + encodeURIComponent(f.spec.id) + "/stop" + q)),
-      kv([["forward", f.spec.id], ["open", String(f.stats.open)], ["total", String(f.stats.total)], ["up", bytes(f.stats.bytesUp)], ["down", bytes(f.stats.bytesDown)], ["now", rate], ["failures", fails]]), svg);
+      kv([["forward", f.spec.id], ["open", String(f.stats.open)], ["total", String(f.stats.total)], ["up", bytes(f.stats.bytesUp)], ["down", bytes(f.stats.bytesDown)], ["now", rate], ["failures", fails],
+        ["exits", f.exits ? Object.entries(f.exits).map(([n, x]) => n + ": " + x.open + " open, " + x.total + " total, " + bytes(x.bytesUp + x.bytesDown)).join(" · ") : ""]]), svg);
   }));
   const rows = s.forwards.flatMap((f) => f.connections.map((c) => el("tr", {}, el("td", {}, c.id), el("td", {}, f.spec.id), el("td", {}, c.source), el("td", {}, c.target),
     el("td", {}, ago(s.now - c.openedAt)), el("td", {}, bytes(c.up)), el("td", {}, bytes(c.down)), el("td", {}, action("close", "/api/v1/connections/" + c.id + "/close" + q)))));

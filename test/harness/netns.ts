@@ -135,3 +135,37 @@ export function makeWorld(n: number, opts: { hosts?: Record<string, string> } = 
     },
   };
 }
+
+/**
+ * An "internet" host joined to each of `exits` by its own link (198.18.<base+i>.0/30), answering on
+ * one address, 198.18.<base+10>.1, that every exit routes to — and that this namespace cannot reach.
+ * What it sees as the caller's address tells which exit a connection left from.
+ */
+export function makeInternet(exits: Host[], base: number): { ns: string; address: string; exec: string[]; destroy(): void } {
+  const id = randomBytes(3).toString("hex");
+  const ns = `fwd-${id}`;
+  const address = `198.18.${base + 10}.1`;
+  const links: string[] = [];
+  try {
+    ip(["netns", "add", ns]);
+    ip(["-n", ns, "link", "set", "lo", "up"]);
+    ip(["-n", ns, "addr", "add", `${address}/32`, "dev", "lo"]);
+    exits.forEach((exit, i) => {
+      const [out, inside] = [`fi${id}${i}x`, `fi${id}${i}i`];
+      const net = `198.18.${base + i}`;
+      ip(["link", "add", out, "type", "veth", "peer", "name", inside]);
+      links.push(out);
+      ip(["link", "set", out, "netns", exit.ns]);
+      ip(["link", "set", inside, "netns", ns]);
+      ip(["-n", exit.ns, "addr", "add", `${net}.1/30`, "dev", out]);
+      ip(["-n", exit.ns, "link", "set", out, "up"]);
+      ip(["-n", exit.ns, "route", "add", `${address}/32`, "via", `${net}.2`]);
+      ip(["-n", ns, "addr", "add", `${net}.2/30`, "dev", inside]);
+      ip(["-n", ns, "link", "set", inside, "up"]);
+    });
+  } catch (e) {
+    spawnSync("ip", ["netns", "del", ns]);
+    throw e;
+  }
+  return { ns, address, exec: ["ip", "netns", "exec", ns], destroy: () => void spawnSync("ip", ["netns", "del", ns]) };
+}
