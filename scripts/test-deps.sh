@@ -18,6 +18,7 @@ command -v ss >/dev/null || need+=(iproute2)
 command -v Xvfb >/dev/null || need+=(xvfb)
 command -v xdpyinfo >/dev/null || need+=(x11-utils)
 command -v xauth >/dev/null || need+=(xauth)
+command -v Xvnc >/dev/null || need+=(tigervnc-standalone-server)
 command -v script >/dev/null || need+=(bsdutils)
 command -v ssh-agent >/dev/null || need+=(openssh-client)
 if [ ${#need[@]} -gt 0 ]; then

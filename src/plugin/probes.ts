@@ -63,3 +63,20 @@ export async function httpLine(s: Duplex, host: string, path: string): Promise<s
   const [head, body] = [text.slice(0, text.indexOf("\r\n\r\n")), text.slice(text.indexOf("\r\n\r\n") + 4)];
   return /^HTTP\/1\.[01] 200/.test(head) ? body.trim().split("\n")[0]?.trim() : undefined;
 }
+
+/** VNC: the server speaks first, with its RFB protocol version. */
+export async function vncBanner(s: Duplex): Promise<ProbeResult> {
+  const b = (await readUntil(s, (b) => b.length >= 12)).toString("latin1");
+  const m = /^RFB (\d{3})\.(\d{3})\n/.exec(b);
+  return m ? { ok: true, detail: `VNC answered: RFB ${Number(m[1])}.${Number(m[2])}` } : { ok: false, detail: b ? "not a VNC server (no RFB banner)" : "no answer through the tunnel" };
+}
+
+/** RDP: an X.224 Connection Request (in TPKT) is answered with a Connection Confirm. */
+export async function rdpConfirm(s: Duplex): Promise<ProbeResult> {
+  // TPKT v3, length 19; X.224 CR (0xE0); RDP negotiation request asking for TLS | CredSSP.
+  s.write(Buffer.from([0x03, 0x00, 0x00, 0x13, 0x0e, 0xe0, 0, 0, 0, 0, 0, 0x01, 0x00, 0x08, 0x00, 0x03, 0x00, 0x00, 0x00]));
+  const b = await readUntil(s, (b) => b.length >= 7);
+  if (b.length < 7) return { ok: false, detail: b.length ? "not an RDP server (short answer)" : "no answer through the tunnel" };
+  if (b[0] !== 0x03 || (b[5]! & 0xf0) !== 0xd0) return { ok: false, detail: "not an RDP server (no X.224 connection confirm)" };
+  return { ok: true, detail: "RDP answered: X.224 connection confirm" };
+}

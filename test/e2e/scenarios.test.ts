@@ -91,6 +91,16 @@ describe("mysql-via-bastion", () => {
   });
 });
 
+describe("the example scenarios", () => {
+  test.each(["mysql-via-bastion", "intranet-wiki", "rdp-home", "egress-ip-rotation"])("scenarios/%s.toml is valid and plans", async (name) => {
+    const r = await runFwdToEnd(["run", "-f", join(import.meta.dir, "..", "..", "scenarios", `${name}.toml`), "--dry-run", "-F", "none"]);
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toContain(`plugin ${name}`);
+    expect(r.stdout).toContain("equivalent: ssh -N");
+    expect(r.code).toBe(0);
+  });
+});
+
 describe("validation", () => {
   const run = (...args: string[]) => runFwdToEnd(["run", ...args, "-F", "none"]);
   test.each([
