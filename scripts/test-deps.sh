@@ -19,6 +19,7 @@ command -v Xvfb >/dev/null || need+=(xvfb)
 command -v xdpyinfo >/dev/null || need+=(x11-utils)
 command -v xauth >/dev/null || need+=(xauth)
 command -v Xvnc >/dev/null || need+=(tigervnc-standalone-server)
+command -v vsftpd >/dev/null || need+=(vsftpd)
 command -v script >/dev/null || need+=(bsdutils)
 command -v ssh-agent >/dev/null || need+=(openssh-client)
 if [ ${#need[@]} -gt 0 ]; then
@@ -29,7 +30,10 @@ if [ ${#need[@]} -gt 0 ]; then
   echo "test-deps: installing ${need[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
+  # Packages that start a service on install (vsftpd) must not: the tests start their own.
+  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
   apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  rm -f /usr/sbin/policy-rc.d
 fi
 # sshd started by root refuses to run without its privilege-separation directory.
 if [ "$(id -u)" = 0 ]; then mkdir -p /run/sshd; fi

@@ -19,6 +19,12 @@ export function probeContext(engine: Engine, bound: EngineBound[], names: Map<st
         s.once("connect", () => resolve(s));
         s.once("error", reject);
       }),
+    dial: (target) =>
+      new Promise((resolve, reject) => {
+        const s = net.connect(target.port, target.host);
+        s.once("connect", () => resolve(s));
+        s.once("error", reject);
+      }),
     openVia: async (session, target) => {
       const link = await engine.link(session);
       const ch = link.ok ? await link.value.open(target, { host: "127.0.0.1", port: 0 }) : link;

@@ -1,11 +1,15 @@
 // -L: every connection to a local listener becomes a channel from the SSH server to the target.
 
-import type net from "node:net";
-import type { Result } from "../errors.ts";
+import net from "node:net";
+import { FwdError, fail, ok, type Result } from "../errors.ts";
 import { Carrier, type ForwardRuntime } from "./carrier.ts";
 import { Listener } from "./listener.ts";
 import type { Session } from "./session.ts";
-import { formatEndpoint, type Endpoint, type LocalForward } from "./types.ts";
+import { FtpControl } from "./ftp.ts";
+import { formatEndpoint, isUnix, type Endpoint, type LocalForward, type Origin, type TcpEndpoint } from "./types.ts";
+
+/** How long a passive FTP data port waits for the client before it closes. */
+const DATA_WAIT_MS = 30_000;
 
 export class LocalForwarder extends Carrier {
   private readonly listener: Listener;
@@ -47,6 +51,38 @@ export class LocalForwarder extends Carrier {
       channel.value.destroy();
       return;
     }
-    await this.carry(socket, channel.value, source, formatEndpoint(this.spec.target));
+    const target = this.spec.target;
+    const far = this.spec.ftp && !isUnix(target) ? new FtpControl(channel.value, target, (t) => this.openDataPort(t, origin)) : channel.value;
+    await this.carry(socket, far, source, formatEndpoint(target));
+  }
+
+  /**
+   * A one-time local port for an FTP data connection, carried through the tunnel to `target`. It
+   * takes one connection (the client's, which follows the PASV reply at once) and then closes.
+   */
+  private async openDataPort(target: TcpEndpoint, origin: Origin): Promise<Result<number>> {
+    const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true });
+    const port = await new Promise<number | undefined>((resolve) => {
+      server.once("error", () => resolve(undefined));
+      server.listen(0, "127.0.0.1", () => resolve((server.address() as net.AddressInfo).port));
+    });
+    if (port === undefined) return fail(new FwdError("E_BIND", `${this.id}: no local port for FTP data`, "too many open ports?"));
+    const timer = setTimeout(() => server.close(), DATA_WAIT_MS);
+    server.once("connection", (socket) => {
+      clearTimeout(timer);
+      server.close();
+      socket.setNoDelay(true);
+      socket.on("error", () => {});
+      void (async () => {
+        const link = await this.session.acquire(this.rt.acquireTimeoutMs);
+        const ch = link.ok ? await link.value.open(target, origin) : link;
+        if (!ch.ok) {
+          this.refuse(ch.error);
+          return void socket.destroy();
+        }
+        await this.carry(socket, ch.value, `${socket.remoteAddress}:${socket.remotePort} (ftp data)`, formatEndpoint(target));
+      })();
+    });
+    return ok(port);
   }
 }

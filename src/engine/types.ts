@@ -35,6 +35,8 @@ export interface LocalForward {
   target: Endpoint;
   /** When the bind port is taken, listen on a free one instead (and say so) rather than fail. */
   orFreePort?: boolean;
+  /** The target speaks FTP: passive data connections are carried through the tunnel too. */
+  ftp?: boolean;
 }
 
 /** -R: the SSH server listens; its connections come back here and go to the target from this side. */

@@ -80,3 +80,11 @@ export async function rdpConfirm(s: Duplex): Promise<ProbeResult> {
   if (b[0] !== 0x03 || (b[5]! & 0xf0) !== 0xd0) return { ok: false, detail: "not an RDP server (no X.224 connection confirm)" };
   return { ok: true, detail: "RDP answered: X.224 connection confirm" };
 }
+
+/** A server that speaks first (SSH, FTP, IMAP, POP3, telnet): its first line, checked against `expect`. */
+export async function greeting(s: Duplex, name: string, expect: RegExp): Promise<ProbeResult> {
+  const b = (await readUntil(s, (b) => b.includes(10) || b.length > 512)).toString("latin1");
+  const line = b.split(/\r?\n/)[0]!.replace(/[^\x20-\x7e]/g, "").trim();
+  if (!b) return { ok: false, detail: `no ${name} greeting: nothing answered through the tunnel` };
+  return expect.test(b) ? { ok: true, detail: `${name} answered: ${line || `${b.length} bytes`}` } : { ok: false, detail: `not ${name}: "${line.slice(0, 60)}"` };
+}

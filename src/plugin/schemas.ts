@@ -54,3 +54,6 @@ export function parseListen(s: string): TcpEndpoint | undefined {
   const host = m[1] === undefined ? "127.0.0.1" : m[1] === "*" ? "0.0.0.0" : m[1].replace(/^\[|\]$/g, "");
   return { host, port: Number(m[2]) };
 }
+
+/** A hop with an extra identity file, when one was given (the common `bastion` + `identity` options). */
+export const withIdentity = (hop: HopValue, identity: string | undefined): HopValue => (identity ? { ...hop, identity } : hop);

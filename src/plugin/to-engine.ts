@@ -62,7 +62,7 @@ export function concretePlan(scenario: string, plan: Plan, ctx: ConfigContext, o
 function toForward(id: string, f: PlanForward): Result<ForwardSpec> {
   switch (f.kind) {
     case "local":
-      return ok({ kind: "local", id, ...(f.via ? { via: f.via } : {}), bind: f.listen, target: f.target, ...(f.orFreePort ? { orFreePort: true } : {}) });
+      return ok({ kind: "local", id, ...(f.via ? { via: f.via } : {}), bind: f.listen, target: f.target, ...(f.orFreePort ? { orFreePort: true } : {}), ...(f.ftp ? { ftp: true } : {}) });
     case "remote":
       return ok({ kind: "remote", id, ...(f.via ? { via: f.via } : {}), bind: f.listen, ...(f.target ? { target: f.target } : { socks: { allow: [] } }) });
     case "dynamic":

@@ -21,7 +21,17 @@ export interface Hop {
 export type Route = Hop[];
 
 export type PlanForward =
-  | { kind: "local"; name?: string; via?: string; listen: Endpoint; target: Endpoint; /** take a free port when `listen`'s is in use */ orFreePort?: boolean }
+  | {
+      kind: "local";
+      name?: string;
+      via?: string;
+      listen: Endpoint;
+      target: Endpoint;
+      /** Take a free port when `listen`'s is in use. */
+      orFreePort?: boolean;
+      /** The target speaks FTP: carry its passive data connections through the tunnel too. */
+      ftp?: boolean;
+    }
   | { kind: "remote"; name?: string; via?: string; listen: Endpoint; target?: Endpoint }
   | {
       kind: "dynamic";
@@ -52,6 +62,8 @@ export interface ProbeContext {
   connect(name?: string): Promise<net.Socket>;
   /** A connection to `target` opened from the server of one session (e.g. to learn an exit's address). */
   openVia(session: string, target: Endpoint): Promise<Duplex>;
+  /** A plain TCP connection from this machine, no tunnel: what the outside world would see. */
+  dial(target: TcpEndpoint): Promise<Duplex>;
 }
 
 export interface ProbeResult {
