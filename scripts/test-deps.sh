@@ -20,6 +20,7 @@ command -v xdpyinfo >/dev/null || need+=(x11-utils)
 command -v xauth >/dev/null || need+=(xauth)
 command -v Xvnc >/dev/null || need+=(tigervnc-standalone-server)
 command -v vsftpd >/dev/null || need+=(vsftpd)
+command -v dovecot >/dev/null || need+=(dovecot-imapd dovecot-pop3d)
 command -v script >/dev/null || need+=(bsdutils)
 command -v ssh-agent >/dev/null || need+=(openssh-client)
 if [ ${#need[@]} -gt 0 ]; then

@@ -1,6 +1,7 @@
 // The rest of the seed's catalogue, each recipe against the real protocol in the C → A → B world:
-// sshd on A and B, vsftpd, a web server and a VNC desktop on B (which C cannot reach), and on C a
-// web server, an sshd and MariaDB that A should reach.
+// sshd on A and B, vsftpd, Dovecot (IMAP, POP3), a web server and a VNC desktop on B (which C cannot
+// reach), and on C a web server, an sshd and MariaDB that A should reach. Telnet is not run: Debian's
+// telnetd only starts under inetd; it rides the same plain forward as IMAP and HTTP.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
@@ -29,7 +30,7 @@ let dir: string;
 const inB = (args: string[]) => spawn(world.b.exec[0]!, [...world.b.exec.slice(1), ...args], { stdio: "ignore" });
 const untilB = async (port: number) => {
   const deadline = Date.now() + 10_000;
-  const py = `import socket;socket.create_connection(("127.0.0.1",${port}),1)`;
+  const py = `import socket;socket.create_connection(("${world.b.address}",${port}),1)`;
   while (spawnSync(world.b.exec[0]!, [...world.b.exec.slice(1), "python3", "-c", py]).status !== 0 && Date.now() < deadline) await Bun.sleep(100);
 };
 
@@ -61,13 +62,22 @@ beforeAll(async () => {
   procs.push(inB(["vsftpd", join(dir, "vsftpd.conf")]));
   writeFileSync(join(dir, "index.html"), "<title>Intranet</title>hello from B's web server\n");
   procs.push(inB(["python3", "-m", "http.server", "8080", "--directory", dir]));
+  // Dovecot on B for IMAP and POP3: any user, no password, an empty mailbox.
+  for (const d of ["dovecot/run", "dovecot/state", "dovecot/mail"]) mkdirSync(join(dir, d), { recursive: true });
+  chmodSync(join(dir, "dovecot", "mail"), 0o777);
+  writeFileSync(
+    join(dir, "dovecot", "dovecot.conf"),
+    `protocols = imap pop3\nlisten = ${world.b.address}\nbase_dir = ${join(dir, "dovecot/run")}\nstate_dir = ${join(dir, "dovecot/state")}\nlog_path = /dev/null\nssl = no\ndisable_plaintext_auth = no\nmail_location = maildir:${join(dir, "dovecot/mail")}/%u\npassdb {\n  driver = static\n  args = nopassword=y\n}\nuserdb {\n  driver = static\n  args = uid=nobody gid=nogroup home=${join(dir, "dovecot/mail")}/%u\n}\n`,
+  );
+  procs.push(inB(["dovecot", "-F", "-c", join(dir, "dovecot", "dovecot.conf")]));
   let n = 70 + Math.floor(Math.random() * 9);
   while (spawnSync("test", ["-e", `/tmp/.X11-unix/X${n}`]).status === 0) n++;
   procs.push(inB(["Xvnc", `:${n}`, "-rfbport", "5900", "-SecurityTypes", "None", "-geometry", "640x480", "-BlacklistThreshold", "100000"]));
-  await Promise.all([untilB(21), untilB(8080), untilB(5900)]);
+  await Promise.all([untilB(21), untilB(8080), untilB(5900), untilB(143), untilB(110)]);
 }, 90_000);
 afterAll(async () => {
-  for (const p of procs) p.kill();
+  // Dovecot takes a moment to stop its children: wait, so nothing outlives the namespace.
+  await Promise.all(procs.map((p) => new Promise((r) => (p.exitCode !== null ? r(null) : (p.once("exit", r), p.kill(), setTimeout(() => (p.kill("SIGKILL"), r(null)), 5_000).unref())))));
   await Promise.all([a?.stop(), aPrivate?.stop(), b?.stop(), home?.stop(), db?.stop(), localWeb?.close()]);
   world?.destroy();
   if (dir) rmSync(dir, { recursive: true, force: true });
@@ -111,6 +121,21 @@ describe.skipIf(!ok)("local forwarding recipes", () => {
       expect((await curl([`${base}/`])).stdout).toContain("hello.txt");
       expect((await curl([`${base}/hello.txt`])).stdout).toBe("a file that only B has\n");
       expect((await curl(["--disable-epsv", `${base}/hello.txt`])).stdout).toBe("a file that only B has\n");
+    } finally {
+      expect(await fwd.stop()).toBe(0);
+    }
+  }, 30_000);
+
+  test.each([
+    ["imap", /probe ok: IMAP answered: \* OK .*Dovecot/, "INBOX"],
+    ["pop3", /probe ok: POP3 answered: \+OK Dovecot/, ""],
+  ])("secure-legacy %s: a real mail server (Dovecot) and curl's client, without TLS, inside SSH", async (protocol, probe, listing) => {
+    const fwd = run("secure-legacy", ["--bastion", A(), "--protocol", protocol, "--target", world.b.address, "--listen", "127.0.0.1:0", ...viaA()]);
+    try {
+      await fwd.waitFor(probe);
+      const r = await curl(["--user", "alice:any", `${protocol}://127.0.0.1:${fwd.ports[0]}/`]);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain(listing);
     } finally {
       expect(await fwd.stop()).toBe(0);
     }

@@ -3,7 +3,7 @@
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runFwd, runFwdToEnd } from "../harness/fwd.ts";
@@ -92,7 +92,7 @@ describe("mysql-via-bastion", () => {
 });
 
 describe("the example scenarios", () => {
-  test.each(["mysql-via-bastion", "intranet-wiki", "rdp-home", "egress-ip-rotation"])("scenarios/%s.toml is valid and plans", async (name) => {
+  test.each(readdirSync(join(import.meta.dir, "..", "..", "scenarios")).filter((f) => f.endsWith(".toml")).map((f) => f.slice(0, -5)))("scenarios/%s.toml is valid and plans", async (name) => {
     const r = await runFwdToEnd(["run", "-f", join(import.meta.dir, "..", "..", "scenarios", `${name}.toml`), "--dry-run", "-F", "none"]);
     expect(r.stderr).toBe("");
     expect(r.stdout).toContain(`plugin ${name}`);
@@ -190,4 +190,10 @@ describe("custom plugins", () => {
     const shown = await runFwdToEnd(["scenarios", "show", "echo-service", "--plugin", file]);
     expect(shown.stdout).toContain("target (--target)  string, required");
   }, 30_000);
+});
+
+test("every built-in plugin has an example scenario, and every example names a built-in plugin", async () => {
+  const { BUILTIN_PLUGINS } = await import("../../plugins/index.ts");
+  const { BUILTIN_SCENARIOS } = await import("../../scenarios/index.ts");
+  expect(Object.keys(BUILTIN_SCENARIOS).sort()).toEqual(BUILTIN_PLUGINS.map((p) => p.name).sort());
 });
