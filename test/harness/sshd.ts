@@ -111,7 +111,10 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
     if (!p || p.exitCode !== null) return;
     const gone = new Promise((r) => p.once("exit", r));
     p.kill(signal);
+    // An sshd that does not go within 3 s is killed outright: a test must not leave one behind.
+    const force = setTimeout(() => p.kill("SIGKILL"), 3_000);
     await gone;
+    clearTimeout(force);
   };
   const crash = async () => {
     const pid = child?.pid;
