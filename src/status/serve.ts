@@ -2,7 +2,7 @@
 // a file only the user can read, and the Host rule that fits the bind address.
 
 import { randomBytes } from "node:crypto";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import { join } from "node:path";
 import { isLoopback } from "../engine/allow-list.ts";
@@ -51,5 +51,15 @@ export async function startStatus(engine: Engine, bind: TcpEndpoint): Promise<Re
   const shown = bind.host === "0.0.0.0" || bind.host === "::" ? "127.0.0.1" : bind.host;
   const url = `http://${formatEndpoint({ host: shown, port })}/`;
   writeFileSync(join(dir, "last.json"), JSON.stringify({ url, tokenFile, pid: process.pid }) + "\n", { mode: 0o600 });
-  return ok({ store, url, tokenFile, tokenForReads, stop: () => server.stop() });
+  return ok({
+    store,
+    url,
+    tokenFile,
+    tokenForReads,
+    stop: async () => {
+      await server.stop();
+      // The token dies with the page.
+      rmSync(tokenFile, { force: true });
+    },
+  });
 }

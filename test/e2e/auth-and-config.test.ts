@@ -6,7 +6,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import { join } from "node:path";
-import { runFwd, runFwdToEnd } from "../harness/fwd.ts";
+import { runFwd, runFwdToEnd, TEST_HOME } from "../harness/fwd.ts";
 import { exchange, startEcho, waitForPort } from "../harness/net.ts";
 import { startSshd, type Sshd } from "../harness/sshd.ts";
 
@@ -86,7 +86,7 @@ describe("on a terminal", () => {
     // script(1) gives fwd a real pseudo-terminal; what we write to its stdin is typed into it.
     // exec: Ctrl-C must reach fwd itself, not a shell in between that would die of it.
     const p = spawn("script", ["-qefc", `exec ${cmd.map((a) => `'${a}'`).join(" ")}`, "/dev/null"], {
-      env: { PATH: process.env.PATH ?? "", HOME: "/nonexistent", TERM: "dumb" },
+      env: { PATH: process.env.PATH ?? "", HOME: TEST_HOME, TERM: "dumb" },
       stdio: ["pipe", "pipe", "pipe"],
     });
     let screen = "";

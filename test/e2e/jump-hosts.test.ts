@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { curl } from "../harness/curl.ts";
-import { runFwd, runFwdToEnd } from "../harness/fwd.ts";
+import { runFwd, runFwdToEnd, TEST_HOME } from "../harness/fwd.ts";
 import { canMakeNamespaces, makeWorld, type World } from "../harness/netns.ts";
 import { startSshd, type Sshd } from "../harness/sshd.ts";
 
@@ -106,7 +106,7 @@ describe.skipIf(!ok)("C → A → B", () => {
   });
 
   test("a remote command: stdin, stdout, stderr and the exit status pass through", () => {
-    const r = spawnSync(process.execPath, [join(ROOT, "src", "main.ts"), "-F", cfg, "lab-a", "--", "sh", "-c", "'cat; echo to-stderr >&2; exit 3'"], { input: "from C's stdin", encoding: "utf8", timeout: 20_000, env: { PATH: process.env.PATH, HOME: "/nonexistent" } });
+    const r = spawnSync(process.execPath, [join(ROOT, "src", "main.ts"), "-F", cfg, "lab-a", "--", "sh", "-c", "'cat; echo to-stderr >&2; exit 3'"], { input: "from C's stdin", encoding: "utf8", timeout: 20_000, env: { PATH: process.env.PATH, HOME: TEST_HOME } });
     expect(r.stdout).toBe("from C's stdin");
     expect(r.stderr).toContain("to-stderr");
     expect(r.status).toBe(3);
@@ -121,7 +121,7 @@ describe.skipIf(!ok)("C → A → B", () => {
       expect(spawnSync("ssh-add", [b.clientKey], { env: { SSH_AUTH_SOCK: sock } }).status).toBe(0);
       const onA = `ssh -F /dev/null -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -p ${b.port} ${b.user}@${world.b.address} echo agent reached B`;
       const run = (flags: string[]) =>
-        spawnSync(process.execPath, [join(ROOT, "src", "main.ts"), "-F", cfg, ...flags, "lab-a", "--", onA], { encoding: "utf8", timeout: 20_000, env: { PATH: process.env.PATH, HOME: "/nonexistent", SSH_AUTH_SOCK: sock } });
+        spawnSync(process.execPath, [join(ROOT, "src", "main.ts"), "-F", cfg, ...flags, "lab-a", "--", onA], { encoding: "utf8", timeout: 20_000, env: { PATH: process.env.PATH, HOME: TEST_HOME, SSH_AUTH_SOCK: sock } });
       const withAgent = run(["-A"]);
       expect(withAgent.stdout.trim()).toBe("agent reached B");
       expect(withAgent.status).toBe(0);

@@ -7,6 +7,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { TEST_HOME } from "../harness/fwd.ts";
 import { canMakeNamespaces, makeHost, type Host } from "../harness/netns.ts";
 import { startSshd, type Sshd } from "../harness/sshd.ts";
 
@@ -48,7 +49,7 @@ const fwd = (flags: string[]) =>
   spawnSync(process.execPath, [join(ROOT, "src", "main.ts"), ...a.clientArgs, ...flags, host.address, "--", "xdpyinfo"], {
     encoding: "utf8",
     timeout: 20_000,
-    env: { PATH: process.env.PATH, HOME: "/nonexistent", DISPLAY: display, XAUTHORITY: xauthority },
+    env: { PATH: process.env.PATH, HOME: TEST_HOME, DISPLAY: display, XAUTHORITY: xauthority },
   });
 
 test.skipIf(!ok)("the display is there and needs its cookie (xdpyinfo here, without the cookie, is refused)", () => {

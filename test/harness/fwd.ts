@@ -2,10 +2,18 @@
 // output: the "listening" lines it prints, its log, its exit code.
 
 import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 const ROOT = join(import.meta.dir, "..", "..");
 const BUN = process.execPath;
+
+/**
+ * An empty home directory for fwd under test, one per test run (removed by setup.ts when the run
+ * ends): no user config, keys or known_hosts of the machine's own leak in, nothing fwd writes leaks out.
+ */
+export const TEST_HOME = mkdtempSync(join(tmpdir(), "fwd-home-"));
 
 export interface FwdProcess {
   proc: ChildProcess;
@@ -31,7 +39,7 @@ export function runFwd(args: string[], o: FwdRunOptions = {}): FwdProcess {
   const cmd = o.binary ?? BUN;
   const argv = o.binary ? args : [join(ROOT, "src", "main.ts"), ...args];
   // A clean environment: no agent and no user config unless the test gives them.
-  const env: Record<string, string> = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.FWD_TEST_HOME ?? "/nonexistent" };
+  const env: Record<string, string> = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: TEST_HOME };
   for (const [k, v] of Object.entries(o.env ?? {})) if (v !== undefined) env[k] = v;
   const proc = spawn(cmd, argv, { env, stdio: ["ignore", "pipe", "pipe"] });
   const stdout: string[] = [];
