@@ -4,17 +4,18 @@
 
 import { FwdError, fail, ok, type Result } from "../errors.ts";
 import { backoffDelay, DEFAULT_RECONNECT, type ReconnectPolicy } from "./backoff.ts";
-import type { Carrier } from "./carrier.ts";
 import type { ForwardRuntime } from "./carrier.ts";
-import { DynamicForwarder, type ExitStats } from "./dynamic-forward.ts";
+import { DynamicForwarder } from "./dynamic-forward.ts";
 import { makePicker, type Picker } from "./pick.ts";
 import { EventBus } from "./events.ts";
 import type { Connect, Link } from "./link.ts";
 import { LocalForwarder } from "./local-forward.ts";
 import { RemoteForwarder } from "./remote-forward.ts";
 import { Session } from "./session.ts";
-import { copyStats, type ForwardStats } from "./stats.ts";
+import { snapshotOf, type EngineSnapshot } from "./snapshot.ts";
 import type { DynamicForward, Endpoint, ForwardSpec } from "./types.ts";
+
+export type { EngineSnapshot, ForwardSnapshot, SessionSnapshot } from "./snapshot.ts";
 
 export interface SessionPlan {
   name: string;
@@ -40,33 +41,6 @@ export interface EngineOptions {
 export interface BoundForward {
   spec: ForwardSpec;
   bound: Endpoint;
-}
-
-export interface ForwardSnapshot {
-  spec: ForwardSpec;
-  bound?: Endpoint;
-  stats: ForwardStats;
-  /** A pooled -D: connections and bytes per exit (session). */
-  exits?: Record<string, ExitStats>;
-  connections: { id: number; source: string; target: string; openedAt: number; up: number; down: number }[];
-}
-
-export interface SessionSnapshot {
-  name: string;
-  host: string;
-  state: string;
-  since: number;
-  rttMs?: number;
-  reconnects: number;
-  lastError?: string;
-  attempt: number;
-  nextAttemptAt?: number;
-  history: { state: string; at: number; reason?: string }[];
-}
-
-export interface EngineSnapshot {
-  sessions: SessionSnapshot[];
-  forwards: ForwardSnapshot[];
 }
 
 type Forwarder = LocalForwarder | DynamicForwarder | RemoteForwarder;
@@ -287,21 +261,6 @@ export class Engine {
     if (!s) return fail(new FwdError("E_CONFIG", `${spec.id}: no session named "${name}"`, "name one of the plan's sessions in `via`"));
     return ok(s);
   }
-}
-
-function snapshotOf(c: Carrier, spec: ForwardSpec, bound: Endpoint | undefined): ForwardSnapshot {
-  const open = c.connections.list();
-  const stats = copyStats(c.stats);
-  for (const x of open) {
-    stats.bytesUp += x.up;
-    stats.bytesDown += x.down;
-  }
-  return {
-    spec,
-    ...(bound ? { bound } : {}),
-    stats,
-    connections: open.map(({ id, source, target, openedAt, up, down }) => ({ id, source, target, openedAt, up, down })),
-  };
 }
 
 const stoppedError = () => new FwdError("E_CLOSED", "stopped while starting", "a signal arrived before every forward was up");
