@@ -8,7 +8,15 @@ import { join } from "node:path";
 const root = join(import.meta.dir, "..");
 const out = join(root, "dist", "fwd");
 mkdirSync(join(root, "dist"), { recursive: true });
-const r = spawnSync(process.execPath, ["build", "--compile", "--minify", "--sourcemap", join(root, "src", "main.ts"), "--outfile", out], {
+const extra = process.argv.slice(2);
+const r = spawnSync(process.execPath, [
+  "build", "--compile", "--minify", "--sourcemap",
+  // A tool dropped on servers must not pick up a .env or bunfig.toml (which can preload code) from
+  // whatever directory it is started in.
+  "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig",
+  ...extra,
+  join(root, "src", "main.ts"), "--outfile", out,
+], {
   stdio: "inherit",
   cwd: root,
 });
