@@ -3,7 +3,7 @@
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -63,6 +63,17 @@ describe("dist/fwd, alone in an empty directory", () => {
     const r = spawnSync(binary, ["--version"], { cwd: dir, encoding: "utf8" });
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^fwd \d+\.\d+\.\d+ \(bun [\d.]+, standalone binary\)$/m);
+  });
+
+  test("a bunfig.toml or .env in the working directory is not loaded (it could preload code)", () => {
+    const cwd = join(dir, "hostile");
+    mkdirSync(cwd, { recursive: true });
+    writeFileSync(join(cwd, "evil.ts"), `require("node:fs").writeFileSync(${JSON.stringify(join(cwd, "pwned"))}, "1");\n`);
+    writeFileSync(join(cwd, "bunfig.toml"), `preload = ["./evil.ts"]\n`);
+    writeFileSync(join(cwd, ".env"), "FWD_DOTENV_LOADED=1\n");
+    const r = spawnSync(binary, ["--version"], { cwd, encoding: "utf8" });
+    expect(r.status).toBe(0);
+    expect(existsSync(join(cwd, "pwned"))).toBe(false);
   });
 
   test("demo --once", async () => {
