@@ -9,6 +9,9 @@ import { parseHostPort } from "../src/plugin/schemas.ts";
 
 const Server = v.union([Hop, v.object({ server: Hop, identity: v.optional(v.string()), label: v.optional(v.pipe(v.string(), v.regex(/^[\w.-]+$/))) })]);
 
+/** Each server's label: its own, or exit1, exit2, … by position. */
+const labelsOf = (servers: v.InferOutput<typeof Server>[]) => servers.map((s, i) => ("server" in s && s.label) || `exit${i + 1}`);
+
 /** `http://host[:port]/path` → host, port, path. */
 function parseUrl(s: string): { host: string; port: number; path: string } | undefined {
   const m = /^http:\/\/([^/]+)(\/.*)?$/.exec(s);
@@ -23,6 +26,7 @@ export default definePlugin({
     servers: v.pipe(
       v.array(Server),
       v.minLength(1, "Expected at least one server"),
+      v.check((list) => new Set(labelsOf(list)).size === list.length, "Expected each server to have its own label"),
       v.description('the exits: "[user@]host[:port]" each, or { server, identity, label } tables'),
     ),
     listen: v.optional(v.pipe(Listen, v.description("the SOCKS port here; beyond loopback it needs allow")), "127.0.0.1:1080"),
@@ -34,16 +38,15 @@ export default definePlugin({
       v.pipe(v.picklist(["round-robin", "random", "sticky", "per-client", "least-connections"]), v.description("which exit a new connection leaves from (sticky: by destination host; per-client: by client address)")),
       "round-robin",
     ),
-    rotate_every: v.optional(v.pipe(v.number(), v.minValue(1), v.description("seconds: one exit at a time, moving to the next on this timer"))),
+    // The cap is what a timer can hold (2^31 ms); beyond it Node fires at once.
+    rotate_every: v.optional(v.pipe(v.number(), v.minValue(1), v.maxValue(2_147_483), v.description("seconds: one exit at a time, moving to the next on this timer"))),
     ip_echo_url: v.optional(
       v.pipe(v.string(), v.check((s) => parseUrl(s) !== undefined, "Expected http://host[:port][/path]"), v.description("a plain-HTTP service that answers with the caller's address, fetched through each exit")),
     ),
   }),
   plan: (o) => {
-    const exits = o.servers.map((s, i) => {
-      const hop = "server" in s ? { ...s.server, ...(s.identity ? { identity: s.identity } : {}) } : s;
-      return { label: ("server" in s && s.label) || `exit${i + 1}`, hop };
-    });
+    const labels = labelsOf(o.servers);
+    const exits = o.servers.map((s, i) => ({ label: labels[i]!, hop: "server" in s ? { ...s.server, ...(s.identity ? { identity: s.identity } : {}) } : s }));
     return {
       sessions: Object.fromEntries(exits.map((e) => [e.label, [e.hop]])),
       forwards: [
@@ -59,7 +62,7 @@ export default definePlugin({
   },
   probe: async (o, ctx) => {
     const url = o.ip_echo_url ? parseUrl(o.ip_echo_url) : undefined;
-    const labels = o.servers.map((s, i) => ("server" in s && s.label) || `exit${i + 1}`);
+    const labels = labelsOf(o.servers);
     if (!url) return { ok: true, detail: `${labels.length} exits (set ip_echo_url to learn their addresses)` };
     const seen = await Promise.all(
       labels.map(async (label) => {

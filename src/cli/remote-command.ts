@@ -2,13 +2,13 @@
 // and its exit status returned, while the forwards stay up — as ssh does. -A lends it the local
 // agent; -X/-Y give it the local X display.
 
+import os from "node:os";
 import type { Engine } from "../engine/engine.ts";
 import type { ExecOptions } from "../engine/link.ts";
 import { FwdError } from "../errors.ts";
 import type { Logger } from "./logger.ts";
 import { report } from "./serve.ts";
 
-const SIGNALS: Record<string, number> = { HUP: 1, INT: 2, QUIT: 3, KILL: 9, TERM: 15, PIPE: 13, ABRT: 6, SEGV: 11 };
 
 export async function runRemoteCommand(engine: Engine, command: string, opts: ExecOptions, log: Logger): Promise<number> {
   const link = await engine.link();
@@ -24,5 +24,7 @@ export async function runRemoteCommand(engine: Engine, command: string, opts: Ex
   process.stdin.unpipe(stdin);
   process.stdin.pause();
   // As ssh: the command's own status, or 128 + the signal that ended it, or 255 when neither came.
-  return code ?? (signal ? 128 + (SIGNALS[signal] ?? 0) : 255);
+  // ssh2 names signals as the protocol does ("TERM"), or with the prefix ("SIGTERM").
+  const number = signal ? (os.constants.signals as Record<string, number>)[`SIG${signal.replace(/^SIG/, "")}`] : undefined;
+  return code ?? (number ? 128 + number : 255);
 }

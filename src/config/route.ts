@@ -19,7 +19,8 @@ export interface Route {
 export function resolveRoute(ctx: ConfigContext, dest: Destination, overrides: string[], jump: string | undefined): Result<Route> {
   const final = resolveTarget(ctx, dest, overrides);
   if (!final.ok) return final;
-  const chain = jump ?? final.value.host.proxyJump;
+  // `-J none`, as `ProxyJump none`, means no jump host (it overrides one from ssh_config).
+  const chain = jump === "none" ? undefined : (jump ?? final.value.host.proxyJump);
   const hops: SshTarget[] = [];
   for (const spec of chain ? chain.split(",") : []) {
     const d = parseDestination(spec.trim());

@@ -95,15 +95,22 @@ export class DynamicForwarder extends Carrier {
       async (target) => {
         exit = this.choose({ client: address, host: target.host });
         if (!exit) return fail(new FwdError("E_CLOSED", `${this.id}: no exit is up`, "every SSH server of the pool is down; fwd keeps reconnecting", { reason: "no-session" }));
+        // Counted from the choice on, so a burst of connections spreads under least-connections.
+        const stats = this.exitStats(exit.name);
+        stats.open++;
         const link = await exit.acquire(this.rt.acquireTimeoutMs);
-        return link.ok ? link.value.open(target, origin) : link;
+        const r = link.ok ? await link.value.open(target, origin) : link;
+        if (!r.ok) stats.open--;
+        return r;
       },
     ).finally(() => this.handshakes--);
     switch (outcome.kind) {
       case "connected": {
-        if (socket.destroyed) return void outcome.upstream.destroy();
+        if (socket.destroyed) {
+          this.exitStats(exit!.name).open--;
+          return void outcome.upstream.destroy();
+        }
         const stats = this.exitStats(exit!.name);
-        stats.open++;
         stats.total++;
         const moved = await this.carry(socket, outcome.upstream, `${address}:${socket.remotePort}`, formatEndpoint(outcome.target));
         stats.open--;

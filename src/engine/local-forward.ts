@@ -52,27 +52,45 @@ export class LocalForwarder extends Carrier {
       return;
     }
     const target = this.spec.target;
-    const far = this.spec.ftp && !isUnix(target) ? new FtpControl(channel.value, target, (t) => this.openDataPort(t, origin)) : channel.value;
-    await this.carry(socket, far, source, formatEndpoint(target));
+    if (!this.spec.ftp || isUnix(target)) {
+      await this.carry(socket, channel.value, source, formatEndpoint(target));
+      return;
+    }
+    // FTP: data ports live and die with their control connection.
+    const dataPorts = new Set<net.Server>();
+    const control = new FtpControl(channel.value, (port) => this.openDataPort(socket, { host: target.host, port }, origin, dataPorts));
+    await this.carry(socket, control, source, formatEndpoint(target));
+    for (const s of dataPorts) s.close();
   }
 
   /**
-   * A one-time local port for an FTP data connection, carried through the tunnel to `target`. It
-   * takes one connection (the client's, which follows the PASV reply at once) and then closes.
+   * A one-time port for an FTP data connection, carried through the tunnel to `target`. It listens
+   * where the control client reached us and takes one connection, from that client's address only.
    */
-  private async openDataPort(target: TcpEndpoint, origin: Origin): Promise<Result<number>> {
+  private async openDataPort(control: net.Socket, target: TcpEndpoint, origin: Origin, open: Set<net.Server>): Promise<Result<{ host: string; port: number }>> {
+    const host = (control.localAddress ?? "127.0.0.1").replace(/^::ffff:/, "");
     const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true });
     const port = await new Promise<number | undefined>((resolve) => {
       server.once("error", () => resolve(undefined));
-      server.listen(0, "127.0.0.1", () => resolve((server.address() as net.AddressInfo).port));
+      server.listen(0, host, () => resolve((server.address() as net.AddressInfo).port));
     });
     if (port === undefined) return fail(new FwdError("E_BIND", `${this.id}: no local port for FTP data`, "too many open ports?"));
-    const timer = setTimeout(() => server.close(), DATA_WAIT_MS);
-    server.once("connection", (socket) => {
+    open.add(server);
+    const done = () => {
       clearTimeout(timer);
       server.close();
-      socket.setNoDelay(true);
+      open.delete(server);
+    };
+    const timer = setTimeout(done, DATA_WAIT_MS);
+    timer.unref?.();
+    const bare = (a: string | undefined) => a?.replace(/^::ffff:/, "");
+    const client = bare(control.remoteAddress);
+    server.on("connection", (socket) => {
       socket.on("error", () => {});
+      // Another local process must not take over the download (or feed the upload).
+      if (bare(socket.remoteAddress) !== client) return void socket.destroy();
+      done();
+      socket.setNoDelay(true);
       void (async () => {
         const link = await this.session.acquire(this.rt.acquireTimeoutMs);
         const ch = link.ok ? await link.value.open(target, origin) : link;
@@ -83,6 +101,6 @@ export class LocalForwarder extends Carrier {
         await this.carry(socket, ch.value, `${socket.remoteAddress}:${socket.remotePort} (ftp data)`, formatEndpoint(target));
       })();
     });
-    return ok(port);
+    return ok({ host, port });
   }
 }

@@ -9,8 +9,9 @@ import { connectSsh, type SshDeps, type SshTarget } from "./connect.ts";
 
 export async function connectRoute(hops: SshTarget[], deps: SshDeps, signal?: AbortSignal): Promise<Result<Link>> {
   const links: Link[] = [];
+  // Innermost first, so each hop's goodbye still has the hops it travels through.
   const closeAll = () => {
-    for (const l of links) l.close();
+    for (const l of [...links].reverse()) l.close();
   };
   for (const [i, t] of hops.entries()) {
     let sock: Duplex | undefined;

@@ -77,7 +77,7 @@ export function statusApp(o: StatusAppOptions): Hono {
   };
   app.post("/api/v1/sessions/:name/reconnect", action((c) => o.engine.reconnectSession(c.req.param("name")!), "session"));
   app.post("/api/v1/connections/:id/close", action((c) => o.engine.closeConnection(Number(c.req.param("id"))), "connection"));
-  app.post("/api/v1/forwards/:id/stop", action((c) => o.engine.stopForward(decodeURIComponent(c.req.param("id")!)), "forward"));
+  app.post("/api/v1/forwards/:id/stop", action((c) => o.engine.stopForward(c.req.param("id")!), "forward"));
   app.notFound((c) => c.json({ error: "not found" }, 404));
   return app;
 }

@@ -112,6 +112,11 @@ describe.skipIf(!ok)("C → A → B", () => {
     expect(r.status).toBe(3);
   });
 
+  test("a command ended by a signal exits 128 + its number, as with ssh", () => {
+    const r = spawnSync(process.execPath, [join(ROOT, "src", "main.ts"), "-F", cfg, "lab-a", "--", "kill -TERM $$"], { encoding: "utf8", timeout: 20_000, env: { PATH: process.env.PATH, HOME: TEST_HOME } });
+    expect(r.status).toBe(143);
+  });
+
   test("-A: a command on A uses a key only C's agent holds to reach B; without -A it cannot", async () => {
     const sock = join(dir, "agent.sock");
     const agent = spawn("ssh-agent", ["-D", "-a", sock], { stdio: "ignore" });

@@ -123,6 +123,7 @@ describe("validation", () => {
       [`plugin = "mysql-via-bastion"\n[options]\nbastion = "h"\ndb = "x"\nsocks = true\n`, /unknown option socks/],
       [`plugin = "mysql-via-bastion"\n[reconnect]\nmax_retries = "many"\n`, /→ at reconnect\.max_retries/],
       [`plugin = "mysql-via-bastion\n`, /not valid TOML/],
+      [`plugin = "egress-ip-rotation"\n[options]\nservers = ["a.example", { server = "b.example", label = "exit1" }]\n`, /Expected each server to have its own label/],
     ];
     for (const [i, [text, re]] of cases.entries()) {
       const file = join(dir, `bad${i}.toml`);
