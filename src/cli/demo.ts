@@ -94,7 +94,8 @@ export async function runDemo(argv: string[]): Promise<number> {
 
 async function fetchThrough(url: string): Promise<{ ok: true; bytes: number } | { ok: false; why: string }> {
   try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+    // Connection: close, so the check holds no connection open that Ctrl-C would wait for.
+    const res = await fetch(url, { signal: AbortSignal.timeout(10_000), headers: { connection: "close" } });
     const body = await res.text();
     if (res.status !== 200 || !body.includes(SAMPLE_MARKER)) return { ok: false, why: `HTTP ${res.status}, unexpected body` };
     return { ok: true, bytes: Buffer.byteLength(body) };
