@@ -1,7 +1,7 @@
 // `fwd demo`: everything on loopback — a built-in SSH server, a sample web page behind it and a real
 // -L tunnel through it — checked end to end, then left running for a person to open.
 
-import { utils } from "ssh2";
+import { ed25519KeyPair } from "../demo/keys.ts";
 import { startDemoServer } from "../demo/ssh-server.ts";
 import { SAMPLE_MARKER, startSampleService } from "../demo/sample-service.ts";
 import { Engine } from "../engine/engine.ts";
@@ -29,7 +29,7 @@ export async function runDemo(argv: string[]): Promise<number> {
     return report(log, new FwdError("E_CONFIG", unknown !== undefined ? `demo: unknown argument '${unknown}'` : `demo: --port must be 0-65535`, USAGE));
 
   const service = await startSampleService();
-  const clientKey = utils.generateKeyPairSync("ed25519");
+  const clientKey = ed25519KeyPair();
   const server = await startDemoServer({
     clientPublicKey: clientKey.public,
     allow: (host, p) => host === "127.0.0.1" && p === service.port,

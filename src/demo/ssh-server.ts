@@ -4,6 +4,7 @@
 
 import net from "node:net";
 import { Server, utils, type Connection, type ParsedKey } from "ssh2";
+import { ed25519KeyPair } from "./keys.ts";
 import { pipeBoth } from "../engine/pipe.ts";
 
 export interface DemoServer {
@@ -20,8 +21,8 @@ export interface DemoServerOptions {
 }
 
 export async function startDemoServer(o: DemoServerOptions): Promise<DemoServer> {
-  const host = utils.generateKeyPairSync("ed25519");
-  const hostPub = parse(host.public);
+  const host = ed25519KeyPair();
+  const hostPub = host.parsedPublic;
   const client = parse(o.clientPublicKey);
   const clientBlob = client.getPublicSSH();
   const conns = new Set<Connection>();
