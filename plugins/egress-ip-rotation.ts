@@ -5,19 +5,13 @@
 import { definePlugin, Hop, Listen, v } from "../src/index.ts";
 import { parseCidr } from "../src/engine/allow-list.ts";
 import { httpLine } from "../src/plugin/probes.ts";
-import { parseHostPort } from "../src/plugin/schemas.ts";
+import { parseHttpUrl, withIdentity } from "../src/plugin/schemas.ts";
 
 const Server = v.union([Hop, v.object({ server: Hop, identity: v.optional(v.string()), label: v.optional(v.pipe(v.string(), v.regex(/^[\w.-]+$/))) })]);
 
 /** Each server's label: its own, or exit1, exit2, … by position. */
 const labelsOf = (servers: v.InferOutput<typeof Server>[]) => servers.map((s, i) => ("server" in s && s.label) || `exit${i + 1}`);
 
-/** `http://host[:port]/path` → host, port, path. */
-function parseUrl(s: string): { host: string; port: number; path: string } | undefined {
-  const m = /^http:\/\/([^/]+)(\/.*)?$/.exec(s);
-  const hp = m ? parseHostPort(m[1]!, 80) : undefined;
-  return hp ? { ...hp, path: m![2] ?? "/" } : undefined;
-}
 
 export default definePlugin({
   name: "egress-ip-rotation",
@@ -41,12 +35,12 @@ export default definePlugin({
     // The cap is what a timer can hold (2^31 ms); beyond it Node fires at once.
     rotate_every: v.optional(v.pipe(v.number(), v.minValue(1), v.maxValue(2_147_483), v.description("seconds: one exit at a time, moving to the next on this timer"))),
     ip_echo_url: v.optional(
-      v.pipe(v.string(), v.check((s) => parseUrl(s) !== undefined, "Expected http://host[:port][/path]"), v.description("a plain-HTTP service that answers with the caller's address, fetched through each exit")),
+      v.pipe(v.string(), v.check((s) => parseHttpUrl(s) !== undefined, "Expected http://host[:port][/path]"), v.description("a plain-HTTP service that answers with the caller's address, fetched through each exit")),
     ),
   }),
   plan: (o) => {
     const labels = labelsOf(o.servers);
-    const exits = o.servers.map((s, i) => ({ label: labels[i]!, hop: "server" in s ? { ...s.server, ...(s.identity ? { identity: s.identity } : {}) } : s }));
+    const exits = o.servers.map((s, i) => ({ label: labels[i]!, hop: "server" in s ? withIdentity(s.server, s.identity) : s }));
     return {
       sessions: Object.fromEntries(exits.map((e) => [e.label, [e.hop]])),
       forwards: [
@@ -61,7 +55,7 @@ export default definePlugin({
     };
   },
   probe: async (o, ctx) => {
-    const url = o.ip_echo_url ? parseUrl(o.ip_echo_url) : undefined;
+    const url = o.ip_echo_url ? parseHttpUrl(o.ip_echo_url) : undefined;
     const labels = labelsOf(o.servers);
     if (!url) return { ok: true, detail: `${labels.length} exits (set ip_echo_url to learn their addresses)` };
     const seen = await Promise.all(

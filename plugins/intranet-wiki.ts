@@ -1,16 +1,13 @@
 // intranet-wiki — the seed's "access intranet web server/wiki via SSH server A": the wiki on a local
 // port, and optionally a SOCKS proxy with a PAC file so a browser reaches the whole intranet by name.
 
+import { reachableHost } from "../src/engine/types.ts";
 import { definePlugin, Hop, Listen, v } from "../src/index.ts";
 import { httpTitle } from "../src/plugin/probes.ts";
-import { parseHostPort } from "../src/plugin/schemas.ts";
+import { parseHttpUrl, withIdentity } from "../src/plugin/schemas.ts";
 
 /** `http://wiki.intranet:8080/start` or `wiki.intranet[:port]` → host, port, path. */
-function parseWiki(s: string): { host: string; port: number; path: string } | undefined {
-  const m = /^(?:http:\/\/)?([^/]+)(\/.*)?$/.exec(s);
-  const hp = m ? parseHostPort(m[1]!, 80) : undefined;
-  return hp ? { ...hp, path: m![2] ?? "/" } : undefined;
-}
+const parseWiki = (s: string) => parseHttpUrl(s, { schemeOptional: true });
 
 /** The intranet's names: `*.corp.example` for `wiki.corp.example`, the name itself for a bare one. */
 const domainsOf = (host: string) => (host.includes(".") && !/^[\d.]+$/.test(host) ? [host, `*.${host.split(".").slice(1).join(".")}`] : [host]);
@@ -34,7 +31,7 @@ export default definePlugin({
   plan: (o) => {
     const wiki = parseWiki(o.url)!;
     return {
-      sessions: { bastion: [{ ...o.bastion, ...(o.identity ? { identity: o.identity } : {}) }] },
+      sessions: { bastion: [withIdentity(o.bastion, o.identity)] },
       forwards: [
         { kind: "local", name: "wiki", listen: o.listen ?? { host: "127.0.0.1", port: 8080 }, orFreePort: o.listen === undefined, target: { host: wiki.host, port: wiki.port } },
         ...(o.socks ? [{ kind: "dynamic" as const, name: "socks", listen: o.socks_listen, pac: { domains: o.pac_domains ?? domainsOf(wiki.host) } }] : []),
@@ -53,7 +50,7 @@ export default definePlugin({
       if (b.name === "wiki") lines.push(`open http://${b.bound.host}:${b.bound.port}${wiki.path}`);
       if (b.name === "socks")
         lines.push(
-          `or set the browser's automatic proxy configuration URL to http://${b.bound.host === "0.0.0.0" ? "127.0.0.1" : b.bound.host}:${b.bound.port}/proxy.pac`,
+          `or set the browser's automatic proxy configuration URL to http://${reachableHost(b.bound.host)}:${b.bound.port}/proxy.pac`,
           `  and open http://${wiki.host}${wiki.port === 80 ? "" : `:${wiki.port}`}${wiki.path} (names resolve on the bastion)`,
         );
     }

@@ -2,7 +2,7 @@
 // to a database that only the bastion reaches, on the bastion itself or on a server behind it.
 
 import { definePlugin, Hop, Listen, v } from "../src/index.ts";
-import { parseHostPort } from "../src/plugin/schemas.ts";
+import { parseHostPort, withIdentity } from "../src/plugin/schemas.ts";
 import { mysqlGreeting, postgresSsl } from "../src/plugin/probes.ts";
 
 const PORTS = { mysql: 3306, postgres: 5432 } as const;
@@ -23,7 +23,7 @@ export default definePlugin({
     listen: v.optional(v.pipe(Listen, v.description("the local address to listen on; defaults to 127.0.0.1 and the flavor's port, or a free port when that is taken"))),
   }),
   plan: (o) => ({
-    sessions: { bastion: [...o.jump, { ...o.bastion, ...(o.identity ? { identity: o.identity } : {}) }] },
+    sessions: { bastion: [...o.jump, withIdentity(o.bastion, o.identity)] },
     forwards: [
       {
         kind: "local",

@@ -3,7 +3,7 @@
 
 import { definePlugin, Hop, v } from "../src/index.ts";
 import { rdpConfirm, vncBanner } from "../src/plugin/probes.ts";
-import { parseHostPort } from "../src/plugin/schemas.ts";
+import { parseHostPort, withIdentity } from "../src/plugin/schemas.ts";
 
 const LOOPBACK = new Set(["localhost", "127.0.0.1", "::1"]);
 
@@ -23,7 +23,7 @@ export default definePlugin({
   plan: (o) => {
     const port = o.vnc ? 5900 : 3389;
     return {
-      sessions: { server: [{ ...o.server, ...(o.identity ? { identity: o.identity } : {}) }] },
+      sessions: { server: [withIdentity(o.server, o.identity)] },
       forwards: [
         {
           kind: "remote",

@@ -6,9 +6,8 @@ import { routeLabel } from "../ssh/route.ts";
 import { formatEndpoint } from "../engine/types.ts";
 import { EXIT } from "./exit-codes.ts";
 import { probeContext } from "./probe-context.ts";
-import { ACQUIRE_TIMEOUT_MS } from "./run.ts";
 import { loggerFor, prepareScenario } from "./scenario-setup.ts";
-import { report } from "./serve.ts";
+import { ACQUIRE_TIMEOUT_MS, report } from "./serve.ts";
 
 const USAGE = "usage: fwd check NAME [--option value …] | fwd check -f scenario.toml";
 

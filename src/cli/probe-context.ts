@@ -3,7 +3,7 @@
 
 import net from "node:net";
 import type { BoundForward as EngineBound, Engine } from "../engine/engine.ts";
-import { isUnix } from "../engine/types.ts";
+import { isUnix, reachableHost } from "../engine/types.ts";
 import type { BoundForward, ProbeContext } from "../plugin/types.ts";
 
 export function probeContext(engine: Engine, bound: EngineBound[], names: Map<string, string>): ProbeContext {
@@ -14,7 +14,7 @@ export function probeContext(engine: Engine, bound: EngineBound[], names: Map<st
       new Promise((resolve, reject) => {
         const b = list.find((x) => (name === undefined ? x.kind === "local" || x.kind === "dynamic" : x.name === name));
         if (!b) return reject(new Error(`no local forward named ${name ?? "(first)"}`));
-        const host = isUnix(b.bound) ? undefined : b.bound.host === "0.0.0.0" ? "127.0.0.1" : b.bound.host;
+        const host = isUnix(b.bound) ? undefined : reachableHost(b.bound.host);
         const s = isUnix(b.bound) ? net.connect(b.bound.path) : net.connect(b.bound.port, host);
         s.once("connect", () => resolve(s));
         s.once("error", reject);

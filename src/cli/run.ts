@@ -9,11 +9,10 @@ import { sshCommandLines } from "../plugin/to-engine.ts";
 import { EXIT } from "./exit-codes.ts";
 import { probeContext } from "./probe-context.ts";
 import { loggerFor, prepareScenario } from "./scenario-setup.ts";
-import { report, runEngine } from "./serve.ts";
+import { ACQUIRE_TIMEOUT_MS, report, runEngine } from "./serve.ts";
 import { statusFromFlag } from "./status-flag.ts";
 
 const USAGE = "usage: fwd run NAME [--option value …] [--dry-run] | fwd run -f scenario.toml — `fwd scenarios` lists them";
-export const ACQUIRE_TIMEOUT_MS = 5_000;
 
 export async function runScenario(argv: string[]): Promise<number> {
   const log = loggerFor(argv);

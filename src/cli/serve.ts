@@ -10,6 +10,8 @@ import { onSignals } from "./signals.ts";
 
 /** How long open connections may finish after the first SIGINT/SIGTERM. */
 export const GRACE_MS = 3_000;
+/** How long a new local connection waits for the session to come back before it is refused. */
+export const ACQUIRE_TIMEOUT_MS = 5_000;
 
 /**
  * `afterStart` runs once everything listens; an exit code from it ends the run there (after a

@@ -4,7 +4,7 @@
 import type { HostConfig } from "../config/ssh-config.ts";
 import { DEFAULT_RECONNECT, type ReconnectPolicy } from "../engine/backoff.ts";
 import { Engine } from "../engine/engine.ts";
-import { formatEndpoint, isUnix, type ForwardSpec, type TcpEndpoint } from "../engine/types.ts";
+import { formatEndpoint, isUnix, reachableHost, type ForwardSpec, type TcpEndpoint } from "../engine/types.ts";
 import { parseHostPort } from "../plugin/schemas.ts";
 import { FwdError, fail, ok, type Result } from "../errors.ts";
 import type { ExecOptions } from "../engine/link.ts";
@@ -20,7 +20,7 @@ import { HELP } from "./help.ts";
 import { Logger } from "./logger.ts";
 import { runRemoteCommand } from "./remote-command.ts";
 import { x11Setup } from "./x11.ts";
-import { report, runEngine } from "./serve.ts";
+import { ACQUIRE_TIMEOUT_MS, report, runEngine } from "./serve.ts";
 import { runStdioForward } from "./stdio-forward.ts";
 import { statusFromFlag } from "./status-flag.ts";
 import { resolveRoute } from "../config/route.ts";
@@ -28,8 +28,6 @@ import { loadConfigContext } from "../config/target.ts";
 import { ttyPrompter } from "./tty-prompt.ts";
 
 const SUPPORTED = new Set(["L", "R", "D", "J", "W", "A", "a", "X", "Y", "x", "p", "l", "i", "F", "o", "c", "v", "q", "N", "T", "n", "C", "V"]);
-/** How long a new local connection waits for the session to come back before it is refused. */
-const ACQUIRE_TIMEOUT_MS = 5_000;
 
 export async function runSsh(argv: string[]): Promise<number> {
   const parsed = parseArgv(argv);
@@ -80,7 +78,7 @@ export async function runSsh(argv: string[]): Promise<number> {
     if (bound.length === 0) return report(log, new FwdError("E_BIND", "no forward could listen", "see the warnings above"));
     for (const b of bound)
       if (b.spec.kind === "dynamic" && b.spec.socks.pac && !isUnix(b.bound))
-        log.print(`pac http://${formatEndpoint({ host: b.bound.host === "0.0.0.0" ? "127.0.0.1" : b.bound.host, port: b.bound.port })}/proxy.pac`);
+        log.print(`pac http://${formatEndpoint({ host: reachableHost(b.bound.host), port: b.bound.port })}/proxy.pac`);
     return undefined;
   });
   await status.value?.stop();

@@ -161,7 +161,7 @@ export class Session {
       this.nextAttemptAt = Date.now() + delay;
       this.setState("reconnecting", this.lastError?.message, { attempt: this.attempt, nextInMs: delay });
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => this.wakeUp(), delay);
+        const timer = setTimeout(() => this.wake?.(), delay);
         this.wake = () => {
           clearTimeout(timer);
           this.wake = undefined;
@@ -194,10 +194,6 @@ export class Session {
   /** A getter, so TypeScript does not narrow it away across awaits. */
   private get closed(): boolean {
     return this.state === "closed";
-  }
-
-  private wakeUp(): void {
-    this.wake?.();
   }
 
   private giveUp(e: FwdError): void {

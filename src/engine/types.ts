@@ -24,6 +24,9 @@ export function formatEndpoint(e: Endpoint): string {
   return e.host.includes(":") ? `[${e.host}]:${e.port}` : `${e.host}:${e.port}`;
 }
 
+/** The address this machine reaches a listener on: a wildcard bind (every address) on loopback. */
+export const reachableHost = (host: string): string => (host === "0.0.0.0" || host === "::" || host === "" ? "127.0.0.1" : host);
+
 /** -L: listen on this machine, connect from the SSH server to the target. */
 export interface LocalForward {
   kind: "local";

@@ -55,5 +55,15 @@ export function parseListen(s: string): TcpEndpoint | undefined {
   return { host, port: Number(m[2]) };
 }
 
+/**
+ * A plain-HTTP URL, `http://host[:port][/path]`, into its parts (port 80 by default); with
+ * `schemeOptional`, a bare `host[:port][/path]` too.
+ */
+export function parseHttpUrl(s: string, opts: { schemeOptional?: boolean } = {}): { host: string; port: number; path: string } | undefined {
+  const m = (opts.schemeOptional ? /^(?:http:\/\/)?([^/]+)(\/.*)?$/ : /^http:\/\/([^/]+)(\/.*)?$/).exec(s);
+  const hp = m ? parseHostPort(m[1]!, 80) : undefined;
+  return hp ? { ...hp, path: m![2] ?? "/" } : undefined;
+}
+
 /** A hop with an extra identity file, when one was given (the common `bastion` + `identity` options). */
 export const withIdentity = (hop: HopValue, identity: string | undefined): HopValue => (identity ? { ...hop, identity } : hop);

@@ -7,7 +7,7 @@ import net from "node:net";
 import { join } from "node:path";
 import { isLoopback } from "../engine/allow-list.ts";
 import type { Engine } from "../engine/engine.ts";
-import { formatEndpoint, type TcpEndpoint } from "../engine/types.ts";
+import { formatEndpoint, reachableHost, type TcpEndpoint } from "../engine/types.ts";
 import { FwdError, fail, ok, type Result } from "../errors.ts";
 import { serveHttp } from "../runtime/index.ts";
 import { configDir } from "../scenario/paths.ts";
@@ -48,8 +48,7 @@ export async function startStatus(engine: Engine, bind: TcpEndpoint): Promise<Re
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const tokenFile = join(dir, `${port}.token`);
   writeFileSync(tokenFile, token + "\n", { mode: 0o600 });
-  const shown = bind.host === "0.0.0.0" || bind.host === "::" ? "127.0.0.1" : bind.host;
-  const url = `http://${formatEndpoint({ host: shown, port })}/`;
+  const url = `http://${formatEndpoint({ host: reachableHost(bind.host), port })}/`;
   writeFileSync(join(dir, "last.json"), JSON.stringify({ url, tokenFile, pid: process.pid }) + "\n", { mode: 0o600 });
   return ok({
     store,
