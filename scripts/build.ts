@@ -10,7 +10,7 @@ const out = join(root, "dist", "fwd");
 mkdirSync(join(root, "dist"), { recursive: true });
 const extra = process.argv.slice(2);
 const r = spawnSync(process.execPath, [
-  "build", "--compile", "--minify", "--sourcemap",
+  "build", "--compile", "--minify", "--sourcemap", "--bytecode",
   // A tool dropped on servers must not pick up a .env or bunfig.toml (which can preload code) from
   // whatever directory it is started in.
   "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig",

@@ -1,30 +1,58 @@
 #!/usr/bin/env bun
 // fwd's entry point: pick the command, run it, turn its outcome into an exit code. The only place
 // that exits; everything below returns values.
+//
+// Commands are imported when chosen, not before: ssh2, hono, valibot and the plugins cost ~100 ms
+// and ~30 MiB to evaluate, and `fwd --version`, `fwd --help` or `fwd status` need none of them.
 
-import { checkScenario } from "./cli/check.ts";
-import { runDemo } from "./cli/demo.ts";
-import { pluginCommand } from "./cli/plugin-new.ts";
-import { runScenario } from "./cli/run.ts";
-import { listScenarios } from "./cli/scenarios.ts";
-import { statusCommand } from "./cli/status.ts";
 import { EXIT, exitCodeFor } from "./cli/exit-codes.ts";
-import { runSsh } from "./cli/ssh-command.ts";
 import { isFwdError } from "./errors.ts";
+import { ensureSmallHeap } from "./runtime/index.ts";
 
-const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
-  demo: runDemo,
-  run: runScenario,
-  check: checkScenario,
-  scenarios: listScenarios,
-  plugin: pluginCommand,
-  status: statusCommand,
+type Command = (argv: string[]) => Promise<number>;
+
+/** Commands that only print and exit: they skip the heap re-exec (see ensureSmallHeap). */
+const SHORT_LIVED = new Set(["scenarios", "plugin", "status"]);
+
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  demo: async () => (await import("./cli/demo.ts")).runDemo,
+  run: async () => (await import("./cli/run.ts")).runScenario,
+  check: async () => (await import("./cli/check.ts")).checkScenario,
+  scenarios: async () => (await import("./cli/scenarios.ts")).listScenarios,
+  plugin: async () => (await import("./cli/plugin-new.ts")).pluginCommand,
+  status: async () => (await import("./cli/status.ts")).statusCommand,
 };
 
+/** `--version`/`-V` and `--help` answered without loading the forwarding code, as `ssh -V` does. */
+async function quickAnswer(argv: string[]): Promise<number | undefined> {
+  const { parseArgv } = await import("./cli/argv.ts");
+  const parsed = parseArgv(argv);
+  if (!parsed.ok) return undefined; // the full command reports it, in its own format
+  const a = parsed.value;
+  if (a.long.help) {
+    process.stdout.write((await import("./cli/help.ts")).HELP);
+    return EXIT.ok;
+  }
+  if (a.long.version || a.flags.V) {
+    const [{ VERSION }, { runtimeInfo }] = await Promise.all([import("./version.ts"), import("./runtime/index.ts")]);
+    const rt = runtimeInfo();
+    process.stdout.write(`fwd ${VERSION} (${rt.name} ${rt.version}${rt.compiled ? ", standalone binary" : ""})\n`);
+    return EXIT.ok;
+  }
+  return undefined;
+}
+
 async function main(argv: string[]): Promise<number> {
-  const command = argv[0] !== undefined ? COMMANDS[argv[0]] : undefined;
+  const load = argv[0] !== undefined ? COMMANDS[argv[0]] : undefined;
   try {
-    return command ? await command(argv.slice(1)) : await runSsh(argv);
+    if (load) {
+      if (!SHORT_LIVED.has(argv[0]!)) ensureSmallHeap();
+      return await (await load())(argv.slice(1));
+    }
+    const quick = await quickAnswer(argv);
+    if (quick !== undefined) return quick;
+    ensureSmallHeap();
+    return await (await import("./cli/ssh-command.ts")).runSsh(argv);
   } catch (e) {
     if (isFwdError(e)) {
       process.stderr.write(`fwd: ${e.toLine()}\n`);
@@ -35,4 +63,4 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-process.exit(await main(process.argv.slice(2)));
+void main(process.argv.slice(2)).then((code) => process.exit(code));
