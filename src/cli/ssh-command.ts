@@ -133,9 +133,10 @@ async function buildPlan(a: ParsedArgs): Promise<Result<Plan>> {
   return ok({ host: h, reconnect: reconnect.value, forwards: forwards.value, hops, ...(command !== undefined ? { command } : {}), ...(stdio ? { stdio } : {}) });
 }
 
-/** -l -p -i -c and -o, as -o settings in command-line order (they win over ssh_config). */
+/** -l -p -i -c -C and -o, as -o settings in command-line order (they win over ssh_config). */
 export function sshOverrides(a: ParsedArgs): string[] {
   return [
+    ...(a.flags.C !== undefined ? ["Compression=yes"] : []),
     ...(a.values.l ?? []).map((u) => `User=${u}`),
     ...(a.values.p ?? []).map((p) => `Port=${p}`),
     ...(a.values.i ?? []).map((f) => `IdentityFile=${f}`),

@@ -32,7 +32,7 @@ export async function statusCommand(argv: string[]): Promise<number> {
   const ep = (e: Endpoint | undefined) => (e ? formatEndpoint(e) : "SOCKS");
   const lines = [`fwd ${s.version}, up ${Math.round((s.now - s.startedAt) / 1000)}s${s.scenario ? `, scenario ${s.scenario.name} (${s.scenario.plugin})` : ""}`];
   for (const x of s.sessions)
-    lines.push(`session ${x.name}: ${x.host} ${x.state}${x.rttMs !== undefined ? `, rtt ${x.rttMs} ms` : ""}${x.reconnects ? `, ${x.reconnects} reconnects` : ""}${x.lastError && x.state !== "up" ? ` (${x.lastError})` : ""}`);
+    lines.push(`session ${x.name}: ${x.host} ${x.state}${x.rttMs !== undefined ? `, rtt ${x.rttMs} ms` : ""}${x.compression && x.compression !== "none" ? `, compression ${x.compression}` : ""}${x.reconnects ? `, ${x.reconnects} reconnects` : ""}${x.lastError && x.state !== "up" ? ` (${x.lastError})` : ""}`);
   for (const f of s.forwards) {
     const fails = Object.entries(f.stats.failures).map(([r, n]) => `${r} ${n}`).join(", ");
     lines.push(`${f.spec.kind.padEnd(7)} ${ep(f.bound ?? f.spec.bind)} -> ${"target" in f.spec ? ep(f.spec.target) : "SOCKS"}: ${f.stats.open} open, ${f.stats.total} total, ${f.stats.bytesUp} B up, ${f.stats.bytesDown} B down${fails ? `, failures: ${fails}` : ""}`);

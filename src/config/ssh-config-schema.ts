@@ -13,17 +13,17 @@ export const SUPPORTED_OPTIONS: ReadonlyMap<string, string> = new Map(
     "HostName", "User", "Port", "IdentityFile", "IdentitiesOnly", "IdentityAgent", "LocalForward",
     "RemoteForward", "DynamicForward", "UserKnownHostsFile", "GlobalKnownHostsFile", "StrictHostKeyChecking",
     "ConnectTimeout", "ServerAliveInterval", "ServerAliveCountMax", "ExitOnForwardFailure", "ProxyJump",
-    "ForwardAgent", "BatchMode", "HostKeyAlgorithms", "Ciphers",
+    "ForwardAgent", "BatchMode", "HostKeyAlgorithms", "Ciphers", "Compression",
   ].map((name) => [name.toLowerCase(), name]),
 );
 
 /**
  * Options fwd accepts and ignores, because ignoring them changes nothing a forward depends on: logging,
- * compression, interactive-session settings and known_hosts bookkeeping. Anything else given with -o is
+ * interactive-session settings and known_hosts bookkeeping. Anything else given with -o is
  * an error, so that e.g. `-o ProxyCommand=…` is never silently dropped.
  */
 export const HARMLESS_OPTIONS: ReadonlySet<string> = new Set([
-  "loglevel", "compression", "tcpkeepalive", "checkhostip", "hashknownhosts", "visualhostkey",
+  "loglevel", "tcpkeepalive", "checkhostip", "hashknownhosts", "visualhostkey",
   "updatehostkeys", "requesttty", "sendenv", "setenv", "escapechar",
 ]);
 
@@ -215,6 +215,7 @@ export function buildHostConfig(picked: PickedOptions, alias: string, ctx: { loc
     batchMode: option("batchmode", YesNo, "use BatchMode yes or no") ?? false,
     ...(hostKeyAlgorithms !== undefined ? { hostKeyAlgorithms } : {}),
     ...(ciphers !== undefined ? { ciphers: ciphers.split(",") } : {}),
+    compression: option("compression", YesNo, "use Compression yes or no") ?? false,
     ignoredOptions: picked.ignored,
   };
   return failure ? fail(failure) : ok(config);

@@ -44,6 +44,8 @@ export interface HostConfig {
   hostKeyAlgorithms?: string;
   /** Cipher preference (Ciphers, or -c). */
   ciphers?: string[];
+  /** Compression yes (or -C): offer zlib@openssh.com and zlib, as ssh does; off by default, as in ssh. */
+  compression: boolean;
   /** Options from the files that apply here but that fwd ignores (ProxyCommand, …): worth a warning. */
   ignoredOptions: string[];
 }

@@ -61,6 +61,7 @@ export function resolveTarget(ctx: ConfigContext, dest: Destination, overrides: 
       keepaliveIntervalMs: h.serverAliveInterval * 1000,
       keepaliveCountMax: h.serverAliveCountMax,
       ...(h.ciphers ? { ciphers: h.ciphers } : {}),
+      compression: h.compression,
     },
   });
 }

@@ -222,6 +222,7 @@ export class Engine {
         since: s.since,
         reconnects: s.reconnects,
         ...(s.rttMs !== undefined ? { rttMs: s.rttMs } : {}),
+        ...(s.algorithms ? { cipher: s.algorithms.cipher, compression: s.algorithms.compression } : {}),
         attempt: s.attempt,
         history: [...s.history],
         ...(s.nextAttemptAt ? { nextAttemptAt: s.nextAttemptAt } : {}),

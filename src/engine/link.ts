@@ -16,9 +16,17 @@ export interface Link {
   readonly ended: Promise<FwdError | undefined>;
   /** The last measured round trip to the server (a keepalive request), if any yet. */
   readonly rttMs?: number;
+  /** What the key exchange settled on, for the status page and `-v`. */
+  readonly algorithms?: NegotiatedAlgorithms;
   /** Runs a command on the server (the engine never does; `fwd host -- command` does). */
   exec?(command: string, opts: ExecOptions): Promise<Result<RemoteProcess>>;
   close(): void;
+}
+
+export interface NegotiatedAlgorithms {
+  cipher: string;
+  /** Client-to-server and server-to-client compression: "none", "zlib@openssh.com" or "zlib". */
+  compression: string;
 }
 
 /** A connection the server forwards to us; accept() or reject() it, once. */

@@ -5,7 +5,7 @@
 import { FwdError, fail, ok, type Result } from "../errors.ts";
 import { backoffDelay, type ReconnectPolicy } from "./backoff.ts";
 import type { EventBus, SessionState } from "./events.ts";
-import type { Connect, Link } from "./link.ts";
+import type { Connect, Link, NegotiatedAlgorithms } from "./link.ts";
 
 export interface SessionOptions {
   name: string;
@@ -90,6 +90,10 @@ export class Session {
 
   get rttMs(): number | undefined {
     return this.link?.rttMs;
+  }
+
+  get algorithms(): NegotiatedAlgorithms | undefined {
+    return this.link?.algorithms;
   }
 
   /** The live link, or a wait of at most `timeoutMs` for one. */

@@ -21,6 +21,9 @@ export interface SessionSnapshot {
   state: string;
   since: number;
   rttMs?: number;
+  /** The session's cipher and compression, once negotiated. */
+  cipher?: string;
+  compression?: string;
   reconnects: number;
   lastError?: string;
   attempt: number;

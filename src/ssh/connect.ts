@@ -4,7 +4,7 @@
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { Client, type ClientChannel } from "ssh2";
-import type { ExecOptions, Incoming, Link, RemoteProcess } from "../engine/link.ts";
+import type { ExecOptions, Incoming, Link, NegotiatedAlgorithms, RemoteProcess } from "../engine/link.ts";
 import { formatEndpoint, isUnix, type Endpoint, type Origin } from "../engine/types.ts";
 import { FwdError, fail, ok, type Result } from "../errors.ts";
 import { Authenticator, type IdentityFile } from "./auth.ts";
@@ -28,6 +28,8 @@ export interface SshTarget {
   keepaliveCountMax: number;
   /** Cipher preference (-c / Ciphers); ssh2's defaults when absent. */
   ciphers?: string[];
+  /** Offer compression (-C / Compression yes). */
+  compression?: boolean;
   /** Offer the agent (agentSocket) to commands run on this server (-A). */
   forwardAgent?: boolean;
 }
@@ -61,7 +63,13 @@ export async function connectSsh(t: SshTarget, deps: SshDeps, signal?: AbortSign
       rawSocket(client)?.destroy();
     };
     connectTimer = setTimeout(() => cut(connectionError(t.label, Object.assign(new Error("timeout"), { level: "client-timeout" }), t.connectTimeoutMs)), t.connectTimeoutMs);
-    client.once("handshake", stopClock);
+    client.once("handshake", (n: { cs: { cipher: string; compress: string }; sc: { compress: string } }) => {
+      stopClock();
+      const compression = n.cs.compress === n.sc.compress ? n.cs.compress : `${n.cs.compress} up, ${n.sc.compress} down`;
+      algorithms = { cipher: n.cs.cipher, compression };
+      // Said without -v when compression was asked for: whether the server agreed is worth knowing.
+      deps.log(t.compression ? "info" : "debug", `${t.label}: cipher ${algorithms.cipher}, compression ${compression}`);
+    });
     if (signal?.aborted) queueMicrotask(() => cut(new FwdError("E_CLOSED", `${t.label}: stopped while connecting`, "a stop was asked for")));
     signal?.addEventListener("abort", () => cut(new FwdError("E_CLOSED", `${t.label}: stopped while connecting`, "a stop was asked for")), { once: true });
     let endedResolve!: (e: FwdError | undefined) => void;
@@ -122,10 +130,14 @@ export async function connectSsh(t: SshTarget, deps: SshDeps, signal?: AbortSign
       deliver({ bind: { path: info.socketPath }, origin: { host: "unix", port: 0 }, accept: () => track(accept()), reject, isOpen }),
     );
     const rtt: { value: number | undefined } = { value: undefined };
+    let algorithms: NegotiatedAlgorithms | undefined;
     const link: Link = {
       ended,
       get rttMs() {
         return rtt.value;
+      },
+      get algorithms() {
+        return algorithms;
       },
       close() {
         closing = true;
@@ -154,7 +166,12 @@ export async function connectSsh(t: SshTarget, deps: SshDeps, signal?: AbortSign
       keepaliveCountMax: t.keepaliveCountMax,
       authHandler: auth.handler(),
       hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => void hostKey.verify(key).then(verify),
-      algorithms: { serverHostKey: hostKey.algorithms, ...(t.ciphers ? { cipher: t.ciphers } : {}) },
+      algorithms: {
+        serverHostKey: hostKey.algorithms,
+        ...(t.ciphers ? { cipher: t.ciphers } : {}),
+        // OpenSSH's -C proposal. Without it, none only: ssh2's default list also offers zlib.
+        compress: t.compression ? ["zlib@openssh.com", "zlib", "none"] : ["none"],
+      },
       // The agent is given to ssh2 only to forward it (authentication goes through authHandler).
       ...(t.forwardAgent && t.agentSocket ? { agent: t.agentSocket, agentForward: true } : {}),
     } as Parameters<Client["connect"]>[0]);

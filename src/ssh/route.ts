@@ -42,6 +42,9 @@ export async function connectRoute(hops: SshTarget[], deps: SshDeps, signal?: Ab
     get rttMs() {
       return last.rttMs;
     },
+    get algorithms() {
+      return last.algorithms;
+    },
     open: (target, origin) => last.open(target, origin),
     listen: (bind) => last.listen(bind),
     ...(last.exec ? { exec: last.exec.bind(last) } : {}),

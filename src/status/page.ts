@@ -116,6 +116,7 @@ function render(s) {
   $("sessions").replaceChildren(...s.sessions.map((x) => el("div", { class: "card", "data-session": x.name },
     el("h3", {}, x.host, el("span", { class: "badge " + x.state }, x.state === "reconnecting" ? "reconnecting " + x.attempt : x.state), action("reconnect", "/api/v1/sessions/" + encodeURIComponent(x.name) + "/reconnect" + q)),
     kv([["since", ago(s.now - x.since) + " ago"], ["round trip", x.rttMs !== undefined ? x.rttMs.toFixed(1) + " ms" : ""],
+      ["cipher", x.cipher || ""], ["compression", x.compression || ""],
       ["reconnects", String(x.reconnects)], ["next try", x.nextAttemptAt ? "in " + ago(x.nextAttemptAt - s.now) : ""], ["last error", x.lastError || ""],
       ["history", x.history.slice(-4).map((h) => h.state + " " + ago(s.now - h.at) + " ago").join(" · ")]]))));
   $("forwards").replaceChildren(...s.forwards.map((f) => {

@@ -20,6 +20,8 @@ export interface Sshd {
   hostKeyPub: string;
   /** The command-line flags that make `fwd` or `ssh` connect with none of the user's own settings. */
   clientArgs: string[];
+  /** What sshd has written to its log (stderr) since it was started first. */
+  output(): string;
   /** Stops sshd (SIGKILL if asked) without removing its files, so start() can bring it back. */
   kill(signal?: NodeJS.Signals): Promise<void>;
   /** A server crash: SIGKILL to sshd and to every session process it started (they outlive it otherwise). */
@@ -86,6 +88,7 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
   mkdirSync("/run/sshd", { recursive: true });
 
   let child: ChildProcess | undefined;
+  const output: string[] = [];
   const start = async () => {
     const argv = [...(opts.host?.exec ?? []), SSHD, "-D", "-e", "-f", join(dir, "sshd_config")];
     const p = spawn(argv[0]!, argv.slice(1), { stdio: ["ignore", "ignore", "pipe"] });
@@ -95,6 +98,7 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
     const listening = new Promise<void>((resolve) =>
       p.stderr!.on("data", (d: Buffer) => {
         log.push(d.toString());
+        output.push(d.toString());
         if (log.join("").includes("Server listening on")) resolve();
       }),
     );
@@ -132,6 +136,7 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
   return {
     host: address,
     crash,
+    output: () => output.join(""),
     rekey: () => {
       rmSync(hostKey, { force: true });
       rmSync(`${hostKey}.pub`, { force: true });
