@@ -39,8 +39,12 @@ connection (as ssh):
   -o Key=Value   User, Port, HostName, IdentityFile, IdentitiesOnly, IdentityAgent, BatchMode,
                  StrictHostKeyChecking (yes | accept-new | no | ask), UserKnownHostsFile,
                  ConnectTimeout, ExitOnForwardFailure, ServerAliveInterval, ServerAliveCountMax,
-                 LocalForward, RemoteForward, DynamicForward, ProxyJump, ForwardAgent, Ciphers
-  -N -T -n -C    accepted for compatibility (fwd never opens a shell)
+                 LocalForward, RemoteForward, DynamicForward, ProxyJump, ForwardAgent, Ciphers,
+                 Compression
+  -C             compress (zlib@openssh.com), for thin links; same as -o Compression=yes
+  -N -T -n       accepted for compatibility (fwd never opens a shell)
+  --max-window SIZE  how far each channel's receive window may grow (default 16M; 2M keeps
+                 OpenSSH's fixed window): long links go faster with a larger one
 
 staying up:
   --max-retries N     give up after N reconnect attempts in a row (default: never)

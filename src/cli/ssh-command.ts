@@ -10,6 +10,7 @@ import { FwdError, fail, ok, type Result } from "../errors.ts";
 import type { ExecOptions } from "../engine/link.ts";
 import type { SshTarget } from "../ssh/connect.ts";
 import { connectRoute, routeLabel } from "../ssh/route.ts";
+import { MAX_WINDOW_BYTES, MIN_WINDOW_BYTES, parseSize } from "../ssh/window.ts";
 import { VERSION } from "../version.ts";
 import { runtimeInfo } from "../runtime/index.ts";
 import { checkSupported, parseArgv, type ParsedArgs } from "./argv.ts";
@@ -128,6 +129,13 @@ async function buildPlan(a: ParsedArgs): Promise<Result<Plan>> {
   if (agent) {
     if (!last.agentSocket) return fail(new FwdError("E_CONFIG", "-A: there is no agent to forward", "start ssh-agent and ssh-add your key (SSH_AUTH_SOCK must be set)"));
     last.forwardAgent = true;
+  }
+  const windowFlag = a.longValues["max-window"]?.at(-1);
+  if (windowFlag !== undefined) {
+    const bytes = parseSize(windowFlag);
+    if (bytes === undefined || bytes < MIN_WINDOW_BYTES || bytes > MAX_WINDOW_BYTES)
+      return fail(new FwdError("E_CONFIG", `--max-window '${windowFlag}': expected a size from 2M to 1G`, "e.g. --max-window 64M for a fast link far away, --max-window 2M to keep OpenSSH's fixed window"));
+    for (const hop of hops) hop.maxWindowBytes = bytes;
   }
 
   return ok({ host: h, reconnect: reconnect.value, forwards: forwards.value, hops, ...(command !== undefined ? { command } : {}), ...(stdio ? { stdio } : {}) });

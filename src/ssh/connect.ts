@@ -10,6 +10,7 @@ import { FwdError, fail, ok, type Result } from "../errors.ts";
 import { Authenticator, type IdentityFile } from "./auth.ts";
 import { channelError, connectionError, listenError } from "./errors.ts";
 import { prepareHostKeyCheck, type HostKeyPolicy } from "./host-key.ts";
+import { DEFAULT_MAX_WINDOW_BYTES } from "./window.ts";
 import type { Prompter } from "./prompt.ts";
 
 export interface SshTarget {
@@ -30,6 +31,8 @@ export interface SshTarget {
   ciphers?: string[];
   /** Offer compression (-C / Compression yes). */
   compression?: boolean;
+  /** How far each channel's receive window may grow (--max-window); DEFAULT_MAX_WINDOW_BYTES when absent. */
+  maxWindowBytes?: number;
   /** Offer the agent (agentSocket) to commands run on this server (-A). */
   forwardAgent?: boolean;
 }
@@ -161,6 +164,8 @@ export async function connectSsh(t: SshTarget, deps: SshDeps, signal?: AbortSign
       host: t.host,
       port: t.port,
       username: t.user,
+      // A patch to ssh2 (patches/): windows grow while the reader keeps pace, up to this (src/ssh/window.ts).
+      maxChannelWindow: t.maxWindowBytes ?? DEFAULT_MAX_WINDOW_BYTES,
       readyTimeout: 0, // fwd's own clock above: ssh2's would also count prompt time
       keepaliveInterval: t.keepaliveIntervalMs,
       keepaliveCountMax: t.keepaliveCountMax,
