@@ -36,6 +36,7 @@ export class FtpControl extends Duplex {
   /** The client has not taken what was pushed: the channel stays paused until it asks for more. */
   private full = false;
   private serverEnded = false;
+  private pushedEnd = false;
   /** The code of a multi-line reply in progress ("220-…" until "220 …"): its lines are not replies. */
   private continued: string | undefined;
   /** After "234" (AUTH TLS) the bytes are TLS: pass everything through untouched. */
@@ -92,6 +93,8 @@ export class FtpControl extends Duplex {
     }
     if (this.waiting || this.destroyed || this.inbox.length) return;
     if (this.serverEnded) {
+      if (this.pushedEnd) return;
+      this.pushedEnd = true;
       // A last line without a newline is passed on as it came.
       if (this.partialLength) this.emitOut(Buffer.concat(this.partial));
       this.partial = [];

@@ -69,7 +69,7 @@ export class LocalForwarder extends Carrier {
   /**
    * A one-time port for an FTP data connection, carried through the tunnel to `target`. It listens
    * where the control client reached us and takes one connection, from that client's local user
-   * (see dataPeerAllowed). A newer passive reply closes the port an older one left waiting: a server
+   * (see PeerChecks). A newer passive reply closes the port an older one left waiting: a server
    * that sends replies nobody asked for gets one listener, not one each.
    */
   private async openDataPort(control: net.Socket, target: TcpEndpoint, origin: Origin, slot: DataSlot): Promise<Result<{ host: string; port: number }>> {
@@ -81,8 +81,10 @@ export class LocalForwarder extends Carrier {
       server.listen(0, host, () => resolve((server.address() as net.AddressInfo).port));
     });
     if (port === undefined) return fail(new FwdError("E_BIND", `${this.id}: no local port for FTP data`, "too many open ports?"));
-    let taken = false;
+    // Waiting until a connection is taken, or the deadline, a newer reply or the control's end closes it.
+    let open = true;
     const done = () => {
+      open = false;
       clearTimeout(timer);
       server.close();
       if (slot.pending === done) slot.pending = undefined;
@@ -97,8 +99,7 @@ export class LocalForwarder extends Carrier {
       socket.on("error", () => {});
       void checks.allowed(socket).then((allowed) => {
         // Another local user must not take over the download (or feed the upload): reset, keep waiting.
-        if (!allowed || taken) return void socket.resetAndDestroy();
-        taken = true;
+        if (!allowed || !open) return void socket.resetAndDestroy();
         done();
         socket.setNoDelay(true);
         void this.carryData(socket, target, origin);
