@@ -13,6 +13,7 @@ export const EXIT = {
   lost: 7,
   /** `fwd check`: the tunnel is up but the far end did not answer as it should. */
   probe: 8,
+  /** A second SIGINT ends fwd by the system's default action (signals.ts); the shell reports 130. */
   forced: 130,
 } as const;
 

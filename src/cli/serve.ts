@@ -29,10 +29,6 @@ export async function runEngine(
       void engine.stop(GRACE_MS, signal);
     },
     () => {
-      outcome = EXIT.forced;
-      engine.kill();
-    },
-    () => {
       log.log("info", "SIGHUP: reconnecting now");
       engine.reconnectNow();
     },

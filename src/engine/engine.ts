@@ -204,7 +204,7 @@ export class Engine {
     this.kill();
   }
 
-  /** Cuts everything now (a second signal). */
+  /** Cuts everything now (the end of a graceful stop, or a start that failed). */
   kill(): void {
     this.stopping = true;
     for (const p of this.pickers) p.stop();

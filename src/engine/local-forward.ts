@@ -1,11 +1,12 @@
 // -L: every connection to a local listener becomes a channel from the SSH server to the target.
 
 import net from "node:net";
-import { FwdError, fail, ok, type Result } from "../errors.ts";
+import { FwdError, fail, isFwdError, ok, type Result } from "../errors.ts";
 import { Carrier, type ForwardRuntime } from "./carrier.ts";
 import { Listener } from "./listener.ts";
 import type { Session } from "./session.ts";
 import { FtpControl } from "./ftp.ts";
+import { PeerChecks } from "./ftp-data-peer.ts";
 import { formatEndpoint, isUnix, type Endpoint, type LocalForward, type Origin, type TcpEndpoint } from "./types.ts";
 
 /** How long a passive FTP data port waits for the client before it closes. */
@@ -56,18 +57,23 @@ export class LocalForwarder extends Carrier {
       await this.carry(socket, channel.value, source, formatEndpoint(target));
       return;
     }
-    // FTP: data ports live and die with their control connection.
-    const dataPorts = new Set<net.Server>();
-    const control = new FtpControl(channel.value, (port) => this.openDataPort(socket, { host: target.host, port }, origin, dataPorts));
+    // FTP: data ports live and die with their control connection, one pending at a time.
+    const slot: DataSlot = { closed: false };
+    const control = new FtpControl(channel.value, (port) => this.openDataPort(socket, { host: target.host, port }, origin, slot), this.id);
+    control.once("error", (e) => isFwdError(e) && this.rt.bus.log("warn", e.message, e.hint));
     await this.carry(socket, control, source, formatEndpoint(target));
-    for (const s of dataPorts) s.close();
+    slot.closed = true;
+    slot.pending?.();
   }
 
   /**
    * A one-time port for an FTP data connection, carried through the tunnel to `target`. It listens
-   * where the control client reached us and takes one connection, from that client's address only.
+   * where the control client reached us and takes one connection, from that client's local user
+   * (see PeerChecks). A newer passive reply closes the port an older one left waiting: a server
+   * that sends replies nobody asked for gets one listener, not one each.
    */
-  private async openDataPort(control: net.Socket, target: TcpEndpoint, origin: Origin, open: Set<net.Server>): Promise<Result<{ host: string; port: number }>> {
+  private async openDataPort(control: net.Socket, target: TcpEndpoint, origin: Origin, slot: DataSlot): Promise<Result<{ host: string; port: number }>> {
+    slot.pending?.();
     const host = (control.localAddress ?? "127.0.0.1").replace(/^::ffff:/, "");
     const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true });
     const port = await new Promise<number | undefined>((resolve) => {
@@ -75,32 +81,46 @@ export class LocalForwarder extends Carrier {
       server.listen(0, host, () => resolve((server.address() as net.AddressInfo).port));
     });
     if (port === undefined) return fail(new FwdError("E_BIND", `${this.id}: no local port for FTP data`, "too many open ports?"));
-    open.add(server);
+    // Waiting until a connection is taken, or the deadline, a newer reply or the control's end closes it.
+    let open = true;
     const done = () => {
+      open = false;
       clearTimeout(timer);
       server.close();
-      open.delete(server);
+      if (slot.pending === done) slot.pending = undefined;
     };
     const timer = setTimeout(done, DATA_WAIT_MS);
     timer.unref?.();
-    const bare = (a: string | undefined) => a?.replace(/^::ffff:/, "");
-    const client = bare(control.remoteAddress);
+    slot.pending = done;
+    // The control connection may have ended while the port was being opened.
+    if (slot.closed) done();
+    const checks = new PeerChecks(control, (m) => this.rt.bus.log("warn", `${this.id}: ${m}`));
     server.on("connection", (socket) => {
       socket.on("error", () => {});
-      // Another local process must not take over the download (or feed the upload).
-      if (bare(socket.remoteAddress) !== client) return void socket.destroy();
-      done();
-      socket.setNoDelay(true);
-      void (async () => {
-        const link = await this.session.acquire(this.rt.acquireTimeoutMs);
-        const ch = link.ok ? await link.value.open(target, origin) : link;
-        if (!ch.ok) {
-          this.refuse(ch.error);
-          return void socket.destroy();
-        }
-        await this.carry(socket, ch.value, `${socket.remoteAddress}:${socket.remotePort} (ftp data)`, formatEndpoint(target));
-      })();
+      void checks.allowed(socket).then((allowed) => {
+        // Another local user must not take over the download (or feed the upload): reset, keep waiting.
+        if (!allowed || !open) return void socket.resetAndDestroy();
+        done();
+        socket.setNoDelay(true);
+        void this.carryData(socket, target, origin);
+      });
     });
     return ok({ host, port });
   }
+
+  private async carryData(socket: net.Socket, target: TcpEndpoint, origin: Origin): Promise<void> {
+    const link = await this.session.acquire(this.rt.acquireTimeoutMs);
+    const ch = link.ok ? await link.value.open(target, origin) : link;
+    if (!ch.ok) {
+      this.refuse(ch.error);
+      return void socket.destroy();
+    }
+    await this.carry(socket, ch.value, `${socket.remoteAddress}:${socket.remotePort} (ftp data)`, formatEndpoint(target));
+  }
+}
+
+/** The FTP data port a control connection has waiting (its closer), if any. */
+interface DataSlot {
+  pending?: () => void;
+  closed: boolean;
 }

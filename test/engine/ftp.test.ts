@@ -2,19 +2,22 @@
 
 import { describe, expect, test } from "bun:test";
 import { PassThrough } from "node:stream";
-import { FtpControl } from "../../src/engine/ftp.ts";
-import { ok } from "../../src/errors.ts";
+import { FtpControl, MAX_LINE } from "../../src/engine/ftp.ts";
+import { FwdError, ok } from "../../src/errors.ts";
 
-async function rewrite(server: string): Promise<{ client: string; opened: number[] }> {
+/** The server's bytes in the given chunks; what the client reads, which ports opened, any error. */
+async function rewrite(...chunks: string[]): Promise<{ client: string; opened: number[]; error?: Error }> {
   const channel = new PassThrough();
   const opened: number[] = [];
-  const ctl = new FtpControl(channel, async (port) => (opened.push(port), ok({ host: "127.0.0.1", port: 50000 + opened.length })));
+  const ctl = new FtpControl(channel, async (port) => (opened.push(port), ok({ host: "127.0.0.1", port: 50000 + opened.length })), "files");
   let client = "";
+  let error: Error | undefined;
   ctl.on("data", (d: Buffer) => (client += d.toString("latin1")));
-  const ended = new Promise((r) => ctl.once("end", r));
-  channel.end(server);
+  const ended = new Promise((r) => (ctl.once("end", r), ctl.once("error", (e) => r((error = e)))));
+  for (const c of chunks) channel.write(c);
+  channel.end();
   await ended;
-  return { client, opened };
+  return { client, opened, ...(error ? { error } : {}) };
 }
 
 describe("FtpControl", () => {
@@ -38,4 +41,44 @@ describe("FtpControl", () => {
     expect(r.client).toBe(tls);
     expect(r.opened).toEqual([]);
   });
+
+  test("a line split over many chunks, one byte each, is one reply", async () => {
+    const r = await rewrite(..."230 ok\r\n227 (1,2,3,4,0,21)\r\n".split(""));
+    expect(r.client).toBe("230 ok\r\n227 Entering Passive Mode (127,0,0,1,195,81).\r\n");
+    expect(r.opened).toEqual([21]);
+  });
+
+  test.each([
+    ["one chunk", [`200 ${"x".repeat(MAX_LINE - 6)}\r\n`]],
+    ["two chunks", [`200 ${"x".repeat(MAX_LINE - 100)}`, `${"x".repeat(94)}\r\n`]],
+  ])("a line of exactly MAX_LINE bytes passes (%s)", async (_name, chunks) => {
+    const r = await rewrite(...chunks);
+    expect(r.client.length).toBe(MAX_LINE);
+    expect(r.error).toBeUndefined();
+  });
+
+  test.each([
+    ["without a newline", ["220 hi\r\n", "x".repeat(MAX_LINE), "x"]],
+    ["with a newline after it", ["220 hi\r\n", `200 ${"x".repeat(MAX_LINE)}\r\n`]],
+  ])("a line over MAX_LINE closes the connection with an error naming the forward (%s)", async (_name, chunks) => {
+    const r = await rewrite(...chunks);
+    expect(r.client).toBe("220 hi\r\n");
+    expect(r.error).toBeInstanceOf(FwdError);
+    expect((r.error as FwdError).code).toBe("E_PROTOCOL");
+    expect(r.error!.message).toBe(`files: the FTP server sent a reply line longer than ${MAX_LINE} bytes; control connection closed`);
+  });
+
+  test("a client that does not read pauses the channel (backpressure)", async () => {
+    const channel = new PassThrough();
+    const ctl = new FtpControl(channel, async () => ok({ host: "127.0.0.1", port: 50001 }));
+    ctl.pause();
+    const line = `200 ${"x".repeat(1000)}\r\n`;
+    for (let i = 0; i < 100 && channel.write(line); i++) await Bun.sleep(0);
+    // The channel stopped taking bytes: its own buffer filled because the control stopped reading it.
+    expect(channel.isPaused()).toBe(true);
+    // What waits for the client is its high-water mark, plus at most the line that crossed it.
+    expect(ctl.readableLength).toBeLessThanOrEqual(ctl.readableHighWaterMark + line.length);
+    ctl.destroy();
+  });
 });
+

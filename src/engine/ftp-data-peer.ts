@@ -1,0 +1,69 @@
+// Who may take an FTP data port: the local user who owns the control connection's client socket.
+// Every local user reaches fwd from 127.0.0.1, so the address alone would let any of them take a
+// download (or feed an upload); the owner comes from the kernel's socket tables (peer-owner.ts).
+
+import type net from "node:net";
+import { ownerOf, readSocketTables, type SocketRow } from "./peer-owner.ts";
+
+/** Connections waiting for a look at the tables, at most; a flood beyond is reset, not queued. */
+const MAX_WAITING = 64;
+/** Said once per process: the system has no socket tables, so only the address is checked. */
+let saidNoTables = false;
+
+const bare = (a: string | undefined) => a?.replace(/^::ffff:/, "");
+const isLoopback = (a: string | undefined) => a === "::1" || /^127\./.test(bare(a) ?? "");
+
+export class PeerChecks {
+  private waiting: { socket: net.Socket; resolve: (allowed: boolean) => void }[] = [];
+  private reading = false;
+  private owner: number | undefined;
+
+  constructor(
+    private readonly control: net.Socket,
+    private readonly warn: (message: string) => void,
+  ) {}
+
+  /** Whether `socket`, just accepted on the data port, comes from the control client's user. */
+  allowed(socket: net.Socket): Promise<boolean> {
+    if (bare(socket.remoteAddress) !== bare(this.control.remoteAddress)) return Promise.resolve(false);
+    if (this.waiting.length >= MAX_WAITING) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      this.waiting.push({ socket, resolve });
+      void this.drain();
+    });
+  }
+
+  /** One fresh read of the tables answers every connection that arrived before it started. */
+  private async drain(): Promise<void> {
+    if (this.reading) return;
+    this.reading = true;
+    while (this.waiting.length) {
+      const batch = this.waiting;
+      this.waiting = [];
+      const rows = await readSocketTables();
+      for (const w of batch) w.resolve(this.decide(rows, w.socket));
+    }
+    this.reading = false;
+  }
+
+  private decide(rows: SocketRow[] | undefined, socket: net.Socket): boolean {
+    if (!rows) {
+      if (!saidNoTables) this.warn("no /proc/net/tcp on this system: FTP data ports check the client's address only, not its user");
+      saidNoTables = true;
+      return true;
+    }
+    if (this.control.destroyed) return false;
+    this.owner ??= uidOf(rows, this.control);
+    if (this.owner === undefined) {
+      // Not on this machine: no local user to compare, and no other local user has that address.
+      // A loopback client always is on this machine, so not finding it is no reason to trust.
+      return !isLoopback(this.control.remoteAddress);
+    }
+    return uidOf(rows, socket) === this.owner;
+  }
+}
+
+const uidOf = (rows: SocketRow[], s: net.Socket): number | undefined =>
+  s.remoteAddress && s.localAddress && s.remotePort && s.localPort
+    ? ownerOf(rows, { host: s.remoteAddress, port: s.remotePort }, { host: s.localAddress, port: s.localPort })
+    : undefined;
