@@ -47,6 +47,7 @@ export async function serveHttp(fetch: (r: Request) => Response | Promise<Respon
     return { port: s.port, stop: async () => s.stop(true) };
   }
   if (typeof Deno !== "undefined") {
+    // Deno.serve takes no idle timeout: Deno's own keep-alive handling applies (not measured here).
     const s = Deno.serve({ hostname, port, onListen: () => {} }, fetch);
     return { port: s.addr.port, stop: () => s.shutdown() };
   }
