@@ -61,7 +61,8 @@ export function statusApp(o: StatusAppOptions): Hono {
       setCookie(c, o.cookieName(), o.token, { httpOnly: true, sameSite: "Strict", path: "/" });
       const clean = new URL(c.req.url);
       clean.searchParams.delete("token");
-      return c.redirect(clean.pathname + clean.search, 302);
+      // One leading slash: `//host/` would send the browser to another server.
+      return c.redirect(`/${clean.pathname.replace(/^\/+/, "")}${clean.search}`, 302);
     }
     const how = auth(c);
     const open = o.openMetrics && c.req.path === "/metrics" && c.req.method === "GET";

@@ -126,6 +126,9 @@ describe("with the token", () => {
     expect(head).toStartWith("http/1.1 302");
     expect(head).toContain("\r\nlocation: /\r\n");
     expect(head).toContain(`\r\nset-cookie: fwd-token-${port}=${token.toLowerCase()}; path=/; httponly; samesite=strict\r\n`);
+    // The redirect stays on this server whatever the path, and keeps other query parameters.
+    const odd = await curl(["-D", "-", "-o", "/dev/null", loginUrl.replace(/\/\?token=/, "//evil.example/?a=1&token=")]);
+    expect(odd.stdout.toLowerCase()).toContain("\r\nlocation: /evil.example/?a=1\r\n");
     // A browser's path: follow the redirect with the jar, then the page and the API answer by cookie.
     const page = await curl(["-L", "-b", jar, "-c", jar, "-w", "\n%{http_code} %{url_effective}", loginUrl]);
     expect(page.stdout).toContain("<title>fwd status</title>");
