@@ -7,6 +7,7 @@ import type { HostConfig } from "../config/ssh-config.ts";
 import { isLoopback, openProxy, parseCidr } from "../engine/allow-list.ts";
 import type { ForwardSpec, SocksPolicy } from "../engine/types.ts";
 import { FwdError, fail, ok, type Result } from "../errors.ts";
+import { markSecret } from "../redact.ts";
 import type { ParsedArgs } from "./argv.ts";
 
 export function buildForwards(a: ParsedArgs, h: HostConfig): Result<ForwardSpec[]> {
@@ -57,7 +58,8 @@ function socksPolicy(a: ParsedArgs): Result<SocksPolicy> {
     }
     if (!user || !password || Buffer.byteLength(user) > 255 || Buffer.byteLength(password) > 255)
       return fail(new FwdError("E_CONFIG", "SOCKS username and password must each be 1-255 bytes", "RFC 1929 carries each in one length byte"));
-    auth = { user, password };
+    // Marked, so the redactor hides it wherever the spec is shown, whatever the field is called.
+    auth = markSecret({ user, password }, "password");
   }
   const pac = a.long.pac || a.longValues["pac-domain"] ? { domains: a.longValues["pac-domain"] ?? [] } : undefined;
   return ok({ allow, ...(auth ? { auth } : {}), ...(pac ? { pac } : {}) });

@@ -50,6 +50,7 @@ staying up:
   --max-retries N     give up after N reconnect attempts in a row (default: never)
   --no-reconnect      exit on the first disconnect, as ssh does (also --once)
   --status [addr:]port  a live status page (JSON API, /metrics); SIGHUP reconnects now
+  --status-open-metrics  let /metrics be scraped without the status page's token
 
 output:
   -v / -vv       also log each connection / debug detail     -q   errors only

@@ -1,8 +1,10 @@
 // Renders engine events for a terminal or, with --json, as one JSON object a line. Listening lines go
-// to stdout (scripts read them); everything else to stderr.
+// to stdout (scripts read them); everything else to stderr. Whatever is printed as JSON goes through
+// the redactor first, so a field that holds a secret never reaches a log.
 
 import type { EngineEvent, LogLevel } from "../engine/events.ts";
 import { formatEndpoint } from "../engine/types.ts";
+import { redact } from "../redact.ts";
 
 export interface LoggerOptions {
   json: boolean;
@@ -29,7 +31,7 @@ export class Logger {
 
   /** A line of the command's own output (stdout), e.g. a URL to open. */
   print(message: string, fields: Record<string, unknown> = {}): void {
-    if (this.o.json) this.out(JSON.stringify({ time: new Date().toISOString(), type: "output", message, ...fields }));
+    if (this.o.json) this.out(JSON.stringify({ time: new Date().toISOString(), type: "output", message, ...redact(fields) }));
     else this.out(message);
   }
 
@@ -37,7 +39,7 @@ export class Logger {
     const need = minVerbosity(e);
     if (this.o.verbosity < need) return;
     if (this.o.json) {
-      this.out(JSON.stringify({ time: new Date().toISOString(), ...e }));
+      this.out(JSON.stringify({ time: new Date().toISOString(), ...redact(e) }));
       return;
     }
     const text = render(e);

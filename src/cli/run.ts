@@ -6,6 +6,7 @@ import { Engine } from "../engine/engine.ts";
 import { routeLabel } from "../ssh/route.ts";
 import { formatEndpoint } from "../engine/types.ts";
 import { sshCommandLines } from "../plugin/to-engine.ts";
+import { redact } from "../redact.ts";
 import { EXIT } from "./exit-codes.ts";
 import { probeContext } from "./probe-context.ts";
 import { loggerFor, prepareScenario } from "./scenario-setup.ts";
@@ -21,7 +22,7 @@ export async function runScenario(argv: string[]): Promise<number> {
   const { name, plugin, options, concrete, args, reconnect } = prepared.value;
 
   if (args.long["dry-run"]) {
-    log.print(`${name}: plugin ${plugin.name}, options ${JSON.stringify(options)}`);
+    log.print(`${name}: plugin ${plugin.name}, options ${JSON.stringify(redact(options))}`);
     for (const [session, hops] of Object.entries(concrete.targets)) log.print(`session ${session}: ${routeLabel(hops)}`);
     for (const f of concrete.engine.forwards)
       log.print(`forward ${f.id}: ${f.kind} ${formatEndpoint(f.bind)} -> ${f.kind === "dynamic" || (f.kind === "remote" && !f.target) ? "SOCKS" : formatEndpoint(f.target!)}`);
@@ -31,7 +32,7 @@ export async function runScenario(argv: string[]): Promise<number> {
 
   const engine = new Engine(concrete.engine, { exitOnForwardFailure: true, acquireTimeoutMs: ACQUIRE_TIMEOUT_MS, reconnect });
   engine.bus.on((e) => log.event(e));
-  const status = await statusFromFlag(args.longValues.status?.at(-1), engine, log);
+  const status = await statusFromFlag(args.longValues.status?.at(-1), engine, log, { openMetrics: args.long["status-open-metrics"] });
   if (!status.ok) return report(log, status.error);
   status.value?.store.setScenario({ name, plugin: plugin.name, options });
   const code = await runEngine(engine, log, async (bound) => {

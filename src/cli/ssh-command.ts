@@ -69,7 +69,7 @@ export async function runSsh(argv: string[]): Promise<number> {
     { exitOnForwardFailure: host.exitOnForwardFailure, acquireTimeoutMs: ACQUIRE_TIMEOUT_MS, reconnect: plan.value.reconnect },
   );
   engine.bus.on((e) => log.event(e));
-  const status = await statusFromFlag(a.longValues.status?.at(-1), engine, log);
+  const status = await statusFromFlag(a.longValues.status?.at(-1), engine, log, { openMetrics: a.long["status-open-metrics"] });
   if (!status.ok) return report(log, status.error);
   for (const f of forwards)
     if (f.kind === "remote" && !isUnix(f.bind) && !["localhost", "127.0.0.1", "::1"].includes(f.bind.host))

@@ -1,20 +1,45 @@
-// `--status [address:]port`: the status page beside any command that holds tunnels open.
+// `--status [address:]port` (and `--status-open-metrics`): the status page beside any command that
+// holds tunnels open. FWD_STATUS_MAX_READERS and FWD_STATUS_IDLE_TIMEOUT tune its bounds.
 
 import type { Engine } from "../engine/engine.ts";
 import { FwdError, fail, ok, type Result } from "../errors.ts";
 import { parseListen } from "../plugin/schemas.ts";
-import { startStatus, type StatusServer } from "../status/serve.ts";
+import { startStatus, type StatusOptions, type StatusServer } from "../status/serve.ts";
 import type { Logger } from "./logger.ts";
 
-export async function statusFromFlag(value: string | undefined, engine: Engine, log: Logger): Promise<Result<StatusServer | undefined>> {
-  if (value === undefined) return ok(undefined);
+export interface StatusFlags {
+  /** `--status-open-metrics`: Prometheus may scrape /metrics without the token. */
+  openMetrics?: boolean;
+}
+
+export async function statusFromFlag(value: string | undefined, engine: Engine, log: Logger, flags: StatusFlags = {}): Promise<Result<StatusServer | undefined>> {
+  if (value === undefined) {
+    if (flags.openMetrics) return fail(new FwdError("E_CONFIG", "--status-open-metrics: no status page to open", "give --status [address:]port too"));
+    return ok(undefined);
+  }
   const bind = parseListen(value);
   if (!bind) return fail(new FwdError("E_CONFIG", `--status '${value}': expected [address:]port`, "e.g. --status 8022, --status 127.0.0.1:0"));
-  const s = await startStatus(engine, bind);
+  const maxReaders = envCount("FWD_STATUS_MAX_READERS", 1, 10_000);
+  if (!maxReaders.ok) return maxReaders;
+  const idleTimeoutS = envCount("FWD_STATUS_IDLE_TIMEOUT", 5, 255);
+  if (!idleTimeoutS.ok) return idleTimeoutS;
+  const o: StatusOptions = { openMetrics: flags.openMetrics ?? false };
+  if (maxReaders.value !== undefined) o.maxReaders = maxReaders.value;
+  if (idleTimeoutS.value !== undefined) o.idleTimeoutS = idleTimeoutS.value;
+  const s = await startStatus(engine, bind, o);
   if (!s.ok) return s;
-  const link = s.value.tokenForReads ? `${s.value.url}?token=$(cat ${s.value.tokenFile})` : s.value.url;
-  log.print(`status ${link}`, { url: s.value.url, tokenFile: s.value.tokenFile });
-  if (s.value.tokenForReads) log.log("warn", "the status page listens beyond loopback: every request needs its token", `the token is in ${s.value.tokenFile}`);
-  else log.log("info", `status page actions (reconnect, close, stop) need the token in ${s.value.tokenFile}`);
+  // Printed once, as Jupyter does: opening it swaps the token for a cookie and drops it from the URL.
+  log.print(`status ${s.value.loginUrl}`, { url: s.value.url, loginUrl: s.value.loginUrl, tokenFile: s.value.tokenFile });
+  log.log("info", `status page: every request needs its token; scripts and Prometheus send Authorization: Bearer with the token in ${s.value.tokenFile}`);
+  if (s.value.exposed) log.log("warn", "the status page listens beyond loopback over plain HTTP: the token crosses the network in clear", "prefer a loopback address and reach it through ssh -L");
+  if (flags.openMetrics) log.log("info", "status page: /metrics is open to anyone who can reach it (--status-open-metrics)");
   return s;
+}
+
+function envCount(name: string, min: number, max: number): Result<number | undefined> {
+  const raw = process.env[name];
+  if (raw === undefined || raw === "") return ok(undefined);
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) return fail(new FwdError("E_CONFIG", `${name}='${raw}': expected a whole number ${min}-${max}`, `unset it for the default`));
+  return ok(n);
 }

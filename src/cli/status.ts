@@ -1,10 +1,12 @@
 // `fwd status [URL]`: the status page's summary in the terminal — for the fwd started last on this
-// machine by default (its URL and token file are recorded when the page starts).
+// machine by default (its URL and token file are recorded when the page starts). The token comes from
+// the URL (`?token=…`, as printed), else from the token file fwd keeps for that port.
 
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { formatEndpoint, type Endpoint } from "../engine/types.ts";
 import { FwdError } from "../errors.ts";
+import { redact } from "../redact.ts";
 import { configDir } from "../scenario/paths.ts";
 import type { StatusSnapshot } from "../status/store.ts";
 import { EXIT } from "./exit-codes.ts";
@@ -14,19 +16,27 @@ import { report } from "./serve.ts";
 export async function statusCommand(argv: string[]): Promise<number> {
   const log = loggerFor(argv);
   const last = readLast();
-  const url = argv.find((a) => /^https?:\/\//.test(a)) ?? last?.url;
-  if (!url) return report(log, new FwdError("E_CONFIG", "no status page known", "start fwd with --status [address:]port, or give its URL: fwd status http://127.0.0.1:PORT/"));
-  const token = last && last.url === url ? readToken(last.tokenFile) : undefined;
+  const given = argv.find((a) => /^https?:\/\//.test(a)) ?? last?.url;
+  if (!given) return report(log, new FwdError("E_CONFIG", "no status page known", "start fwd with --status [address:]port, or give its URL: fwd status http://127.0.0.1:PORT/"));
+  let page: URL;
+  try {
+    page = new URL(given);
+  } catch {
+    return report(log, new FwdError("E_CONFIG", `fwd status: '${given}' is not a URL`, "e.g. fwd status http://127.0.0.1:PORT/"));
+  }
+  const token = page.searchParams.get("token") ?? tokenFor(page, last);
+  page.search = "";
+  const url = page.href;
   let s: StatusSnapshot;
   try {
     const res = await fetch(new URL("/api/v1/status", url), { headers: token ? { authorization: `Bearer ${token}` } : {}, signal: AbortSignal.timeout(5_000) });
-    if (!res.ok) return report(log, new FwdError("E_CONNECT", `${url}: HTTP ${res.status}`, res.status === 401 ? "this page needs its token: run fwd status on the machine that started it" : "is it a fwd status page?"));
+    if (!res.ok) return report(log, new FwdError("E_CONNECT", `${url}: HTTP ${res.status}`, res.status === 401 ? "this page needs its token: run fwd status as the user that started it, or give the URL it printed (…?token=…)" : "is it a fwd status page?"));
     s = (await res.json()) as StatusSnapshot;
   } catch (e) {
     return report(log, new FwdError("E_CONNECT", `${url}: ${(e as Error).message}`, "is that fwd still running? its status URL is printed at start"));
   }
   if (argv.includes("--json")) {
-    process.stdout.write(JSON.stringify(s) + "\n");
+    process.stdout.write(JSON.stringify(redact(s)) + "\n");
     return EXIT.ok;
   }
   const ep = (e: Endpoint | undefined) => (e ? formatEndpoint(e) : "SOCKS");
@@ -48,6 +58,12 @@ function readLast(): { url: string; tokenFile: string } | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The token file of the page last started, else the one fwd keeps for that port on this machine. */
+function tokenFor(page: URL, last: { url: string; tokenFile: string } | undefined): string | undefined {
+  if (last && new URL(last.url).origin === page.origin) return readToken(last.tokenFile);
+  return page.port ? readToken(join(configDir(), "status", `${page.port}.token`)) : undefined;
 }
 
 function readToken(file: string): string | undefined {

@@ -34,14 +34,21 @@ export interface HttpServer {
   stop(): Promise<void>;
 }
 
-/** The runtime's own HTTP server for a fetch handler (Hono's app.fetch). */
-export async function serveHttp(fetch: (r: Request) => Response | Promise<Response>, hostname: string, port: number): Promise<HttpServer> {
+/**
+ * The runtime's own HTTP server for a fetch handler (Hono's app.fetch). A connection idle for
+ * `idleTimeoutS` seconds is closed (keep-alive ones included); a long stream stays open by sending
+ * something well inside that time.
+ */
+export async function serveHttp(fetch: (r: Request) => Response | Promise<Response>, hostname: string, port: number, o: { idleTimeoutS: number }): Promise<HttpServer> {
   if (typeof Bun !== "undefined") {
-    // idleTimeout 0: the status page's event stream stays open for as long as the page does.
-    const s = Bun.serve({ hostname, port, fetch, idleTimeout: 0 });
+    // Bun takes up to 255 s here (0 would mean never) and checks it in 4 s steps: 4 s or less is one
+    // step, which closes a connection at the next check however busy it is (measured, Bun 1.4), so 5 s
+    // is the shortest timeout that a stream's heartbeat can hold off.
+    const s = Bun.serve({ hostname, port, fetch, idleTimeout: Math.min(255, Math.max(5, Math.round(o.idleTimeoutS))) });
     return { port: s.port, stop: async () => s.stop(true) };
   }
   if (typeof Deno !== "undefined") {
+    // Deno.serve takes no idle timeout: Deno's own keep-alive handling applies (not measured here).
     const s = Deno.serve({ hostname, port, onListen: () => {} }, fetch);
     return { port: s.addr.port, stop: () => s.shutdown() };
   }

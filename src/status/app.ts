@@ -1,45 +1,77 @@
 // The status page's HTTP side (Hono): the page, a versioned JSON API, a live event stream, Prometheus
-// metrics and token-guarded actions. Every response carries a strict CSP and no CORS; the Host header
-// must name this server, so a web page elsewhere cannot reach it through DNS rebinding.
+// metrics and actions. Every endpoint needs the token, on loopback too (another local user can reach
+// loopback), the way Jupyter does it: the printed URL carries it once, the page swaps it for an
+// HttpOnly cookie and redirects to the clean URL; scripts and Prometheus send `Authorization: Bearer`.
+// Every response carries a strict CSP and no CORS; the Host header must name this server, so a web page
+// elsewhere cannot reach it through DNS rebinding.
 
 import { Hono, type Context } from "hono";
-import { streamSSE } from "hono/streaming";
+import { getCookie, setCookie } from "hono/cookie";
 import { timingSafeEqual } from "node:crypto";
 import type { Engine } from "../engine/engine.ts";
 import { prometheus } from "./metrics.ts";
 import { APP_CSS, APP_JS, PAGE_HTML } from "./page.ts";
 import type { StatusStore } from "./store.ts";
+import type { StreamHub } from "./stream.ts";
 
 export interface StatusAppOptions {
   store: StatusStore;
   engine: Engine;
+  hub: StreamHub;
   token: string;
-  /** Off loopback, reads need the token too. */
-  tokenForReads: boolean;
+  /** The cookie that carries the token; per port, as cookies do not tell ports apart. */
+  cookieName: () => string;
+  /** GET /metrics without the token (`--status-open-metrics`): it carries counts, never secrets. */
+  openMetrics: boolean;
   /** Whether a Host header names this server (`127.0.0.1:8080`, `localhost:8080`, …). */
   hostOk: (host: string) => boolean;
 }
 
 const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
-const STREAM_TICK_MS = 1_000;
+const NEED_TOKEN = "status page: this needs the token: open the URL fwd printed (…/?token=…), or send Authorization: Bearer <token> (the token file fwd printed)";
 
 export function statusApp(o: StatusAppOptions): Hono {
   const app = new Hono();
-  const tokenOk = (c: Context) => {
-    const given = c.req.header("authorization")?.replace(/^Bearer\s+/i, "") ?? c.req.query("token") ?? "";
-    const a = Buffer.from(given);
+  const same = (given: string | undefined) => {
+    const a = Buffer.from(given ?? "");
     const b = Buffer.from(o.token);
     return a.length === b.length && timingSafeEqual(a, b);
   };
+  /** How this request proved it has the token, if it did. */
+  const auth = (c: Context): "bearer" | "cookie" | undefined => {
+    const header = c.req.header("authorization");
+    if (header !== undefined) return same(/^Bearer\s+(.*)$/i.exec(header)?.[1]) ? "bearer" : undefined;
+    return same(getCookie(c, o.cookieName())) ? "cookie" : undefined;
+  };
+  const refuse = (c: Context) => (c.req.path.startsWith("/api/") ? c.json({ error: NEED_TOKEN }, 401) : c.text(NEED_TOKEN + "\n", 401));
 
   app.use("*", async (c, next) => {
-    if (!o.hostOk((c.req.header("host") ?? "").toLowerCase())) return c.text("forbidden host\n", 403);
-    if (o.tokenForReads && !tokenOk(c)) return c.json({ error: "this status page is not on loopback: add ?token=… (see the token file fwd printed)" }, 401);
-    await next();
+    // Set first, so refusals and redirects carry them as well as pages.
     c.header("content-security-policy", CSP);
     c.header("x-content-type-options", "nosniff");
     c.header("referrer-policy", "no-referrer");
     c.header("cache-control", "no-store");
+    const host = (c.req.header("host") ?? "").toLowerCase();
+    if (!o.hostOk(host)) return c.text("forbidden host\n", 403);
+    const query = c.req.query("token");
+    if (query !== undefined) {
+      // The printed URL: swap the token for a cookie and send the browser to the clean URL, so the
+      // token leaves the address bar and history. Only for a GET, which changes nothing.
+      if (c.req.method !== "GET" || !same(query)) return refuse(c);
+      setCookie(c, o.cookieName(), o.token, { httpOnly: true, sameSite: "Strict", path: "/" });
+      const clean = new URL(c.req.url);
+      clean.searchParams.delete("token");
+      // One leading slash: `//host/` would send the browser to another server.
+      return c.redirect(`/${clean.pathname.replace(/^\/+/, "")}${clean.search}`, 302);
+    }
+    const how = auth(c);
+    const open = o.openMetrics && c.req.path === "/metrics" && c.req.method === "GET";
+    if (!how && !open) return refuse(c);
+    // A cookie rides along on a form posted from any page of the same site, and every port of
+    // 127.0.0.1 is the same site: an action by cookie must come from this page itself.
+    if (how === "cookie" && c.req.method !== "GET" && c.req.header("origin") !== `http://${host}`)
+      return c.json({ error: "status page: actions by cookie must come from this page (Origin), or send Authorization: Bearer <token>" }, 403);
+    await next();
   });
 
   app.get("/", (c) => c.html(PAGE_HTML));
@@ -47,34 +79,13 @@ export function statusApp(o: StatusAppOptions): Hono {
   app.get("/app.css", (c) => c.body(APP_CSS, 200, { "content-type": "text/css; charset=utf-8" }));
   app.get("/api/v1/status", (c) => c.json(o.store.snapshot()));
   app.get("/metrics", (c) => c.body(prometheus(o.store.snapshot()), 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" }));
+  app.get("/api/v1/events", (c) => {
+    const stream = o.hub.open();
+    if (!stream) return c.json({ error: `status page: too many live readers (${o.hub.size} open, the limit): close a tab, or poll /api/v1/status` }, 503, { "retry-after": "10" });
+    return c.body(stream, 200, { "content-type": "text/event-stream", "x-accel-buffering": "no" });
+  });
 
-  app.get("/api/v1/events", (c) =>
-    streamSSE(c, async (stream) => {
-      let pending = false;
-      const send = () => stream.writeSSE({ event: "status", data: JSON.stringify(o.store.snapshot()) });
-      // Engine events come in bursts (a connection opens and closes): one snapshot per burst is enough.
-      const off = o.store.onChange(() => {
-        if (pending) return;
-        pending = true;
-        setTimeout(() => {
-          pending = false;
-          void send().catch(() => {});
-        }, 100);
-      });
-      stream.onAbort(off);
-      await send();
-      while (!stream.aborted) {
-        await stream.sleep(STREAM_TICK_MS);
-        if (!stream.aborted) await send().catch(() => {});
-      }
-      off();
-    }),
-  );
-
-  const action = (run: (c: Context) => boolean, what: string) => (c: Context) => {
-    if (!tokenOk(c)) return c.json({ error: "actions need the token: Authorization: Bearer <token> (see the token file fwd printed)" }, 401);
-    return run(c) ? c.json({ ok: true }) : c.json({ error: `no such ${what}` }, 404);
-  };
+  const action = (run: (c: Context) => boolean, what: string) => (c: Context) => (run(c) ? c.json({ ok: true }) : c.json({ error: `no such ${what}` }, 404));
   app.post("/api/v1/sessions/:name/reconnect", action((c) => o.engine.reconnectSession(c.req.param("name")!), "session"));
   app.post("/api/v1/connections/:id/close", action((c) => o.engine.closeConnection(Number(c.req.param("id"))), "connection"));
   app.post("/api/v1/forwards/:id/stop", action((c) => o.engine.stopForward(c.req.param("id")!), "forward"));

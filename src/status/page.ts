@@ -1,6 +1,7 @@
 // The status page itself: one HTML document, its stylesheet and its script, embedded in the binary
 // (no CDN, no fonts, no inline script, so the strict CSP holds). The script renders every snapshot
-// the event stream pushes, with textContent only: nothing from the engine is ever parsed as HTML.
+// the event stream pushes, with textContent only: nothing from the engine is ever parsed as HTML. The
+// token is an HttpOnly cookie the server set when the printed URL was opened: the script never sees it.
 
 export const PAGE_HTML = `<!doctype html>
 <html lang="en">
@@ -48,8 +49,6 @@ button{font:inherit;font-size:.75rem;border:1px solid var(--line);background:tra
 `;
 
 export const APP_JS = `"use strict";
-const token = new URLSearchParams(location.search).get("token");
-const q = token ? "?token=" + encodeURIComponent(token) : "";
 const history = new Map();
 const $ = (id) => document.getElementById(id);
 function el(tag, attrs, ...kids) {
@@ -75,10 +74,10 @@ function kv(pairs) {
   return dl;
 }
 async function act(path) {
-  const r = await fetch(path, { method: "POST", headers: { authorization: "Bearer " + token } });
+  const r = await fetch(path, { method: "POST" });
   if (!r.ok) alert((await r.json()).error || r.statusText);
 }
-const action = (label, path) => (token ? el("button", { "data-path": path }, label) : null);
+const action = (label, path) => el("button", { "data-path": path }, label);
 document.addEventListener("click", (e) => {
   const p = e.target instanceof Element && e.target.getAttribute("data-path");
   if (p) act(p);
@@ -114,7 +113,7 @@ function render(s) {
         ["probe", p ? (p.ok ? "✓ " : "✗ ") + p.detail : "not run yet"]])));
   }
   $("sessions").replaceChildren(...s.sessions.map((x) => el("div", { class: "card", "data-session": x.name },
-    el("h3", {}, x.host, el("span", { class: "badge " + x.state }, x.state === "reconnecting" ? "reconnecting " + x.attempt : x.state), action("reconnect", "/api/v1/sessions/" + encodeURIComponent(x.name) + "/reconnect" + q)),
+    el("h3", {}, x.host, el("span", { class: "badge " + x.state }, x.state === "reconnecting" ? "reconnecting " + x.attempt : x.state), action("reconnect", "/api/v1/sessions/" + encodeURIComponent(x.name) + "/reconnect")),
     kv([["since", ago(s.now - x.since) + " ago"], ["round trip", x.rttMs !== undefined ? x.rttMs.toFixed(1) + " ms" : ""],
       ["cipher", x.cipher || ""], ["compression", x.compression || ""],
       ["reconnects", String(x.reconnects)], ["next try", x.nextAttemptAt ? "in " + ago(x.nextAttemptAt - s.now) : ""], ["last error", x.lastError || ""],
@@ -123,17 +122,18 @@ function render(s) {
     const [svg, rate] = spark(f.spec.id, f.stats.bytesUp + f.stats.bytesDown, s.now);
     const fails = Object.entries(f.stats.failures).map(([r, n]) => r + " " + n).join(", ");
     return el("div", { class: "card", "data-forward": f.spec.id },
-      el("h3", {}, el("span", { class: "kind" }, f.spec.kind[0].toUpperCase()), ep(f.bound || f.spec.bind) + " → " + ep(f.spec.target), action("stop", "/api/v1/forwards/" + encodeURIComponent(f.spec.id) + "/stop" + q)),
+      el("h3", {}, el("span", { class: "kind" }, f.spec.kind[0].toUpperCase()), ep(f.bound || f.spec.bind) + " → " + ep(f.spec.target), action("stop", "/api/v1/forwards/" + encodeURIComponent(f.spec.id) + "/stop")),
       kv([["forward", f.spec.id], ["open", String(f.stats.open)], ["total", String(f.stats.total)], ["up", bytes(f.stats.bytesUp)], ["down", bytes(f.stats.bytesDown)], ["now", rate], ["failures", fails],
         ["exits", f.exits ? Object.entries(f.exits).map(([n, x]) => n + ": " + x.open + " open, " + x.total + " total, " + bytes(x.bytesUp + x.bytesDown)).join(" · ") : ""]]), svg);
   }));
   const rows = s.forwards.flatMap((f) => f.connections.map((c) => el("tr", {}, el("td", {}, c.id), el("td", {}, f.spec.id), el("td", {}, c.source), el("td", {}, c.target),
-    el("td", {}, ago(s.now - c.openedAt)), el("td", {}, bytes(c.up)), el("td", {}, bytes(c.down)), el("td", {}, action("close", "/api/v1/connections/" + c.id + "/close" + q)))));
+    el("td", {}, ago(s.now - c.openedAt)), el("td", {}, bytes(c.up)), el("td", {}, bytes(c.down)), el("td", {}, action("close", "/api/v1/connections/" + c.id + "/close")))));
   $("connections").tBodies[0].replaceChildren(...rows);
   $("no-connections").hidden = rows.length > 0;
   $("log").replaceChildren(...s.logs.slice(-50).reverse().map((l) => el("li", { class: l.level }, el("time", {}, new Date(l.at).toLocaleTimeString()), l.message)));
 }
-const es = new EventSource("/api/v1/events" + q);
+const es = new EventSource("/api/v1/events");
 es.addEventListener("status", (e) => render(JSON.parse(e.data)));
-es.onerror = () => { $("live").textContent = "page disconnected, retrying"; $("live").className = "badge warn"; };
+// A refused stream (401, 503: too many readers) is not retried by EventSource; a dropped one is.
+es.onerror = () => { $("live").textContent = es.readyState === EventSource.CLOSED ? "live updates refused: reload to retry" : "page disconnected, retrying"; $("live").className = "badge warn"; };
 `;

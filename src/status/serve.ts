@@ -1,5 +1,6 @@
 // Starts the status page for an engine: the Hono app on the runtime's HTTP server, a fresh token in
-// a file only the user can read, and the Host rule that fits the bind address.
+// a file only the user can read, the Host rule that fits the bind address, and the bounds on idle
+// connections and live readers.
 
 import { randomBytes } from "node:crypto";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
@@ -13,20 +14,36 @@ import { serveHttp } from "../runtime/index.ts";
 import { configDir } from "../scenario/paths.ts";
 import { statusApp } from "./app.ts";
 import { StatusStore } from "./store.ts";
+import { StreamHub } from "./stream.ts";
 
 export interface StatusServer {
   store: StatusStore;
+  /** The page's clean URL; `loginUrl` is the one to open (it carries the token once). */
   url: string;
+  loginUrl: string;
   tokenFile: string;
-  /** Reads need the token too (not on loopback). */
-  tokenForReads: boolean;
+  /** Listening beyond loopback. */
+  exposed: boolean;
   stop(): Promise<void>;
 }
 
-export async function startStatus(engine: Engine, bind: TcpEndpoint): Promise<Result<StatusServer>> {
+export interface StatusOptions {
+  /** GET /metrics without the token. */
+  openMetrics?: boolean;
+  /** Live event-stream readers at once; more get 503. */
+  maxReaders?: number;
+  /** Seconds a keep-alive connection may sit idle before the server closes it. */
+  idleTimeoutS?: number;
+}
+
+/** A person has a few tabs open, not dozens; each reader holds a connection and a couple of frames. */
+export const DEFAULT_MAX_READERS = 16;
+/** Well above the event stream's 1 s heartbeat, well below "never". */
+export const DEFAULT_IDLE_TIMEOUT_S = 30;
+
+export async function startStatus(engine: Engine, bind: TcpEndpoint, o: StatusOptions = {}): Promise<Result<StatusServer>> {
   const store = new StatusStore(engine);
   const token = randomBytes(24).toString("base64url");
-  const tokenForReads = !isLoopback(bind);
   let port = 0;
   const hostOk = (host: string) => {
     const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(host);
@@ -35,10 +52,11 @@ export async function startStatus(engine: Engine, bind: TcpEndpoint): Promise<Re
     // Names other than localhost could be rebound by a DNS server to this address: only IP literals.
     return name === "localhost" || net.isIP(name) !== 0;
   };
-  const app = statusApp({ store, engine, token, tokenForReads, hostOk });
+  const hub = new StreamHub({ snapshot: () => store.snapshot(), onChange: (fn) => store.onChange(fn), maxReaders: o.maxReaders ?? DEFAULT_MAX_READERS });
+  const app = statusApp({ store, engine, hub, token, cookieName: () => `fwd-token-${port}`, openMetrics: o.openMetrics ?? false, hostOk });
   let server;
   try {
-    server = await serveHttp(app.fetch, bind.host, bind.port);
+    server = await serveHttp(app.fetch, bind.host, bind.port, { idleTimeoutS: o.idleTimeoutS ?? DEFAULT_IDLE_TIMEOUT_S });
   } catch (e) {
     const inUse = (e as NodeJS.ErrnoException).code === "EADDRINUSE" || /in use/i.test((e as Error).message);
     return fail(new FwdError("E_BIND", `status page: bind ${formatEndpoint(bind)}: ${inUse ? "address in use" : (e as Error).message}`, "pick another port with --status [address:]port (0 picks a free one)", { cause: e }));
@@ -53,9 +71,11 @@ export async function startStatus(engine: Engine, bind: TcpEndpoint): Promise<Re
   return ok({
     store,
     url,
+    loginUrl: `${url}?token=${token}`,
     tokenFile,
-    tokenForReads,
+    exposed: !isLoopback(bind),
     stop: async () => {
+      hub.close();
       await server.stop();
       // The token dies with the page.
       rmSync(tokenFile, { force: true });

@@ -1,13 +1,14 @@
 // What the status page shows, kept from the engine's events and snapshots: the engine's state, the
-// last log lines, the scenario and its probe. Secrets in a scenario's options never leave here.
+// last log lines, the scenario and its probe. Every snapshot leaves through the redactor, so no secret
+// (a SOCKS password in a forward's spec, a scenario option named like one) reaches the API or the page.
 
 import type { Engine, EngineSnapshot } from "../engine/engine.ts";
 import type { EngineEvent } from "../engine/events.ts";
 import { formatEndpoint } from "../engine/types.ts";
+import { redact } from "../redact.ts";
 import { VERSION } from "../version.ts";
 
 const LOG_LINES = 200;
-const SECRET = /pass|secret|token|key|credential/i;
 
 export interface ScenarioInfo {
   name: string;
@@ -53,7 +54,7 @@ export class StatusStore {
   }
 
   setScenario(s: ScenarioInfo): void {
-    this.scenario = { ...s, options: maskSecrets(s.options) };
+    this.scenario = { ...s };
   }
 
   setProbe(p: { ok: boolean; detail: string }): void {
@@ -67,20 +68,17 @@ export class StatusStore {
     return () => this.listeners.delete(fn);
   }
 
+  /** The page's state now, secrets redacted (a copy: nothing in it is live). */
   snapshot(): StatusSnapshot {
-    return {
+    return redact({
       version: VERSION,
       startedAt: this.startedAt,
       now: Date.now(),
       ...this.engine.snapshot(),
       ...(this.scenario ? { scenario: this.scenario } : {}),
-      logs: [...this.logs],
-    };
+      logs: this.logs,
+    });
   }
-}
-
-function maskSecrets(o: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, SECRET.test(k) ? "••••••" : v]));
 }
 
 /** The events worth a line in the page's log (connections are shown live, not logged). */

@@ -1,6 +1,7 @@
 // The status page against a running fwd with real traffic through a real sshd: the JSON API and the
-// metrics count exactly what was sent, actions need the token, forged Host headers are refused, and
-// the page itself runs in a real headless Chromium (no console errors, numbers that move).
+// metrics count exactly what was sent, everything needs the token, forged Host headers are refused, and
+// the page itself runs in a real headless Chromium from the printed URL (no console errors, numbers
+// that move, an action by its cookie).
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, readFileSync, statSync } from "node:fs";
@@ -16,6 +17,7 @@ let sshd: Sshd;
 let echo: Awaited<ReturnType<typeof startEcho>>;
 let fwd: FwdProcess;
 let url: string;
+let loginUrl: string;
 let token: string;
 let home: string;
 
@@ -25,11 +27,13 @@ beforeAll(async () => {
   home = join(sshd.dir, "home");
   mkdirSync(home, { recursive: true });
   fwd = runFwd([...sshd.clientArgs, "--status", "127.0.0.1:0", "-L", `0:127.0.0.1:${echo.port}`, sshd.host], { env: { HOME: home } });
-  url = /(http:\S+)/.exec(await fwd.waitFor(/^status http:/))![1]!;
+  loginUrl = /(http:\S+)/.exec(await fwd.waitFor(/^status http:/))![1]!;
+  url = loginUrl.replace(/\?.*$/, "");
   await fwd.waitFor(/^listening /);
-  const tokenFile = /token in (\S+)$/.exec(await fwd.waitFor(/need the token in /))![1]!;
+  const tokenFile = /token in (\S+)$/.exec(await fwd.waitFor(/Bearer with the token in /))![1]!;
   expect(statSync(tokenFile).mode & 0o777).toBe(0o600);
   token = readFileSync(tokenFile, "utf8").trim();
+  expect(loginUrl).toBe(`${url}?token=${token}`);
 });
 afterAll(async () => {
   await fwd?.stop();
@@ -38,7 +42,8 @@ afterAll(async () => {
 });
 
 type Snapshot = { sessions: { name: string; state: string; reconnects: number; rttMs?: number }[]; forwards: { spec: { id: string }; stats: { open: number; total: number; bytesUp: number; bytesDown: number } }[] };
-const status = async () => (await (await fetch(`${url}api/v1/status`)).json()) as Snapshot;
+const bearer = () => ({ authorization: `Bearer ${token}` });
+const status = async () => (await (await fetch(`${url}api/v1/status`, { headers: bearer() })).json()) as Snapshot;
 
 describe("API and metrics", () => {
   test("counts and bytes match what was sent", async () => {
@@ -53,7 +58,7 @@ describe("API and metrics", () => {
     expect(after.bytesDown - before.bytesDown).toBe(5000);
     expect(s.sessions[0]!.state).toBe("up");
     expect(s.sessions[0]!.rttMs).toBeGreaterThan(0);
-    const metrics = await (await fetch(`${url}metrics`)).text();
+    const metrics = await (await fetch(`${url}metrics`, { headers: bearer() })).text();
     const id = s.forwards[0]!.spec.id;
     expect(metrics).toContain(`fwd_session_up{session="main",host="${sshd.user}@127.0.0.1:${sshd.port}"} 1`);
     expect(metrics).toContain(`fwd_connections_total{forward="${id}",kind="local"} ${after.total}`);
@@ -61,16 +66,21 @@ describe("API and metrics", () => {
   });
 
   test("fwd status prints the same summary in the terminal", async () => {
-    const r = await runFwdToEnd(["status", url]);
+    const r = await runFwdToEnd(["status", loginUrl]);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`session main: ${sshd.user}@127.0.0.1:${sshd.port} up`);
     expect(r.stdout).toMatch(/local {3}127\.0\.0\.1:\d+ -> 127\.0\.0\.1:\d+: 0 open, \d+ total/);
     const viaLast = await runFwdToEnd(["status"], { env: { HOME: home } });
     expect(viaLast.stdout).toContain("session main:");
+    const viaPort = await runFwdToEnd(["status", url], { env: { HOME: home } });
+    expect(viaPort.stdout).toContain("session main:");
+    const without = await runFwdToEnd(["status", url]);
+    expect(without.code).not.toBe(0);
+    expect(without.stderr).toContain(`${url}: HTTP 401`);
   });
 
   test("every response has a strict CSP and no CORS; a forged Host is refused", async () => {
-    const r = await fetch(`${url}api/v1/status`, { headers: { origin: "http://evil.example" } });
+    const r = await fetch(`${url}api/v1/status`, { headers: { origin: "http://evil.example", ...bearer() } });
     expect(r.headers.get("content-security-policy")).toContain("default-src 'none'");
     expect(r.headers.get("access-control-allow-origin")).toBeNull();
     const forged = await rawGet(new URL(url).port, "/api/v1/status", "evil.example");
@@ -90,7 +100,7 @@ describe("API and metrics", () => {
     await new Promise((r) => held.once("connect", r));
     held.write("hi");
     await new Promise((r) => held.once("data", r));
-    const conn = ((await (await fetch(`${url}api/v1/status`)).json()) as { forwards: { connections: { id: number }[] }[] }).forwards[0]!.connections[0]!;
+    const conn = ((await (await fetch(`${url}api/v1/status`, { headers: bearer() })).json()) as { forwards: { connections: { id: number }[] }[] }).forwards[0]!.connections[0]!;
     const closed = new Promise((r) => held.once("close", r));
     expect((await post(`api/v1/connections/${conn.id}/close`, false)).status).toBe(401);
     expect((await post(`api/v1/connections/${conn.id}/close`)).status).toBe(200);
@@ -116,7 +126,9 @@ describe("the page in Chromium", () => {
     const errors: string[] = [];
     page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
     page.on("pageerror", (e) => errors.push(e.message));
-    await page.goto(url);
+    await page.goto(loginUrl);
+    // The token became a cookie and left the address bar.
+    expect(page.url()).toBe(url);
     const card = page.locator(".card[data-forward]");
     await card.first().waitFor();
     expect(await card.first().textContent()).toContain(`127.0.0.1:${echo.port}`);
@@ -129,26 +141,34 @@ describe("the page in Chromium", () => {
     expect(await totalOf()).toBe(before + 3);
     mkdirSync(OUT, { recursive: true });
     await page.screenshot({ path: join(OUT, "status-page.png"), fullPage: true });
+    // An action from the page itself, by its cookie.
+    const reconnects = (await status()).sessions[0]!.reconnects;
+    await page.locator(".card[data-session] button").first().click();
+    const deadline2 = Date.now() + 10_000;
+    while ((await status()).sessions[0]!.reconnects === reconnects && Date.now() < deadline2) await Bun.sleep(100);
+    expect((await status()).sessions[0]!.reconnects).toBe(reconnects + 1);
     expect(errors).toEqual([]);
     await page.close();
   }, 30_000);
 });
 
 describe("off loopback", () => {
-  test("a status page bound beyond loopback needs the token for reads too; stop closes a forward", async () => {
+  test("a status page bound beyond loopback says so and needs the token; stop closes a forward", async () => {
     const p = runFwd([...sshd.clientArgs, "--status", "0.0.0.0:0", "-L", `0:127.0.0.1:${echo.port}`, sshd.host], { env: { HOME: home } });
     try {
       const line = await p.waitFor(/^status http:/);
-      await p.waitFor(/every request needs its token/);
+      await p.waitFor(/listens beyond loopback over plain HTTP/);
       await p.waitFor(/^listening /);
       const port = /:(\d+)\//.exec(line)![1];
-      const tokenFile = /cat (\S+)\)$/.exec(line)![1]!;
-      const t = readFileSync(tokenFile, "utf8").trim();
+      const t = /\?token=(\S+)$/.exec(line)![1]!;
+      const auth = { authorization: `Bearer ${t}` };
       expect((await fetch(`http://127.0.0.1:${port}/api/v1/status`)).status).toBe(401);
-      expect((await fetch(`http://127.0.0.1:${port}/api/v1/status?token=${t}`)).status).toBe(200);
+      expect((await fetch(`http://127.0.0.1:${port}/api/v1/status`, { headers: auth })).status).toBe(200);
       // The stop action: the forward takes no new connections afterwards.
       const id = encodeURIComponent(`-L 0:127.0.0.1:${echo.port}`);
-      const stop = await fetch(`http://127.0.0.1:${port}/api/v1/forwards/${id}/stop?token=${t}`, { method: "POST" });
+      // The token in a POST's query is refused: it only ever logs in a page.
+      expect((await fetch(`http://127.0.0.1:${port}/api/v1/forwards/${id}/stop?token=${t}`, { method: "POST" })).status).toBe(401);
+      const stop = await fetch(`http://127.0.0.1:${port}/api/v1/forwards/${id}/stop`, { method: "POST", headers: auth });
       expect(`${stop.status} ${await stop.text()}`).toBe(`200 {"ok":true}`);
       await p.waitFor(/: stopped$/);
       const refused = await new Promise<boolean>((resolve) => {
