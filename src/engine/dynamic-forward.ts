@@ -97,6 +97,8 @@ export class DynamicForwarder extends Carrier {
       return;
     }
     const where = `${address}:${socket.remotePort}`;
+    // A queued socket is not read, so a client hanging up there is seen once it has a slot (and then at
+    // once); the queue's wait is short and its length bounded, so such a ghost costs little.
     const release = await this.gate.enter(clientKey(address), () =>
       this.rt.bus.log("debug", `${this.id}: ${where}: waiting for a handshake slot (at most ${SOCKS_LIMITS.perClient} per client address, ${SOCKS_LIMITS.total} in all)`),
     );
