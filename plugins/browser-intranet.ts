@@ -20,7 +20,9 @@ export default definePlugin({
   }),
   probe: async (_o, ctx) => {
     const s = await ctx.connect("socks");
-    s.write("GET /proxy.pac HTTP/1.1\r\nHost: fwd\r\n\r\n");
+    // The Host a browser sends: the PAC file is served only to requests naming the proxy itself.
+    const host = s.remoteAddress?.includes(":") ? `[${s.remoteAddress}]` : s.remoteAddress;
+    s.write(`GET /proxy.pac HTTP/1.1\r\nHost: ${host}:${s.remotePort}\r\n\r\n`);
     let text = "";
     await new Promise<void>((r) => {
       s.on("data", (d) => (text += d));

@@ -5,6 +5,7 @@ import type { HostConfig } from "../config/ssh-config.ts";
 import { DEFAULT_RECONNECT, type ReconnectPolicy } from "../engine/backoff.ts";
 import { Engine } from "../engine/engine.ts";
 import { formatEndpoint, isUnix, reachableHost, type ForwardSpec, type TcpEndpoint } from "../engine/types.ts";
+import { hostNameProblem } from "../engine/host-name.ts";
 import { parseHostPort } from "../plugin/schemas.ts";
 import { FwdError, fail, ok, type Result } from "../errors.ts";
 import type { ExecOptions } from "../engine/link.ts";
@@ -119,8 +120,11 @@ async function buildPlan(a: ParsedArgs): Promise<Result<Plan>> {
   const command = a.command.length > 0 ? a.command.join(" ") : undefined;
   const stdioSpec = a.values.W?.at(-1);
   const stdio = stdioSpec === undefined ? undefined : parseHostPort(stdioSpec, 0);
-  if (stdioSpec !== undefined && (!stdio || stdio.port === 0))
-    return fail(new FwdError("E_CONFIG", `-W '${stdioSpec}': expected host:port`, "e.g. -W db.internal:22, or in ssh_config: ProxyCommand fwd -W %h:%p bastion"));
+  if (stdioSpec !== undefined && (!stdio || stdio.port === 0)) {
+    // Say what is wrong with the host when that is what failed (a control character, a 300-byte name).
+    const why = hostNameProblem(stdioSpec.replace(/:[^:\]]*$/, "").replace(/^\[(.*)\]$/, "$1"));
+    return fail(new FwdError("E_CONFIG", `-W '${stdioSpec}': ${why ? `target host: ${why}` : "expected host:port"}`, "e.g. -W db.internal:22, or in ssh_config: ProxyCommand fwd -W %h:%p bastion"));
+  }
   if (forwards.value.length === 0 && command === undefined && !stdio)
     return fail(new FwdError("E_CONFIG", "nothing to forward", "add -L, -R or -D (or LocalForward/RemoteForward/DynamicForward in ssh config), or a command to run"));
   // -A, or ForwardAgent yes (and -a wins, as in ssh): the agent goes to the final host only.

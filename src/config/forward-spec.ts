@@ -2,6 +2,7 @@
 // of ssh_config) into endpoints, accepting what `ssh` accepts (misc.c parse_forward) with errors as values.
 
 import { FwdError, fail, ok, type Result } from "../errors.ts";
+import { hostNameProblem } from "../engine/host-name.ts";
 import type { Endpoint, TcpEndpoint } from "../engine/types.ts";
 
 export interface LocalSpec {
@@ -115,6 +116,8 @@ function tcp(host: string, portText: string, part: "bind port" | "target port"):
   const port = parsePort(portText, part);
   if (isProblem(port)) return port;
   if (part === "target port" && host === "") return { problem: "target host is empty" };
+  const bad = part === "target port" ? hostNameProblem(host) : undefined;
+  if (bad) return { problem: `target host: ${bad}` };
   return { host, port };
 }
 

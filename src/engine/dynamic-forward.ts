@@ -1,21 +1,41 @@
 // -D: a SOCKS proxy on this machine whose connections leave from the SSH server. Who may use it is
 // decided before a byte of SOCKS is read (allow-list), and slow or broken clients cost little: a
-// deadline per handshake and a cap on how many are in progress.
+// deadline per handshake (the channel's opening included) and a cap on how many are in progress, in
+// all and per client address, with a short queue in front.
 
 import net from "node:net";
 import { FwdError, fail, type Result } from "../errors.ts";
 import { serveSocks } from "../socks/server.ts";
-import { pacFile } from "../socks/pac.ts";
+import { pacFile, pacHostOk } from "../socks/pac.ts";
 import { Carrier, type ForwardRuntime } from "./carrier.ts";
 import { allowList } from "./allow-list.ts";
+import { clientKey, HandshakeGate, type GateLimits } from "./handshake-gate.ts";
 import { Listener } from "./listener.ts";
 import type { PickKey } from "./pick.ts";
 import type { Session } from "./session.ts";
 import { countFailure } from "./stats.ts";
 import { formatEndpoint, type DynamicForward, type Endpoint, type TcpEndpoint } from "./types.ts";
 
-export const SOCKS_HANDSHAKE_MS = 10_000;
-export const MAX_HANDSHAKES = 256;
+export interface SocksLimits extends GateLimits {
+  /** From a client's first byte to the SOCKS reply, the channel's opening included. */
+  handshakeMs: number;
+}
+
+/**
+ * 32 per client is what Chromium opens to one proxy at most, so a browser is never queued by itself.
+ * FWD_TEST_SOCKS_LIMITS ("handshakeMs=2000,perClient=2") lowers them for the test suite only: it is
+ * not a user setting and is not documented as one.
+ */
+export const SOCKS_LIMITS: SocksLimits = limitsFrom(process.env.FWD_TEST_SOCKS_LIMITS, { handshakeMs: 10_000, total: 256, perClient: 32, queueMs: 3_000 });
+
+function limitsFrom(spec: string | undefined, defaults: SocksLimits): SocksLimits {
+  const out = { ...defaults };
+  for (const part of spec ? spec.split(",") : []) {
+    const [k, v] = part.split("=");
+    if (k && k in out && /^\d+$/.test(v ?? "") && Number(v) > 0) out[k as keyof SocksLimits] = Number(v);
+  }
+  return out;
+}
 
 /** Per exit (session) of a pooled proxy: what it carried. */
 export interface ExitStats {
@@ -31,7 +51,7 @@ export type SessionChoice = (key: PickKey) => Session | undefined;
 export class DynamicForwarder extends Carrier {
   private readonly listener: Listener;
   private readonly allowed: ((address: string) => boolean) | undefined;
-  private handshakes = 0;
+  private readonly gate = new HandshakeGate(SOCKS_LIMITS);
   readonly exits = new Map<string, ExitStats>();
 
   constructor(
@@ -76,34 +96,55 @@ export class DynamicForwarder extends Carrier {
       socket.destroy();
       return;
     }
-    if (this.handshakes >= MAX_HANDSHAKES) {
+    const where = `${address}:${socket.remotePort}`;
+    // A queued socket is not read, so a client hanging up there is seen once it has a slot (and then at
+    // once); the queue's wait is short and its length bounded, so such a ghost costs little.
+    const release = await this.gate.enter(clientKey(address), () =>
+      this.rt.bus.log("debug", `${this.id}: ${where}: waiting for a handshake slot (at most ${SOCKS_LIMITS.perClient} per client address, ${SOCKS_LIMITS.total} in all)`),
+    );
+    if (!release) {
       countFailure(this.stats, "busy");
-      socket.destroy();
+      this.rt.bus.log("debug", `${this.id}: ${where}: no handshake slot free (the queue is full, or ${SOCKS_LIMITS.queueMs / 1000} s passed); closed`);
+      // Read what the client sent before closing: unread bytes would make the close a reset.
+      socket.resume();
+      socket.once("finish", () => socket.destroy());
+      socket.end();
       return;
     }
-    this.handshakes++;
     const origin = { host: address || "127.0.0.1", port: socket.remotePort ?? 0 };
+    const port = (this.listener.bound as TcpEndpoint).port;
     let exit: Session | undefined;
     const outcome = await serveSocks(
       socket,
       {
+        name: this.id,
         ...(this.spec.socks.auth ? { auth: this.spec.socks.auth } : {}),
-        timeoutMs: SOCKS_HANDSHAKE_MS,
+        timeoutMs: SOCKS_LIMITS.handshakeMs,
         // The PAC names the address the browser reached us on: a LAN client must not be sent to its own loopback.
-        ...(this.spec.socks.pac ? { pac: () => pacFile({ host: socket.localAddress ?? "127.0.0.1", port: (this.listener.bound as TcpEndpoint).port }, this.spec.socks.pac!.domains) } : {}),
+        ...(this.spec.socks.pac
+          ? {
+              pac: {
+                body: () => pacFile({ host: socket.localAddress ?? "127.0.0.1", port }, this.spec.socks.pac!.domains),
+                hostOk: (host: string) => pacHostOk(host, { local: socket.localAddress, bind: this.spec.bind.host, port }),
+              },
+            }
+          : {}),
       },
-      async (target) => {
+      async (target, signal) => {
+        const givenUp = fail(new FwdError("E_CHANNEL", `${this.id}: open ${formatEndpoint(target)}: given up`, "the client left, or the handshake's deadline passed", { reason: "timeout" }));
         exit = this.choose({ client: address, host: target.host });
         if (!exit) return fail(new FwdError("E_CLOSED", `${this.id}: no exit is up`, "every SSH server of the pool is down; fwd keeps reconnecting", { reason: "no-session" }));
         // Counted from the choice on, so a burst of connections spreads under least-connections.
         const stats = this.exitStats(exit.name);
         stats.open++;
         const link = await exit.acquire(this.rt.acquireTimeoutMs);
-        const r = link.ok ? await link.value.open(target, origin) : link;
-        if (!r.ok) stats.open--;
-        return r;
+        const r = !link.ok ? link : signal.aborted ? givenUp : await link.value.open(target, origin);
+        // Given up on (deadline, or the client left): a channel that opened late is closed, not counted.
+        if (r.ok && signal.aborted) r.value.destroy();
+        if (!r.ok || signal.aborted) stats.open--;
+        return signal.aborted ? givenUp : r;
       },
-    ).finally(() => this.handshakes--);
+    ).finally(release);
     switch (outcome.kind) {
       case "connected": {
         if (socket.destroyed) {

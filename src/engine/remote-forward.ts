@@ -6,7 +6,7 @@ import { serveSocks } from "../socks/server.ts";
 import { isLoopbackAddress } from "./allow-list.ts";
 import { Carrier, type ForwardRuntime } from "./carrier.ts";
 import { dialLocal } from "./dial.ts";
-import { SOCKS_HANDSHAKE_MS } from "./dynamic-forward.ts";
+import { SOCKS_LIMITS } from "./dynamic-forward.ts";
 import type { Incoming, Link } from "./link.ts";
 import { countFailure } from "./stats.ts";
 import { formatEndpoint, isUnix, type Endpoint, type RemoteForward } from "./types.ts";
@@ -71,7 +71,7 @@ export class RemoteForwarder extends Carrier {
     const channel = c.accept();
     const outcome = await serveSocks(
       channel,
-      { ...(this.spec.socks?.auth ? { auth: this.spec.socks.auth } : {}), timeoutMs: SOCKS_HANDSHAKE_MS },
+      { name: this.id, ...(this.spec.socks?.auth ? { auth: this.spec.socks.auth } : {}), timeoutMs: SOCKS_LIMITS.handshakeMs },
       (t) => dialLocal(this.id, t),
     );
     if (outcome.kind === "connected") {

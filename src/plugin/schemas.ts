@@ -2,6 +2,7 @@
 // listen address. Each takes the short string form a user types and yields structured data.
 
 import * as v from "valibot";
+import { hostNameProblem } from "../engine/host-name.ts";
 import type { TcpEndpoint } from "../engine/types.ts";
 import type { Hop as HopValue } from "./types.ts";
 
@@ -40,6 +41,11 @@ export function parseHop(s: string): HopValue | undefined {
 }
 
 export function parseHostPort(s: string, defaultPort: number): TcpEndpoint | undefined {
+  const hp = splitHostPort(s, defaultPort);
+  return hp && hostNameProblem(hp.host) === undefined ? hp : undefined;
+}
+
+function splitHostPort(s: string, defaultPort: number): TcpEndpoint | undefined {
   const v6 = /^\[([0-9a-fA-F:.]+)\](?::(\d+))?$/.exec(s);
   if (v6) return v6[2] === undefined ? { host: v6[1]!, port: defaultPort } : validPort(v6[2]) ? { host: v6[1]!, port: Number(v6[2]) } : undefined;
   const parts = s.split(":");

@@ -2,6 +2,7 @@
 // each planned forward into the engine's forward, and the same plan as an `ssh` command line.
 
 import { isLoopback, openProxy } from "../engine/allow-list.ts";
+import { hostNameProblem } from "../engine/host-name.ts";
 import { resolveTarget, type ConfigContext } from "../config/target.ts";
 import type { EnginePlan } from "../engine/engine.ts";
 import { formatEndpoint, isUnix, type Endpoint, type ForwardSpec } from "../engine/types.ts";
@@ -60,6 +61,10 @@ export function concretePlan(scenario: string, plan: Plan, ctx: ConfigContext, o
 }
 
 function toForward(id: string, f: PlanForward): Result<ForwardSpec> {
+  // A plan is code: its targets need not have come through the Target schema.
+  const target = f.kind === "dynamic" ? undefined : f.target;
+  const bad = target && !isUnix(target) ? hostNameProblem(target.host) : undefined;
+  if (bad) return fail(new FwdError("E_CONFIG", `${id}: target host: ${bad}`, "a target is an IP address or a host name (letters, digits, '-', '_', dots)"));
   switch (f.kind) {
     case "local":
       return ok({ kind: "local", id, ...(f.via ? { via: f.via } : {}), bind: f.listen, target: f.target, ...(f.orFreePort ? { orFreePort: true } : {}), ...(f.ftp ? { ftp: true } : {}) });

@@ -1,5 +1,6 @@
 // Reads a handshake off a stream a few bytes at a time, with a deadline, without losing what came
-// after it: leftover bytes are handed back (unshift) before the stream is piped onward.
+// after it: leftover bytes are handed back (unshift) before the stream is piped onward. What it holds
+// is bounded: past 64 KiB it stops reading (a handshake needs at most 8 KiB of it).
 
 import type { Duplex } from "node:stream";
 
@@ -9,16 +10,27 @@ export class HandshakeError extends Error {
   }
 }
 
+const MAX_BUFFERED = 64 * 1024;
+
 export class ByteReader {
   private buf: Buffer = Buffer.alloc(0);
   private wake: (() => void) | undefined;
   private failed: HandshakeError | undefined;
+  private capped = false;
+  private gone: (() => void) | undefined;
   private readonly timer: ReturnType<typeof setTimeout>;
   private readonly onData = (d: Buffer) => {
     this.buf = this.buf.length ? Buffer.concat([this.buf, d]) : d;
+    if (this.buf.length >= MAX_BUFFERED && !this.capped) {
+      this.capped = true;
+      this.s.pause();
+    }
     this.wake?.();
   };
-  private readonly onEnd = () => this.fail(new HandshakeError("closed"));
+  private readonly onEnd = () => {
+    this.fail(new HandshakeError("closed"));
+    this.gone?.();
+  };
 
   constructor(
     private readonly s: Duplex,
@@ -69,9 +81,21 @@ export class ByteReader {
     }
   }
 
+  /**
+   * Ends the deadline but keeps listening while the caller opens the connection, so that a client
+   * hanging up meanwhile is noticed (a paused socket would not see its FIN): `onGone` runs then. A
+   * SOCKS client speaks only after the reply, so an end of its stream before it means it gave up.
+   */
+  watch(onGone: () => void): void {
+    clearTimeout(this.timer);
+    this.gone = onGone;
+    if (this.failed?.why === "closed") onGone();
+  }
+
   /** Stops reading and gives unread bytes back to the stream, paused, for whoever pipes it next. */
   release(): void {
     clearTimeout(this.timer);
+    this.gone = undefined;
     this.s.off("data", this.onData).off("end", this.onEnd).off("close", this.onEnd).off("error", this.onEnd);
     this.s.pause();
     if (this.buf.length) this.s.unshift(this.buf);
@@ -80,6 +104,10 @@ export class ByteReader {
 
   private more(): Promise<void> {
     if (this.failed) return Promise.reject(this.failed);
+    if (this.capped) {
+      this.capped = false;
+      this.s.resume();
+    }
     return new Promise((resolve, reject) => {
       this.wake = () => {
         this.wake = undefined;

@@ -24,6 +24,9 @@ export function socks5CodeFor(reason: string | undefined): number {
       return SOCKS5.connectionRefused;
     case "unreachable":
     case "dns":
+    // A name no host can have (a NUL, a control character): to the client it is a name that resolves
+    // to nothing, like "dns". Not 8 (address type not supported): the type, a domain name, is supported.
+    case "bad-address":
       return SOCKS5.hostUnreachable;
     case "net-unreachable":
     case "no-session":

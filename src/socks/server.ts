@@ -1,24 +1,39 @@
 // The server side of SOCKS4, SOCKS4a and SOCKS5 (CONNECT, no-auth or RFC 1929 username/password) on
 // one stream. It reads the request, asks `open` for the connection, answers with a reply code that
 // says what really happened, and hands back both ends for the caller to pipe. Names are passed on
-// unresolved, so for -D they are resolved on the SSH server's side.
+// unresolved, so for -D they are resolved on the SSH server's side. The deadline covers the whole
+// handshake, the connection's opening included; a client that hangs up meanwhile ends it at once.
 
 import type { Duplex } from "node:stream";
 import { timingSafeEqual } from "node:crypto";
-import type { TcpEndpoint } from "../engine/types.ts";
-import type { FwdError, Result } from "../errors.ts";
+import { badTarget } from "../engine/host-name.ts";
+import { formatEndpoint, type TcpEndpoint } from "../engine/types.ts";
+import { FwdError, type Result } from "../errors.ts";
 import { ByteReader, HandshakeError } from "./reader.ts";
 import { SOCKS4, SOCKS5, socks4Reply, socks5CodeFor, socks5Reply } from "./replies.ts";
 
 export interface SocksOptions {
+  /** What messages call this proxy (the forward's id). */
+  name?: string;
   /** Required credentials; without them only "no authentication" is offered. */
   auth?: { user: string; password: string };
+  /** From the first byte to the reply, the opening of the connection included. */
   timeoutMs: number;
   /** Answers `GET /proxy.pac` on the same port when set (a browser fetches it over plain HTTP). */
-  pac?: () => string;
+  pac?: PacOptions;
 }
 
-export type Opener = (target: TcpEndpoint) => Promise<Result<Duplex>>;
+export interface PacOptions {
+  body: () => string;
+  /** Whether the request's Host header names this proxy (DNS rebinding sends a foreign name). */
+  hostOk: (host: string) => boolean;
+}
+
+/**
+ * Opens the connection to `target`. `signal` aborts when the deadline passes or the client leaves:
+ * the answer is no longer awaited then, and the opener must close what it opens late.
+ */
+export type Opener = (target: TcpEndpoint, signal: AbortSignal) => Promise<Result<Duplex>>;
 
 export type SocksOutcome =
   | { kind: "connected"; target: TcpEndpoint; upstream: Duplex }
@@ -32,10 +47,12 @@ const MAX_FIELD = 255;
 
 export async function serveSocks(client: Duplex, o: SocksOptions, open: Opener): Promise<SocksOutcome> {
   const r = new ByteReader(client, o.timeoutMs);
+  const deadline = Date.now() + o.timeoutMs;
+  const connect = (target: TcpEndpoint, reply: (e: FwdError | undefined) => Buffer) => connectTo(client, r, o, deadline, target, open, reply);
   try {
     const version = await r.byte();
-    if (version === 0x05) return await socks5(client, r, o, open);
-    if (version === 0x04) return await socks4(client, r, o, open);
+    if (version === 0x05) return await socks5(client, r, o, connect);
+    if (version === 0x04) return await socks4(client, r, o, connect);
     if (version === 0x47 /* "G" of an HTTP GET */ && o.pac) return await servePac(client, r, o.pac);
     return reject(client, r, `not a SOCKS request (first byte 0x${version.toString(16).padStart(2, "0")})`);
   } catch (e) {
@@ -43,7 +60,9 @@ export async function serveSocks(client: Duplex, o: SocksOptions, open: Opener):
   }
 }
 
-async function socks5(client: Duplex, r: ByteReader, o: SocksOptions, open: Opener): Promise<SocksOutcome> {
+type Connect = (target: TcpEndpoint, reply: (e: FwdError | undefined) => Buffer) => Promise<SocksOutcome>;
+
+async function socks5(client: Duplex, r: ByteReader, o: SocksOptions, connect: Connect): Promise<SocksOutcome> {
   const methods = await r.bytes(await r.byte());
   const want = o.auth ? 0x02 : 0x00;
   if (!methods.includes(want)) {
@@ -76,10 +95,10 @@ async function socks5(client: Duplex, r: ByteReader, o: SocksOptions, open: Open
     client.write(socks5Reply(SOCKS5.commandNotSupported));
     return reject(client, r, cmd === 0x02 ? "BIND is not supported" : cmd === 0x03 ? "UDP ASSOCIATE is not supported" : `command ${cmd} unknown`);
   }
-  return connect(client, r, { host, port }, open, (e) => socks5Reply(e ? socks5CodeFor(e.reason) : SOCKS5.succeeded));
+  return connect({ host, port }, (e) => socks5Reply(e ? socks5CodeFor(e.reason) : SOCKS5.succeeded));
 }
 
-async function socks4(client: Duplex, r: ByteReader, o: SocksOptions, open: Opener): Promise<SocksOutcome> {
+async function socks4(client: Duplex, r: ByteReader, o: SocksOptions, connect: Connect): Promise<SocksOutcome> {
   const [cmd, p1, p2, a, b, c, d] = await r.bytes(7);
   await r.untilNul(MAX_FIELD); // user id: SOCKS4 has no password, so it proves nothing
   const port = (p1! << 8) | p2!;
@@ -93,19 +112,51 @@ async function socks4(client: Duplex, r: ByteReader, o: SocksOptions, open: Open
     client.write(socks4Reply(SOCKS4.rejected));
     return reject(client, r, "only CONNECT is supported");
   }
-  return connect(client, r, { host, port }, open, (e) => socks4Reply(e ? SOCKS4.rejected : SOCKS4.granted));
+  return connect({ host, port }, (e) => socks4Reply(e ? SOCKS4.rejected : SOCKS4.granted));
 }
 
-async function connect(
+async function connectTo(
   client: Duplex,
   r: ByteReader,
+  o: SocksOptions,
+  deadline: number,
   target: TcpEndpoint,
   open: Opener,
   reply: (e: FwdError | undefined) => Buffer,
 ): Promise<SocksOutcome> {
-  // Stop reading before the (slow) open, so the deadline no longer applies and early bytes wait.
+  const name = o.name ?? "socks";
+  // Refused here, before any channel: sshd ends the whole session on a name with a NUL byte.
+  const bad = badTarget(name, target);
+  if (bad) {
+    r.release();
+    client.end(reply(bad));
+    return { kind: "failed", target, error: bad };
+  }
+  const stop = new AbortController();
+  let why: "timeout" | "gone" | undefined;
+  const abort = (w: "timeout" | "gone") => {
+    why ??= w;
+    stop.abort();
+  };
+  const timer = setTimeout(() => abort("timeout"), Math.max(0, deadline - Date.now()));
+  r.watch(() => abort("gone"));
+  const pending = open(target, stop.signal);
+  const aborted = new Promise<undefined>((resolve) => stop.signal.addEventListener("abort", () => resolve(undefined), { once: true }));
+  const up = await Promise.race([pending, aborted]);
+  clearTimeout(timer);
+  // Early bytes wait, paused, for the pipe.
   r.release();
-  const up = await open(target);
+  if (up === undefined) {
+    // Nobody waits for it any more: a channel that opens late is closed at once.
+    void pending.then((late) => late.ok && late.value.destroy());
+    if (why === "gone") {
+      client.destroy();
+      return { kind: "rejected", why: `client left while ${formatEndpoint(target)} was being opened` };
+    }
+    const e = new FwdError("E_CHANNEL", `${name}: open ${formatEndpoint(target)}: no answer within ${o.timeoutMs / 1000} s`, "the target may drop connection attempts (a firewall), or be down; the SOCKS handshake, its opening included, has a deadline", { reason: "timeout" });
+    client.end(reply(e));
+    return { kind: "failed", target, error: e };
+  }
   if (!up.ok) {
     client.end(reply(up.error));
     return { kind: "failed", target, error: up.error };
@@ -114,17 +165,21 @@ async function connect(
   return { kind: "connected", target, upstream: up.value };
 }
 
-async function servePac(client: Duplex, r: ByteReader, pac: () => string): Promise<SocksOutcome> {
+async function servePac(client: Duplex, r: ByteReader, pac: PacOptions): Promise<SocksOutcome> {
   const head = await r.untilCrlfCrlf();
   const path = /^ET (\S+) HTTP\/1\.[01]\r\n/.exec(head)?.[1];
+  const host = /\r\nhost:[ \t]*([^\r]*?)[ \t]*\r\n/i.exec(head)?.[1];
   r.release();
-  const body = path === "/proxy.pac" || path === "/wpad.dat" ? pac() : undefined;
+  const known = path === "/proxy.pac" || path === "/wpad.dat";
+  // A page on a rebound name (evil.example → 127.0.0.1) would read the intranet's domain list.
+  const allowed = host !== undefined && pac.hostOk(host.toLowerCase());
+  const body = known && allowed ? pac.body() : undefined;
   client.end(
     body === undefined
-      ? "HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+      ? `HTTP/1.1 ${known ? "403 Forbidden" : "404 Not Found"}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`
       : `HTTP/1.1 200 OK\r\ncontent-type: application/x-ns-proxy-autoconfig\r\ncontent-length: ${Buffer.byteLength(body)}\r\ncache-control: no-store\r\nconnection: close\r\n\r\n${body}`,
   );
-  return { kind: "pac" };
+  return known && !allowed ? { kind: "rejected", why: `PAC request for Host ${JSON.stringify(host ?? "")}, not this proxy` } : { kind: "pac" };
 }
 
 function reject(client: Duplex, r: ByteReader, why: string): SocksOutcome {

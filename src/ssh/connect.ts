@@ -4,6 +4,7 @@
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { Client, type ClientChannel } from "ssh2";
+import { badTarget } from "../engine/host-name.ts";
 import type { ExecOptions, Incoming, Link, NegotiatedAlgorithms, RemoteProcess } from "../engine/link.ts";
 import { formatEndpoint, isUnix, type Endpoint, type Origin } from "../engine/types.ts";
 import { FwdError, fail, ok, type Result } from "../errors.ts";
@@ -265,6 +266,9 @@ function listenRemote(client: Client, label: string, bind: Endpoint): Promise<Re
 }
 
 function openChannel(client: Client, label: string, target: Endpoint, origin: Origin): Promise<Result<Duplex>> {
+  // The last guard before sshd, whoever asked: a name sshd cannot parse (a NUL) ends the whole session.
+  const bad = badTarget(label, target);
+  if (bad) return Promise.resolve(fail(bad));
   return new Promise((resolve) => {
     const done = (err: Error | undefined, ch: ClientChannel | undefined) => {
       if (err || !ch) return resolve(fail(channelError(label, formatEndpoint(target), err ?? new Error("no channel"))));

@@ -43,6 +43,10 @@ const BAD_L: [string, string][] = [
   ["8080:db:70000", `-L '8080:db:70000': target port: expected an integer 1–65535, received "70000"`],
   ["8080:db:-1", `-L '8080:db:-1': target port: expected an integer 1–65535, received "-1"`],
   ["8080::80", "-L '8080::80': target host is empty"],
+  ["8080:bad\x01name:80", `-L '8080:bad\x01name:80': target host: "bad\\x01name" is not a host name or IP address (letters, digits, '-', '_' and dots only)`],
+  ["8080:a%b:80", `-L '8080:a%b:80': target host: "a%b" is not a host name or IP address (letters, digits, '-', '_' and dots only)`],
+  ["8080:a..b:80", `-L '8080:a..b:80': target host: "a..b" has an empty label`],
+  [`8080:${"x".repeat(254)}:80`, `-L '8080:${"x".repeat(254)}:80': target host: a host name has at most 253 characters, this one 254`],
   ["::1:8080:db:80", "-L '::1:8080:db:80': too many ':'-separated fields (IPv6 addresses need [brackets])"],
   ["[::1:8080:db:80", `-L '[::1:8080:db:80': unclosed '[' in "[::1:8080:db:80"`],
   ["[::1]x:8080:db:80", `-L '[::1]x:8080:db:80': ']' must be followed by ':', received "[::1]x:8080:db:80"`],
@@ -83,6 +87,7 @@ const BAD_R: [string, string][] = [
   ["/tmp/r.sock", `-R '/tmp/r.sock': expected a TCP port, received "/tmp/r.sock"`],
   ["9000:app:http", `-R '9000:app:http': target port: expected an integer 1–65535, received "http"`],
   ["/tmp/r.sock:9000", `-R '/tmp/r.sock:9000': missing the target host:hostport or socket path after "/tmp/r.sock"`],
+  ["9000:bad\x1bname:80", `-R '9000:bad\x1bname:80': target host: "bad\\x1bname" is not a host name or IP address (letters, digits, '-', '_' and dots only)`],
 ];
 
 describe("parseRemoteSpec", () => {
@@ -129,11 +134,12 @@ describe("parseDynamicSpec", () => {
 
 describe("agrees with ssh -G", () => {
   // where fwd deliberately differs: port 0 binds anywhere (ssh: only -R); an empty target host is caught
-  // here rather than at connect time; a SOCKS listener on a unix socket is not offered, nor the -R form
+  // here rather than at connect time, and so is a target that is no possible host name; a SOCKS listener on a unix socket is not offered, nor the -R form
   // that takes a socket path as a bind address; ports are numbers, not /etc/services names
   const deviations = new Set([
     "-L 0:db:5432", "-L 8080::80", "-D 0", "-R /tmp/r.sock", "-D /tmp/s.sock", "-R /tmp/r.sock:9000",
     "-R socks", "-R 9000:app:http",
+    "-R 9000:bad\x1bname:80", "-L 8080:bad\x01name:80", "-L 8080:a%b:80", "-L 8080:a..b:80", `-L 8080:${"x".repeat(254)}:80`,
   ]);
   const cases = [
     ...GOOD_L.map(([s]) => ["-L", s, true] as const),

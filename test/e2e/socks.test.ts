@@ -8,7 +8,8 @@ import net from "node:net";
 import { join } from "node:path";
 import { curl } from "../harness/curl.ts";
 import { runFwd, runFwdToEnd, type FwdProcess } from "../harness/fwd.ts";
-import { freePort, startHttp } from "../harness/net.ts";
+import { freePort, startEcho, startHttp } from "../harness/net.ts";
+import { socks4aRequest, socks5Request, socksClient } from "../harness/socks.ts";
 import { startSshd, type Sshd } from "../harness/sshd.ts";
 
 let sshd: Sshd;
@@ -86,6 +87,44 @@ describe("fwd -D with curl", () => {
   }, 60_000);
 });
 
+describe("target names no host can have", () => {
+  test("a SOCKS5 name with a NUL byte gets 'host unreachable' (4), and the session and its other connections live on", async () => {
+    const echo = await startEcho();
+    try {
+      const healthy = socksClient(socks, socks5Request("127.0.0.1", echo.port));
+      expect(await healthy.reply).toEqual([5, 0, 5, 0, 0, 1, 0, 0, 0, 0, 0, 0]);
+      expect(await healthy.echo("before")).toBe("before");
+      // sshd answers a direct-tcpip name with a NUL by dropping the whole connection ("parse packet: invalid format").
+      const nul = socksClient(socks, socks5Request(Buffer.from("evil\0.example", "latin1"), 80));
+      expect(await nul.reply).toEqual([5, 0, 5, 4, 0, 1, 0, 0, 0, 0, 0, 0]);
+      await nul.closed;
+      const ctl = socksClient(socks, socks4aRequest("bad\x01name", 80));
+      expect(await ctl.reply).toEqual([0, 0x5b, 0, 0, 0, 0, 0, 0]);
+      await ctl.closed;
+      expect(await healthy.echo("after")).toBe("after");
+      await fwd.waitFor(/-D 0: refused target: "evil\\x00\.example" is not a host name/);
+      const log = [...fwd.stdout, ...fwd.stderr].join("\n");
+      expect(log).not.toContain("session lost");
+      expect(log).not.toContain("reconnecting");
+      healthy.socket.destroy();
+    } finally {
+      await echo.close();
+    }
+  });
+
+  test.each([
+    ["-L", "0:bad%name:80", `-L '0:bad%name:80': target host: "bad%name" is not a host name or IP address`],
+    ["-R", "0:a..b:80", `-R '0:a..b:80': target host: "a..b" has an empty label`],
+    ["-W", "bad\x1bname:22", `-W 'bad\x1bname:22': target host: "bad\\x1bname" is not a host name or IP address`],
+    ["-W", `${"x".repeat(254)}:22`, `-W '${"x".repeat(254)}:22': target host: a host name has at most 253 characters, this one 254`],
+  ])("%s %p is a usage error naming the flag (exit 2), before any connection", async (flag, spec, message) => {
+    const r = await runFwdToEnd([...sshd.clientArgs, flag, spec, sshd.host]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(message);
+    expect(r.stderr).not.toContain("connecting");
+  });
+});
+
 describe("SOCKS authentication, allow-lists and PAC", () => {
   test("username/password: right is let through, wrong is refused", async () => {
     const pw = join(sshd.dir, "socks-password");
@@ -142,6 +181,11 @@ describe("SOCKS authentication, allow-lists and PAC", () => {
       expect(r.stdout).toContain(`shExpMatch(host, "*.intranet")`);
       expect(r.stdout).toContain(`return "SOCKS5 127.0.0.1:${port}; SOCKS 127.0.0.1:${port}";`);
       expect(r.stdout).toContain(`return "DIRECT";`);
+      // A page on a name rebound to 127.0.0.1 must not read the intranet's domain list.
+      const rebound = await curl(["-o", "/dev/null", "-w", "%{http_code} %{size_download}", "-H", "Host: evil.example", line.slice(4)]);
+      expect(rebound.stdout).toBe("403 0");
+      const named = await curl(["-o", "/dev/null", "-w", "%{http_code}", "-H", `Host: localhost:${port}`, line.slice(4)]);
+      expect(named.stdout).toBe("200");
       // The same port still speaks SOCKS.
       expect((await curl(["--socks5-hostname", `127.0.0.1:${port}`, `http://localhost:${web4.port}/same`])).stdout).toBe("hello /same via 127.0.0.1");
     } finally {

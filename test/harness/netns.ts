@@ -169,3 +169,17 @@ export function makeInternet(exits: Host[], base: number): { ns: string; address
   }
   return { ns, address, exec: ["ip", "netns", "exec", ns], destroy: () => void spawnSync("ip", ["netns", "del", ns]) };
 }
+
+/**
+ * Silences `host` so that connection attempts to it hang for TCP's whole SYN timeout (~130 s), like a
+ * firewall that drops SYNs: silence() alone lets ARP fail after ~3 s and connects fail with it. The
+ * host's address is pinned in the neighbour table of the root side's veth, which goes with the link.
+ */
+export function dropSyns(host: Host): void {
+  const dev = /\bdev (\S+)/.exec(spawnSync("ip", ["-o", "route", "get", host.address], { encoding: "utf8" }).stdout)?.[1];
+  const links = spawnSync("ip", ["-n", host.ns, "-o", "link", "show"], { encoding: "utf8" }).stdout.split("\n");
+  const mac = links.filter((l) => !/: lo:/.test(l)).map((l) => /link\/ether (\S+)/.exec(l)?.[1]).find(Boolean);
+  if (!dev || !mac) throw new Error(`dropSyns: no veth found for ${host.address}`);
+  ip(["neigh", "replace", host.address, "lladdr", mac, "dev", dev, "nud", "permanent"]);
+  host.silence();
+}

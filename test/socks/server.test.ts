@@ -104,12 +104,95 @@ describe("SOCKS5 username/password (RFC 1929)", () => {
   });
 });
 
+describe("target names no host can have are refused before any open", () => {
+  const name5 = (name: Buffer) => Buffer.concat([hex("050100 05010003"), Buffer.from([name.length]), name, hex("0050")]);
+  const HOST_UNREACHABLE5 = [5, 0, 5, 4, 0, 1, 0, 0, 0, 0, 0, 0];
+  test.each([
+    ["a NUL byte (sshd would drop the whole session)", name5(Buffer.from("evil\0.example", "latin1")), HOST_UNREACHABLE5],
+    ["an escape sequence", name5(Buffer.from("a\x1b[2Jb", "latin1")), HOST_UNREACHABLE5],
+    ["a space", name5(Buffer.from("a b", "latin1")), HOST_UNREACHABLE5],
+    ["an empty label", name5(Buffer.from("a..b", "latin1")), HOST_UNREACHABLE5],
+    ["a 64-character label", name5(Buffer.from(`${"a".repeat(64)}.example`, "latin1")), HOST_UNREACHABLE5],
+    ["254 characters", name5(Buffer.from(`${"a.".repeat(126)}bb`, "latin1")), HOST_UNREACHABLE5],
+    ["an empty name", name5(Buffer.alloc(0)), HOST_UNREACHABLE5],
+    ["SOCKS4a with a control character", hex("04 01 0050 00000001 00 6261640164 00"), [0, 0x5b, 0, 0, 0, 0, 0, 0]],
+  ])("%s", async (_name, input, reply) => {
+    const r = await run(input);
+    expect(r.outcome.kind).toBe("failed");
+    expect(r.outcome.kind === "failed" && r.outcome.error.reason).toBe("bad-address");
+    expect(r.opened).toEqual([]);
+    expect(r.reply).toEqual(reply);
+  });
+
+  test("the refusal names the host with its bytes escaped, never raw", async () => {
+    const r = await run(name5(Buffer.from("evil\0\x1b.example", "latin1")), { name: "-D 1080" });
+    expect(r.outcome.kind === "failed" && r.outcome.error.message).toBe('-D 1080: refused target: "evil\\x00\\x1b.example" is not a host name or IP address (letters, digits, \'-\', \'_\' and dots only)');
+  });
+
+  test("a 253-character name and an underscore are fine", async () => {
+    const name = `${"a.".repeat(125)}b_c`;
+    expect(name.length).toBe(253);
+    const r = await run(name5(Buffer.from(name)));
+    expect(r.opened).toEqual([{ host: name, port: 80 }]);
+  });
+});
+
+describe("the deadline covers the opening; a client that leaves ends it", () => {
+  /** A handshake whose open never answers by itself; `late` resolves it afterwards. */
+  async function pendingOpen(timeoutMs: number, afterRequest: (client: net.Socket) => void) {
+    const server = net.createServer();
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const accepted = new Promise<net.Socket>((r) => server.once("connection", r));
+    const client = net.connect((server.address() as net.AddressInfo).port, "127.0.0.1");
+    const replies: Buffer[] = [];
+    client.on("data", (d) => replies.push(d));
+    client.on("error", () => {});
+    await new Promise((r) => client.once("connect", r));
+    client.write(hex("050100 05010001 c6120002 0050"));
+    const sock = await accepted;
+    let signal: AbortSignal | undefined;
+    let late!: (s: PassThrough) => void;
+    const outcome = serveSocks(sock, { timeoutMs }, (_t, sig) => {
+      signal = sig;
+      afterRequest(client);
+      return new Promise((resolve) => (late = (s) => resolve(ok(s))));
+    });
+    const done = await outcome;
+    const lateChannel = new PassThrough();
+    late(lateChannel);
+    await new Promise((r) => setTimeout(r, 10));
+    const closed = await new Promise<boolean>((r) => (client.destroyed ? r(true) : client.once("close", () => r(true))));
+    client.destroy();
+    sock.destroy();
+    server.close();
+    return { outcome: done, aborted: signal?.aborted, lateDestroyed: lateChannel.destroyed, reply: [...Buffer.concat(replies)], closed };
+  }
+
+  test("an open with no answer gets the timeout reply (6) at the deadline, and a late channel is closed", async () => {
+    const r = await pendingOpen(300, () => {});
+    expect(r.outcome.kind).toBe("failed");
+    expect(r.outcome.kind === "failed" && r.outcome.error.message).toBe("socks: open 198.18.0.2:80: no answer within 0.3 s");
+    expect(r.reply).toEqual([5, 0, 5, 6, 0, 1, 0, 0, 0, 0, 0, 0]);
+    expect(r.aborted).toBe(true);
+    expect(r.lateDestroyed).toBe(true);
+  });
+
+  test("a client that hangs up during the open ends the handshake at once, not at the deadline", async () => {
+    // A deadline far beyond bun's 5 s test timeout: only the hang-up can end this in time.
+    const r = await pendingOpen(60_000, (client) => client.end());
+    expect(r.outcome).toEqual({ kind: "rejected", why: "client left while 198.18.0.2:80 was being opened" });
+    expect(r.aborted).toBe(true);
+    expect(r.lateDestroyed).toBe(true);
+  });
+});
+
 describe("reply codes from open failures", () => {
   test.each([
     ["refused", 5],
     ["prohibited", 2],
     ["unreachable", 4],
     ["dns", 4],
+    ["bad-address", 4],
     ["timeout", 6],
     ["something else", 1],
   ])("%s → %d", async (reason, code) => {

@@ -1,0 +1,66 @@
+// The SOCKS handshake gate as a table of steps: per-client and total limits, the queue's order and
+// bounds, and what a release hands to whom.
+
+import { describe, expect, test } from "bun:test";
+import { clientKey, HandshakeGate, type Release } from "../../src/engine/handshake-gate.ts";
+
+describe("HandshakeGate", () => {
+  test("one client is held to its quota while another still gets in at once", async () => {
+    const gate = new HandshakeGate({ total: 4, perClient: 2, queueMs: 60_000 });
+    const a1 = (await gate.enter("a"))!;
+    const a2 = (await gate.enter("a"))!;
+    let queued = 0;
+    const a3 = gate.enter("a", () => queued++);
+    expect(queued).toBe(1);
+    const b1 = await gate.enter("b");
+    expect(b1).toBeFunction();
+    expect(gate.inProgress).toBe(3);
+    // A release of a's goes to a's waiter, and a release twice frees once.
+    a1();
+    a1();
+    expect(await a3).toBeFunction();
+    expect(gate.inProgress).toBe(3);
+    a2();
+    expect(gate.inProgress).toBe(2);
+  });
+
+  test("the total holds across clients; a release wakes the first waiter that has room", async () => {
+    const gate = new HandshakeGate({ total: 2, perClient: 1, queueMs: 60_000 });
+    const a = (await gate.enter("a"))!;
+    const b = (await gate.enter("b"))!;
+    const order: string[] = [];
+    const a2 = gate.enter("a").then((r) => (order.push("a2"), r));
+    const c = gate.enter("c").then((r) => (order.push("c"), r));
+    // b's slot frees: a is still at its quota, so c (queued later) goes first.
+    b();
+    const cr = (await c) as Release;
+    expect(order).toEqual(["c"]);
+    a();
+    expect(await a2).toBeFunction();
+    expect(order).toEqual(["c", "a2"]);
+    cr();
+  });
+
+  test("the queue is bounded per client, and a wait ends after queueMs without a slot", async () => {
+    const gate = new HandshakeGate({ total: 8, perClient: 1, queueMs: 50 });
+    const held = (await gate.enter("a"))!;
+    const waiting = gate.enter("a");
+    expect(await gate.enter("a")).toBeUndefined(); // a's queue (1) is full: refused at once
+    expect(await waiting).toBeUndefined(); // 50 ms passed without a slot
+    held();
+    expect(await gate.enter("a")).toBeFunction();
+  });
+});
+
+describe("clientKey", () => {
+  test.each([
+    ["127.0.0.1", "127.0.0.1"],
+    ["::ffff:192.168.1.7", "192.168.1.7"],
+    ["2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"],
+    ["2001:db8:1:2::9", "2001:db8:1:2::/64"],
+    ["2001:0db8::1", "2001:db8:0:0::/64"],
+    ["::1", "0:0:0:0::/64"],
+  ])("%s → %s", (address, key) => {
+    expect(clientKey(address)).toBe(key);
+  });
+});
