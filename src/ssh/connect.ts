@@ -11,7 +11,7 @@ import { FwdError, fail, ok, type Result } from "../errors.ts";
 import { Authenticator, type IdentityFile } from "./auth.ts";
 import { channelError, connectionError, listenError } from "./errors.ts";
 import { prepareHostKeyCheck, type HostKeyPolicy } from "./host-key.ts";
-import { DEFAULT_MAX_WINDOW_BYTES } from "./window.ts";
+import { DEFAULT_MAX_WINDOW_BYTES, MIN_WINDOW_BYTES } from "./window.ts";
 import type { Prompter } from "./prompt.ts";
 
 export interface SshTarget {
@@ -149,7 +149,10 @@ export async function connectSsh(t: SshTarget, deps: SshDeps, signal?: AbortSign
       },
       open: async (target, origin) => {
         const r = await openChannel(client, t.label, target, origin);
-        if (r.ok) track(r.value);
+        if (r.ok) {
+          track(r.value);
+          reportWindow(r.value, `${t.label}: ${formatEndpoint(target)}`, deps.log);
+        }
         return r;
       },
       listen: (bind) => listenRemote(client, t.label, bind),
@@ -262,6 +265,14 @@ function listenRemote(client: Client, label: string, bind: Endpoint): Promise<Re
     } catch (e) {
       resolve(fail(new FwdError("E_CLOSED", `${label}: session is not connected`, "the connection to the server ended; see the log", { cause: e })));
     }
+  });
+}
+
+/** With -vv, how far a channel's receive window grew (the patched ssh2 keeps it as incoming.size). */
+function reportWindow(ch: Duplex, what: string, log: SshDeps["log"]): void {
+  ch.once("close", () => {
+    const size = (ch as { incoming?: { size?: number } }).incoming?.size;
+    if (size !== undefined && size > MIN_WINDOW_BYTES) log("debug", `${what}: receive window grew to ${(size / 1048576).toFixed(0)} MiB`);
   });
 }
 
