@@ -11,6 +11,7 @@ import { Authenticator, type IdentityFile } from "./auth.ts";
 import { channelError, connectionError, listenError } from "./errors.ts";
 import { prepareHostKeyCheck, type HostKeyPolicy } from "./host-key.ts";
 import type { Prompter } from "./prompt.ts";
+import { holdWritesWhileQueued } from "./transport-queue.ts";
 
 export interface SshTarget {
   /** What messages call it: `user@host:port`. */
@@ -107,6 +108,7 @@ export async function connectSsh(t: SshTarget, deps: SshDeps, signal?: AbortSign
     const track = <T extends Duplex>(ch: T): T => {
       channels.add(ch);
       ch.once("close", () => channels.delete(ch));
+      holdWritesWhileQueued(ch, () => rawSocket(client));
       return ch;
     };
     const incoming = new Set<(c: Incoming) => void>();
