@@ -18,7 +18,7 @@ export async function runScenario(argv: string[]): Promise<number> {
   const log = loggerFor(argv);
   const prepared = await prepareScenario(argv, log, USAGE);
   if (!prepared.ok) return report(log, prepared.error);
-  const { name, plugin, options, concrete, args, reconnect } = prepared.value;
+  const { name, plugin, options, concrete, args, reconnect, maxConnections } = prepared.value;
 
   if (args.long["dry-run"]) {
     log.print(`${name}: plugin ${plugin.name}, options ${JSON.stringify(options)}`);
@@ -29,7 +29,7 @@ export async function runScenario(argv: string[]): Promise<number> {
     return EXIT.ok;
   }
 
-  const engine = new Engine(concrete.engine, { exitOnForwardFailure: true, acquireTimeoutMs: ACQUIRE_TIMEOUT_MS, reconnect });
+  const engine = new Engine(concrete.engine, { exitOnForwardFailure: true, acquireTimeoutMs: ACQUIRE_TIMEOUT_MS, reconnect, maxConnections });
   engine.bus.on((e) => log.event(e));
   const status = await statusFromFlag(args.longValues.status?.at(-1), engine, log);
   if (!status.ok) return report(log, status.error);

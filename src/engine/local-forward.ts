@@ -3,7 +3,8 @@
 import net from "node:net";
 import { FwdError, fail, ok, type Result } from "../errors.ts";
 import { Carrier, type ForwardRuntime } from "./carrier.ts";
-import { Listener } from "./listener.ts";
+import { connectionSlots } from "./connections.ts";
+import { Listener, refuseNow } from "./listener.ts";
 import type { Session } from "./session.ts";
 import { FtpControl } from "./ftp.ts";
 import { formatEndpoint, isUnix, type Endpoint, type LocalForward, type Origin, type TcpEndpoint } from "./types.ts";
@@ -90,6 +91,8 @@ export class LocalForwarder extends Carrier {
       // Another local process must not take over the download (or feed the upload).
       if (bare(socket.remoteAddress) !== client) return void socket.destroy();
       done();
+      if (!connectionSlots.take((m, hint) => this.rt.bus.log("warn", `${this.id}: ${m}`, hint))) return refuseNow(socket);
+      socket.once("close", () => connectionSlots.release());
       socket.setNoDelay(true);
       void (async () => {
         const link = await this.session.acquire(this.rt.acquireTimeoutMs);

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHash, randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import net from "node:net";
+import { join } from "node:path";
 import { runFwd } from "../harness/fwd.ts";
 import { exchange, startEcho } from "../harness/net.ts";
 import { startSshd, type Sshd } from "../harness/sshd.ts";
@@ -136,4 +137,60 @@ describe("memory bounds", () => {
       await target.close();
     }
   }, 120_000);
+});
+
+describe("connection limit", () => {
+  test("--max-connections 3: the 4th and 5th are reset, the log says so once, and a slot freed is used again", async () => {
+    const echo = await startEcho();
+    const fwd = runFwd([...sshd.clientArgs, "--max-connections", "3", "-L", `0:127.0.0.1:${echo.port}`, sshd.host]);
+    const open: net.Socket[] = [];
+    try {
+      await fwd.waitFor(/^listening /);
+      const port = fwd.ports[0]!;
+      // Three held open, each proven carried (its echo came back) before the next.
+      for (let i = 0; i < 3; i++) {
+        const s = net.connect(port, "127.0.0.1");
+        open.push(s);
+        await new Promise<void>((resolve) => {
+          s.once("data", () => resolve());
+          s.write(`held ${i}`);
+        });
+      }
+      for (let i = 0; i < 2; i++) {
+        const over = await exchange(port, "over the limit");
+        expect(over).toEqual({ reply: Buffer.alloc(0), ended: false, reset: true });
+      }
+      await fwd.waitFor(/connection limit 3 reached; new connections are refused until some close/);
+      expect([...fwd.stdout, ...fwd.stderr].filter((l) => l.includes("connection limit 3 reached")).length).toBe(1);
+      // One closes: the next one is carried.
+      const closed = new Promise((r) => open[0]!.once("close", r));
+      open.shift()!.destroy();
+      await closed;
+      let again = await exchange(port, "after one closed");
+      for (let i = 0; again.reset && i < 40; i++) {
+        await new Promise((r) => setTimeout(r, 50)); // fwd sees the close a moment after the client
+        again = await exchange(port, "after one closed");
+      }
+      expect(again.reply.toString()).toBe("after one closed");
+    } finally {
+      for (const s of open) s.destroy();
+      expect(await fwd.stop()).toBe(0);
+      await echo.close();
+    }
+  }, 30_000);
+
+  test("a limit above `ulimit -n` is lowered with a message, and a bad value is a usage error", async () => {
+    const echo = await startEcho();
+    const fwd = runFwd(["-c", `ulimit -n 200 && exec ${process.execPath} ${join(import.meta.dir, "..", "..", "src", "main.ts")} "$@"`, "sh", ...sshd.clientArgs, "-L", `0:127.0.0.1:${echo.port}`, sshd.host], { binary: "sh" });
+    try {
+      await fwd.waitFor(/connection limit 4096 is more than `ulimit -n` \(200 open files\) allows: using 136/);
+      await fwd.waitFor(/^listening /);
+    } finally {
+      await fwd.stop();
+      await echo.close();
+    }
+    const bad = runFwd([...sshd.clientArgs, "--max-connections", "lots", "-L", "0:127.0.0.1:1", sshd.host]);
+    expect(await bad.exited).toBe(2);
+    expect(bad.stderr.join("\n")).toContain("--max-connections 'lots': expected a whole number of at least 1");
+  }, 30_000);
 });
