@@ -5,6 +5,7 @@ import * as v from "valibot";
 import { Engine } from "../engine/engine.ts";
 import { routeLabel } from "../ssh/route.ts";
 import { formatEndpoint } from "../engine/types.ts";
+import { runProbe } from "../plugin/deadline.ts";
 import { sshCommandLines } from "../plugin/to-engine.ts";
 import { EXIT } from "./exit-codes.ts";
 import { probeContext } from "./probe-context.ts";
@@ -38,9 +39,10 @@ export async function runScenario(argv: string[]): Promise<number> {
     const ctx = probeContext(engine, bound, concrete.names);
     for (const line of plugin.usage?.(options as v.InferOutput<typeof plugin.options>, ctx.bound) ?? []) log.print(line);
     if (plugin.probe) {
-      const r = await plugin.probe(options, ctx).catch((e: Error) => ({ ok: false, detail: e.message }));
-      status.value?.store.setProbe(r);
+      const r = await runProbe(plugin, options as v.InferOutput<typeof plugin.options>, ctx);
+      status.value?.store.setProbe({ ok: r.ok, detail: r.detail });
       if (r.ok) log.log("info", `${name}: probe ok: ${r.detail}`);
+      else if (r.timedOut) log.log("warn", `${name}: probe ${r.detail}`, "the tunnel is up and keeps forwarding; the probe's far end never answered");
       else log.log("warn", `${name}: probe failed: ${r.detail}`, "the tunnel is up, but the far end did not answer as expected; check the target address as the server sees it");
     }
     return undefined;

@@ -3,10 +3,11 @@
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHash, randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import net from "node:net";
 import { join } from "node:path";
-import { runFwd } from "../harness/fwd.ts";
+import { runFwd, runFwdToEnd } from "../harness/fwd.ts";
 import { exchange, startEcho } from "../harness/net.ts";
 import { startSshd, type Sshd } from "../harness/sshd.ts";
 
@@ -193,4 +194,81 @@ describe("connection limit", () => {
     expect(await bad.exited).toBe(2);
     expect(bad.stderr.join("\n")).toContain("--max-connections 'lots': expected a whole number of at least 1");
   }, 30_000);
+});
+
+describe("plugin deadlines", () => {
+  const dir = mkdtempSync(join(tmpdir(), "fwd-plugins-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const file = (name: string, text: string) => {
+    const path = join(dir, `${name}.ts`);
+    writeFileSync(path, text);
+    return path;
+  };
+  const fast = { env: { FWD_PLUGIN_DEADLINE_MS: "500" } };
+  const viaSshd = () => ["-F", "none", "-i", sshd.clientKey, "-o", "IdentitiesOnly=yes", "-o", `UserKnownHostsFile=${sshd.knownHosts}`, "-o", "StrictHostKeyChecking=yes"];
+  const server = () => `${sshd.user}@127.0.0.1:${sshd.port}`;
+  /** A plugin with one -L to `port` on the server's side, whose probe never returns. */
+  const hangingProbe = () =>
+    file(
+      "probe-hangs",
+      `export default ({ definePlugin, v, Hop }) => definePlugin({
+  name: "probe-hangs",
+  summary: "a forward whose probe never answers",
+  options: v.object({ server: Hop, port: v.string() }),
+  plan: (o) => ({ sessions: { main: [o.server] }, forwards: [{ kind: "local", name: "l", listen: { host: "127.0.0.1", port: 0 }, target: { host: "127.0.0.1", port: Number(o.port) } }] }),
+  probe: () => new Promise(() => {}),
+});
+`,
+    );
+
+  test("a plugin whose top-level await never resolves: `fwd scenarios` and `fwd run` name it within the deadline", async () => {
+    const hang = file("loads-forever", "await new Promise(() => {});\nexport default {};\n");
+    const list = await runFwdToEnd(["scenarios", "--plugin", hang], fast, 15_000);
+    expect(list.code).toBe(0);
+    expect(list.stderr).toContain(`plugin ${hang}: loading timed out after 0.5s`);
+    expect(list.stdout).toContain("lan-egress"); // the others still load
+    const run = await runFwdToEnd(["run", "loads-forever", "--plugin", hang], fast, 15_000);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(`plugin ${hang}: loading timed out after 0.5s`);
+  }, 40_000);
+
+  test("a probe that never returns: `fwd run` says it timed out and keeps forwarding; `fwd check` fails with the probe code", async () => {
+    const echo = await startEcho();
+    const plugin = hangingProbe();
+    const fwd = runFwd(["run", "probe-hangs", "--plugin", plugin, "--server", server(), "--port", String(echo.port), ...viaSshd()], fast);
+    try {
+      await fwd.waitFor(/probe-hangs: probe timed out after 0\.5s \(plugin probe-hangs\)/);
+      await fwd.waitFor(/^listening /);
+      expect((await exchange(fwd.ports[0]!, "still forwarding")).reply.toString()).toBe("still forwarding");
+    } finally {
+      expect(await fwd.stop()).toBe(0);
+    }
+    const check = await runFwdToEnd(["check", "probe-hangs", "--plugin", plugin, "--server", server(), "--port", String(echo.port), ...viaSshd()], fast, 15_000);
+    expect(check.stdout).toContain("✗ probe: timed out after 0.5s (plugin probe-hangs)");
+    expect(check.code).toBe(8);
+    await echo.close();
+  }, 40_000);
+
+  test("SIGINT while a probe hangs (default deadline) stops `fwd run` at once", async () => {
+    const echo = await startEcho();
+    const fwd = runFwd(["run", "probe-hangs", "--plugin", hangingProbe(), "--server", server(), "--port", String(echo.port), ...viaSshd()]);
+    try {
+      await fwd.waitFor(/^listening /);
+      // The test's own timeout (well under the 30 s probe deadline) is what fails a hang here.
+      expect(await fwd.stop("SIGINT")).toBe(0);
+      expect([...fwd.stdout, ...fwd.stderr].join("\n")).not.toContain("timed out");
+    } finally {
+      fwd.proc.kill("SIGKILL");
+      await echo.close();
+    }
+  }, 15_000);
+
+  test("lan-egress with a LAN-only allow-list: its probe says why it skips instead of hanging; with loopback allowed it asks SOCKS5", async () => {
+    const lanOnly = await runFwdToEnd(["check", "lan-egress", "--server", server(), "--allow", "192.168.1.0/24", "--listen", "127.0.0.1:0", ...viaSshd()], {}, 20_000);
+    expect(lanOnly.stdout).toContain("✓ probe: SOCKS5 not checked: 127.0.0.1 is outside the allow-list (192.168.1.0/24), so this machine may not use the proxy itself");
+    expect(lanOnly.code).toBe(0);
+    const withLoopback = await runFwdToEnd(["check", "lan-egress", "--server", server(), "--allow", "127.0.0.0/8", "--listen", "127.0.0.1:0", ...viaSshd()], {}, 20_000);
+    expect(withLoopback.stdout).toContain("✓ probe: SOCKS5 answered");
+    expect(withLoopback.code).toBe(0);
+  }, 45_000);
 });
