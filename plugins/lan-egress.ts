@@ -3,7 +3,9 @@
 // cannot start without an allow-list: it is never an open proxy.
 
 import { definePlugin, Hop, Listen, v } from "../src/index.ts";
-import { parseCidr } from "../src/engine/allow-list.ts";
+import { allowList, parseCidr } from "../src/engine/allow-list.ts";
+import { reachableHost } from "../src/engine/types.ts";
+import { socks5Hello } from "../src/plugin/probes.ts";
 import { withIdentity } from "../src/plugin/schemas.ts";
 
 export default definePlugin({
@@ -24,12 +26,15 @@ export default definePlugin({
     sessions: { server: [withIdentity(o.server, o.identity)] },
     forwards: [{ kind: "dynamic", name: "socks", listen: o.listen, allow: o.allow }],
   }),
-  probe: async (_o, ctx) => {
-    const s = await ctx.connect("socks");
-    s.write(Buffer.from([5, 1, 0]));
-    const reply = await new Promise<Buffer>((r) => s.once("data", r));
-    s.destroy();
-    return reply[0] === 5 && reply[1] === 0 ? { ok: true, detail: "SOCKS5 answered" } : { ok: false, detail: "not answering SOCKS5" };
+  // The probe connects from this machine, to the address the proxy listens on (loopback for a
+  // wildcard), which is then also its source: when the allow-list leaves that address out (a
+  // LAN-only list, the usual case) the proxy rightly refuses the probe, so there is nothing to ask.
+  probe: async (o, ctx) => {
+    const b = ctx.bound.find((x) => x.name === "socks")?.bound;
+    const from = b && "host" in b ? reachableHost(b.host) : "127.0.0.1";
+    if (!allowList(o.allow)(from))
+      return { ok: true, detail: `SOCKS5 not checked: ${from} is outside the allow-list (${o.allow.join(", ")}), so this machine may not use the proxy itself` };
+    return socks5Hello(await ctx.connect("socks"));
   },
   usage: (o, bound) => {
     const b = bound[0]?.bound;

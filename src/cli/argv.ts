@@ -30,7 +30,7 @@ const NOT_SUPPORTED: Record<string, string> = {
 };
 
 /** fwd's own long options that take a value (`--allow 10.0.0.0/8` or `--allow=10.0.0.0/8`), repeatable. */
-const LONG_WITH_VALUE = new Set(["allow", "socks-user", "socks-password-file", "pac-domain", "max-retries", "status", "max-window"]);
+const LONG_WITH_VALUE = new Set(["allow", "socks-user", "socks-password-file", "pac-domain", "max-retries", "max-connections", "status", "max-window"]);
 const LONG_FLAGS = new Set(["json", "version", "help", "pac", "no-reconnect", "once", "dry-run", "status-open-metrics"]);
 
 export interface ParsedArgs {

@@ -4,6 +4,7 @@
 import { Engine } from "../engine/engine.ts";
 import { routeLabel } from "../ssh/route.ts";
 import { formatEndpoint } from "../engine/types.ts";
+import { runProbe } from "../plugin/deadline.ts";
 import { EXIT } from "./exit-codes.ts";
 import { probeContext } from "./probe-context.ts";
 import { loggerFor, prepareScenario } from "./scenario-setup.ts";
@@ -30,7 +31,7 @@ export async function checkScenario(argv: string[]): Promise<number> {
       log.print(`- probe: ${plugin.name} has none`);
       return EXIT.ok;
     }
-    const r = await plugin.probe(options, probeContext(engine, started.value, concrete.names)).catch((e: Error) => ({ ok: false, detail: e.message }));
+    const r = await runProbe(plugin, options, probeContext(engine, started.value, concrete.names));
     log.print(`${r.ok ? "✓" : "✗"} probe: ${r.detail}`);
     return r.ok ? EXIT.ok : EXIT.probe;
   } finally {

@@ -5,6 +5,7 @@ import * as v from "valibot";
 import { Engine } from "../engine/engine.ts";
 import { routeLabel } from "../ssh/route.ts";
 import { formatEndpoint } from "../engine/types.ts";
+import { runProbe } from "../plugin/deadline.ts";
 import { sshCommandLines } from "../plugin/to-engine.ts";
 import { redact } from "../redact.ts";
 import { EXIT } from "./exit-codes.ts";
@@ -19,7 +20,7 @@ export async function runScenario(argv: string[]): Promise<number> {
   const log = loggerFor(argv);
   const prepared = await prepareScenario(argv, log, USAGE);
   if (!prepared.ok) return report(log, prepared.error);
-  const { name, plugin, options, concrete, args, reconnect } = prepared.value;
+  const { name, plugin, options, concrete, args, reconnect, maxConnections } = prepared.value;
 
   if (args.long["dry-run"]) {
     log.print(`${name}: plugin ${plugin.name}, options ${JSON.stringify(redact(options))}`);
@@ -30,7 +31,7 @@ export async function runScenario(argv: string[]): Promise<number> {
     return EXIT.ok;
   }
 
-  const engine = new Engine(concrete.engine, { exitOnForwardFailure: true, acquireTimeoutMs: ACQUIRE_TIMEOUT_MS, reconnect });
+  const engine = new Engine(concrete.engine, { exitOnForwardFailure: true, acquireTimeoutMs: ACQUIRE_TIMEOUT_MS, reconnect, maxConnections });
   engine.bus.on((e) => log.event(e));
   const status = await statusFromFlag(args.longValues.status?.at(-1), engine, log, { openMetrics: args.long["status-open-metrics"] });
   if (!status.ok) return report(log, status.error);
@@ -39,9 +40,10 @@ export async function runScenario(argv: string[]): Promise<number> {
     const ctx = probeContext(engine, bound, concrete.names);
     for (const line of plugin.usage?.(options as v.InferOutput<typeof plugin.options>, ctx.bound) ?? []) log.print(line);
     if (plugin.probe) {
-      const r = await plugin.probe(options, ctx).catch((e: Error) => ({ ok: false, detail: e.message }));
-      status.value?.store.setProbe(r);
+      const r = await runProbe(plugin, options as v.InferOutput<typeof plugin.options>, ctx);
+      status.value?.store.setProbe({ ok: r.ok, detail: r.detail });
       if (r.ok) log.log("info", `${name}: probe ok: ${r.detail}`);
+      else if (r.timedOut) log.log("warn", `${name}: probe ${r.detail}`, "the tunnel is up and keeps forwarding; the probe's far end never answered");
       else log.log("warn", `${name}: probe failed: ${r.detail}`, "the tunnel is up, but the far end did not answer as expected; check the target address as the server sees it");
     }
     return undefined;

@@ -13,7 +13,7 @@ import { readScenario, type ScenarioFile } from "../scenario/file.ts";
 import { configDir } from "../scenario/paths.ts";
 import { checkSupported, parseArgv, type ParsedArgs } from "./argv.ts";
 import { Logger } from "./logger.ts";
-import { reconnectPolicy, sshOverrides } from "./ssh-command.ts";
+import { maxConnections, reconnectPolicy, sshOverrides } from "./ssh-command.ts";
 import { loadConfigContext } from "../config/target.ts";
 import { ttyPrompter } from "./tty-prompt.ts";
 
@@ -24,6 +24,7 @@ export interface Prepared {
   concrete: ConcretePlan;
   args: ParsedArgs;
   reconnect: ReconnectPolicy;
+  maxConnections?: number;
 }
 
 const SSH_LETTERS = new Set(["F", "o", "i", "c", "v", "q"]);
@@ -87,6 +88,8 @@ export async function prepareScenario(argv: string[], log: Logger, usage: string
   if (!concrete.ok) return concrete;
   const reconnect = reconnectPolicy(a);
   if (!reconnect.ok) return reconnect;
+  const limit = maxConnections(a);
+  if (!limit.ok) return limit;
   const fromFile = scenario?.reconnect ?? {};
   return ok({
     name: scenarioName,
@@ -94,6 +97,7 @@ export async function prepareScenario(argv: string[], log: Logger, usage: string
     options: options.value as Record<string, unknown>,
     concrete: concrete.value,
     args: a,
+    ...(limit.value !== undefined ? { maxConnections: limit.value } : {}),
     reconnect: {
       ...reconnect.value,
       ...(fromFile.enabled === false ? { enabled: false } : {}),

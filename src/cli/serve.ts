@@ -40,8 +40,10 @@ export async function runEngine(
       engine.kill();
       return report(log, started.error);
     }
-    const early = await afterStart?.(started.value);
-    if (early !== undefined && outcome === undefined) {
+    // A signal stops the engine while afterStart may still wait (on a plugin's probe): go then.
+    const early = await Promise.race([afterStart?.(started.value), engine.ended.then(() => undefined)]);
+    if (outcome !== undefined) return outcome;
+    if (early !== undefined) {
       await engine.stop(early === EXIT.ok ? 1_000 : 0);
       return early;
     }

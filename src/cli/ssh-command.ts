@@ -3,6 +3,7 @@
 
 import type { HostConfig } from "../config/ssh-config.ts";
 import { DEFAULT_RECONNECT, type ReconnectPolicy } from "../engine/backoff.ts";
+import { DEFAULT_MAX_CONNECTIONS } from "../engine/connections.ts";
 import { Engine } from "../engine/engine.ts";
 import { formatEndpoint, isUnix, reachableHost, type ForwardSpec, type TcpEndpoint } from "../engine/types.ts";
 import { hostNameProblem } from "../engine/host-name.ts";
@@ -67,7 +68,7 @@ export async function runSsh(argv: string[]): Promise<number> {
       sessions: [{ name: "main", host: routeLabel(hops), connect: (signal) => connectRoute(hops, deps, signal) }],
       forwards,
     },
-    { exitOnForwardFailure: host.exitOnForwardFailure, acquireTimeoutMs: ACQUIRE_TIMEOUT_MS, reconnect: plan.value.reconnect },
+    { exitOnForwardFailure: host.exitOnForwardFailure, acquireTimeoutMs: ACQUIRE_TIMEOUT_MS, reconnect: plan.value.reconnect, maxConnections: plan.value.maxConnections },
   );
   engine.bus.on((e) => log.event(e));
   const status = await statusFromFlag(a.longValues.status?.at(-1), engine, log, { openMetrics: a.long["status-open-metrics"] });
@@ -90,6 +91,7 @@ export async function runSsh(argv: string[]): Promise<number> {
 interface Plan {
   host: HostConfig;
   reconnect: ReconnectPolicy;
+  maxConnections?: number;
   /** Jump hosts, then the server. */
   hops: SshTarget[];
   /** A command to run on the server (its status becomes fwd's). */
@@ -115,6 +117,8 @@ async function buildPlan(a: ParsedArgs): Promise<Result<Plan>> {
 
   const reconnect = reconnectPolicy(a);
   if (!reconnect.ok) return reconnect;
+  const limit = maxConnections(a);
+  if (!limit.ok) return limit;
   const forwards = buildForwards(a, h);
   if (!forwards.ok) return forwards;
   const command = a.command.length > 0 ? a.command.join(" ") : undefined;
@@ -142,7 +146,7 @@ async function buildPlan(a: ParsedArgs): Promise<Result<Plan>> {
     for (const hop of hops) hop.maxWindowBytes = bytes;
   }
 
-  return ok({ host: h, reconnect: reconnect.value, forwards: forwards.value, hops, ...(command !== undefined ? { command } : {}), ...(stdio ? { stdio } : {}) });
+  return ok({ host: h, reconnect: reconnect.value, ...(limit.value !== undefined ? { maxConnections: limit.value } : {}), forwards: forwards.value, hops, ...(command !== undefined ? { command } : {}), ...(stdio ? { stdio } : {}) });
 }
 
 /** -l -p -i -c -C and -o, as -o settings in command-line order (they win over ssh_config). */
@@ -155,6 +159,15 @@ export function sshOverrides(a: ParsedArgs): string[] {
     ...(a.values.c ?? []).map((c) => `Ciphers=${c}`),
     ...(a.values.o ?? []),
   ];
+}
+
+/** --max-connections N: forwarded connections carried at once by this process. */
+export function maxConnections(a: ParsedArgs): Result<number | undefined> {
+  const raw = a.longValues["max-connections"]?.at(-1);
+  if (raw === undefined) return ok(undefined);
+  if (!/^\d+$/.test(raw) || Number(raw) < 1)
+    return fail(new FwdError("E_CONFIG", `--max-connections '${raw}': expected a whole number of at least 1`, `e.g. --max-connections 10000 (the default is ${DEFAULT_MAX_CONNECTIONS})`));
+  return ok(Number(raw));
 }
 
 /** --no-reconnect / --once (exit on the first disconnect, as ssh does) and --max-retries N. */

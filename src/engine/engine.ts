@@ -5,6 +5,7 @@
 import { FwdError, fail, ok, type Result } from "../errors.ts";
 import { backoffDelay, DEFAULT_RECONNECT, type ReconnectPolicy } from "./backoff.ts";
 import type { ForwardRuntime } from "./carrier.ts";
+import { connectionSlots, DEFAULT_MAX_CONNECTIONS, fitToOpenFileLimit } from "./connections.ts";
 import { DynamicForwarder } from "./dynamic-forward.ts";
 import { makePicker, type Picker } from "./pick.ts";
 import { EventBus } from "./events.ts";
@@ -36,6 +37,8 @@ export interface EngineOptions {
   /** How long a new connection waits for a live session before it is refused. */
   acquireTimeoutMs: number;
   reconnect?: ReconnectPolicy;
+  /** Forwarded connections the process carries at once (DEFAULT_MAX_CONNECTIONS when absent). */
+  maxConnections?: number;
 }
 
 export interface BoundForward {
@@ -73,6 +76,11 @@ export class Engine {
 
   /** Connects every session, then sets up every forward. The first fatal problem is returned. */
   async start(): Promise<Result<BoundForward[]>> {
+    const asked = this.opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+    const fit = fitToOpenFileLimit(asked);
+    connectionSlots.limit = fit.limit;
+    if (fit.limit < asked)
+      this.bus.log("warn", `connection limit ${asked} is more than \`ulimit -n\` (${fit.openFiles} open files) allows: using ${fit.limit}`, "raise `ulimit -n` (e.g. ulimit -n 65536) to carry more at once");
     const links = new Map<string, Link>();
     for (const plan of this.plan.sessions) {
       const s = this.sessions.get(plan.name)!;

@@ -1,9 +1,11 @@
 // A listening socket on this machine for -L and -D. It belongs to the forward, not to a session, so
-// it can outlive reconnects; each accepted socket is handed over paused, with TCP_NODELAY set.
+// it can outlive reconnects; each accepted socket is handed over paused, with TCP_NODELAY set, once
+// the process's connection limit has room for it.
 
 import net from "node:net";
 import { fail, ok, type Result } from "../errors.ts";
 import { bindError } from "./bind.ts";
+import { connectionSlots } from "./connections.ts";
 import type { EventBus } from "./events.ts";
 import { isUnix, type Endpoint } from "./types.ts";
 
@@ -28,8 +30,10 @@ export class Listener {
 
   private async listenOn(bind: Endpoint): Promise<Result<Endpoint>> {
     const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (s) => {
-      if (s.remoteAddress) s.setNoDelay(true);
       s.on("error", () => {}); // each forward reports failures through its own pipe or refusal
+      if (!connectionSlots.take((m, hint) => this.bus.log("warn", `${this.id}: ${m}`, hint))) return refuseNow(s);
+      s.once("close", () => connectionSlots.release());
+      if (s.remoteAddress) s.setNoDelay(true);
       this.onSocket(s);
     });
     const r = await new Promise<Result<Endpoint>>((resolve) => {
@@ -42,7 +46,12 @@ export class Listener {
       else server.listen({ host: bind.host, port: bind.port, exclusive: true }, onListening);
     });
     if (!r.ok) return r;
-    server.on("error", (err) => this.bus.log("error", `${this.id}: listener: ${err.message}`));
+    server.on("error", (err: NodeJS.ErrnoException) => {
+      // Out of file descriptors, accept fails: connections wait in the kernel's backlog, unserved.
+      if (err.code === "EMFILE" || err.code === "ENFILE")
+        this.bus.log("error", `${this.id}: cannot accept: ${err.code === "EMFILE" ? "this process" : "the system"} has too many open files`, "raise `ulimit -n` (e.g. ulimit -n 65536), or lower --max-connections");
+      else this.bus.log("error", `${this.id}: listener: ${err.message}`);
+    });
     this.server = server;
     this.bound = r.value;
     return r;
@@ -54,4 +63,10 @@ export class Listener {
     this.server?.close();
     this.server = undefined;
   }
+}
+
+/** A reset, so a client over the limit fails at once instead of waiting on a connection never served. */
+export function refuseNow(s: net.Socket): void {
+  if (typeof s.resetAndDestroy === "function") s.resetAndDestroy();
+  else s.destroy();
 }

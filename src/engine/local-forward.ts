@@ -3,7 +3,8 @@
 import net from "node:net";
 import { FwdError, fail, isFwdError, ok, type Result } from "../errors.ts";
 import { Carrier, type ForwardRuntime } from "./carrier.ts";
-import { Listener } from "./listener.ts";
+import { connectionSlots } from "./connections.ts";
+import { Listener, refuseNow } from "./listener.ts";
 import type { Session } from "./session.ts";
 import { FtpControl } from "./ftp.ts";
 import { PeerChecks } from "./ftp-data-peer.ts";
@@ -101,6 +102,8 @@ export class LocalForwarder extends Carrier {
         // Another local user must not take over the download (or feed the upload): reset, keep waiting.
         if (!allowed || !open) return void socket.resetAndDestroy();
         done();
+        if (!connectionSlots.take((m, hint) => this.rt.bus.log("warn", `${this.id}: ${m}`, hint))) return refuseNow(socket);
+        socket.once("close", () => connectionSlots.release());
         socket.setNoDelay(true);
         void this.carryData(socket, target, origin);
       });

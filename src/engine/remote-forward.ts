@@ -5,6 +5,7 @@ import { FwdError, type Result } from "../errors.ts";
 import { serveSocks } from "../socks/server.ts";
 import { isLoopbackAddress } from "./allow-list.ts";
 import { Carrier, type ForwardRuntime } from "./carrier.ts";
+import { connectionSlots } from "./connections.ts";
 import { dialLocal } from "./dial.ts";
 import { SOCKS_LIMITS } from "./dynamic-forward.ts";
 import type { Incoming, Link } from "./link.ts";
@@ -49,6 +50,15 @@ export class RemoteForwarder extends Carrier {
 
   async handle(c: Incoming): Promise<void> {
     if (this.stopped) return c.reject();
+    if (!connectionSlots.take((m, hint) => this.rt.bus.log("warn", `${this.id}: ${m}`, hint))) return c.reject();
+    try {
+      await this.serve(c);
+    } finally {
+      connectionSlots.release();
+    }
+  }
+
+  private async serve(c: Incoming): Promise<void> {
     const source = `${c.origin.host}:${c.origin.port} (on the server)`;
     const target = this.spec.target;
     if (target) {

@@ -6,6 +6,7 @@ import { resolve } from "node:path";
 import * as v from "valibot";
 import { FwdError, fail, ok, type Result } from "../errors.ts";
 import { fwdApi } from "../index.ts";
+import { deadlineMs, LOAD_DEADLINE_MS, seconds, withinDeadline } from "./deadline.ts";
 import type { Plugin } from "./types.ts";
 
 const PluginShape = v.object({
@@ -22,7 +23,10 @@ export async function loadPluginFile(file: string): Promise<Result<Plugin>> {
   const bad = (what: string, hint: string, cause?: unknown) => fail<Plugin>(new FwdError("E_CONFIG", `plugin ${path}: ${what}`, hint, cause === undefined ? undefined : { cause }));
   let mod: { default?: unknown };
   try {
-    mod = await import(path);
+    const ms = deadlineMs(LOAD_DEADLINE_MS);
+    const loaded = await withinDeadline(import(path) as Promise<{ default?: unknown }>, ms);
+    if (!loaded.done) return bad(`loading timed out after ${seconds(ms)}`, "its top level waits for something that never comes (a top-level await?); move that work into plan() or probe()");
+    mod = loaded.value;
   } catch (e) {
     return bad(`cannot load: ${(e as Error).message.split("\n")[0]}`, "check the file for syntax errors; `fwd plugin new NAME` writes a working starting point", e);
   }

@@ -88,3 +88,12 @@ export async function greeting(s: Duplex, name: string, expect: RegExp): Promise
   if (!b) return { ok: false, detail: `no ${name} greeting: nothing answered through the tunnel` };
   return expect.test(b) ? { ok: true, detail: `${name} answered: ${line || `${b.length} bytes`}` } : { ok: false, detail: `not ${name}: "${line.slice(0, 60)}"` };
 }
+
+/** SOCKS5: a greeting offering "no authentication" is answered with version 5 and that method. */
+export async function socks5Hello(s: Duplex): Promise<ProbeResult> {
+  s.write(Buffer.from([5, 1, 0]));
+  const b = await readUntil(s, (b) => b.length >= 2);
+  if (b.length === 0) return { ok: false, detail: "no SOCKS5 answer: the port closed or stayed silent" };
+  if (b[0] !== 5) return { ok: false, detail: "not answering SOCKS5" };
+  return { ok: true, detail: b[1] === 0 ? "SOCKS5 answered" : "SOCKS5 answered (it asks for a username and password)" };
+}

@@ -13,6 +13,7 @@ import { channelError, connectionError, listenError } from "./errors.ts";
 import { prepareHostKeyCheck, type HostKeyPolicy } from "./host-key.ts";
 import { DEFAULT_MAX_WINDOW_BYTES, MIN_WINDOW_BYTES } from "./window.ts";
 import type { Prompter } from "./prompt.ts";
+import { holdWritesWhileQueued } from "./transport-queue.ts";
 
 export interface SshTarget {
   /** What messages call it: `user@host:port`. */
@@ -119,6 +120,7 @@ export async function connectSsh(t: SshTarget, deps: SshDeps, signal?: AbortSign
     const track = <T extends Duplex>(ch: T): T => {
       channels.add(ch);
       ch.once("close", () => channels.delete(ch));
+      holdWritesWhileQueued(ch, () => rawSocket(client));
       return ch;
     };
     const incoming = new Set<(c: Incoming) => void>();
