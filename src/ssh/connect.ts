@@ -65,7 +65,10 @@ export async function connectSsh(t: SshTarget, deps: SshDeps, signal?: AbortSign
   return new Promise((resolve) => {
     let ready = false;
     clock.start();
-    client.once("handshake", () => (stage = "authentication"));
+    client.once("handshake", (n) => {
+      stage = "authentication";
+      deps.log("debug", `${t.label}: key exchange ${n.kex}, host key ${n.serverHostKey}, cipher ${n.cs.cipher}${n.cs.mac ? ` with ${n.cs.mac}` : ""}`);
+    });
     if (signal?.aborted) queueMicrotask(() => cut(new FwdError("E_CLOSED", `${t.label}: stopped while connecting`, "a stop was asked for")));
     signal?.addEventListener("abort", () => cut(new FwdError("E_CLOSED", `${t.label}: stopped while connecting`, "a stop was asked for")), { once: true });
     let endedResolve!: (e: FwdError | undefined) => void;
