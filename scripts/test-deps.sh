@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the system packages the tests and the benchmark talk to, when they are missing: a real
-# OpenSSH server and client, MariaDB, headless Chromium, Xvfb, and the client tools used as real peers. Needs root (or does nothing
+# OpenSSH server and client, TinySSH, MariaDB, headless Chromium, Xvfb, and the client tools used as real peers. Needs root (or does nothing
 # and lets the tests say what is missing).
 set -euo pipefail
 need=()
@@ -23,6 +23,9 @@ command -v vsftpd >/dev/null || need+=(vsftpd)
 command -v dovecot >/dev/null || need+=(dovecot-imapd dovecot-pop3d)
 command -v script >/dev/null || need+=(bsdutils)
 command -v ssh-agent >/dev/null || need+=(openssh-client)
+# TinySSH speaks only chacha20-poly1305; tcpserver runs it per connection.
+command -v /usr/sbin/tinysshd >/dev/null || need+=(tinysshd)
+command -v tcpserver >/dev/null || need+=(ucspi-tcp)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "test-deps: missing ${need[*]}; install them (apt-get install ${need[*]}) or run as root" >&2

@@ -4,6 +4,7 @@
 
 import * as v from "valibot";
 import { FwdError, fail, ok, type Result } from "../errors.ts";
+import { resolveCiphers } from "../ssh/algorithms.ts";
 import { parseDynamicSpec, parseLocalSpec, parseRemoteSpec } from "./forward-spec.ts";
 import type { ConfigEntry, HostConfig, PickedOptions } from "./ssh-config.ts";
 
@@ -187,7 +188,9 @@ export function buildHostConfig(picked: PickedOptions, alias: string, ctx: { loc
   const proxyJump = option("proxyjump", Word, "use ProxyJump [user@]host[:port][,…] or none");
   const connectTimeout = option("connecttimeout", Seconds, "use ConnectTimeout seconds, e.g. ConnectTimeout 10");
   const hostKeyAlgorithms = option("hostkeyalgorithms", Word, "use HostKeyAlgorithms alg1,alg2,…");
-  const ciphers = option("ciphers", Word, "use Ciphers cipher1,cipher2,… e.g. Ciphers aes128-gcm@openssh.com");
+  const ciphersEntry = first.get("ciphers");
+  const ciphersRaw = option("ciphers", Word, "use Ciphers cipher1,cipher2,… e.g. Ciphers aes128-gcm@openssh.com");
+  const ciphers = ciphersEntry && ciphersRaw !== undefined ? take(inContext(resolveCiphers(ciphersRaw), ciphersEntry)) : undefined;
 
   const config: HostConfig = {
     alias,
@@ -214,7 +217,7 @@ export function buildHostConfig(picked: PickedOptions, alias: string, ctx: { loc
     forwardAgent: option("forwardagent", YesNo, "fwd supports ForwardAgent yes or no, not a socket path") ?? false,
     batchMode: option("batchmode", YesNo, "use BatchMode yes or no") ?? false,
     ...(hostKeyAlgorithms !== undefined ? { hostKeyAlgorithms } : {}),
-    ...(ciphers !== undefined ? { ciphers: ciphers.split(",") } : {}),
+    ...(ciphers !== undefined ? { ciphers } : {}),
     compression: option("compression", YesNo, "use Compression yes or no") ?? false,
     ignoredOptions: picked.ignored,
   };

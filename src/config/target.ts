@@ -7,8 +7,8 @@ import { loadSshConfig, resolveHost, type HostConfig, type SshConfigSource } fro
 import { ok, type Result } from "../errors.ts";
 import type { SshTarget } from "../ssh/connect.ts";
 
-/** fwd's own default; ssh waits for TCP's timeout. */
-const DEFAULT_CONNECT_TIMEOUT_S = 20;
+/** fwd's own default for ConnectTimeout, which here bounds TCP, key exchange and authentication; ssh waits for TCP's timeout. */
+const DEFAULT_CONNECT_TIMEOUT_S = 30;
 
 export interface Destination {
   user?: string;

@@ -3,13 +3,13 @@
 
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
-import { Client, type ClientChannel } from "ssh2";
+import { Client, type AuthHandlerMiddleware, type ClientChannel } from "ssh2";
 import { badTarget } from "../engine/host-name.ts";
 import type { ExecOptions, Incoming, Link, NegotiatedAlgorithms, RemoteProcess } from "../engine/link.ts";
 import { formatEndpoint, isUnix, type Endpoint, type Origin } from "../engine/types.ts";
 import { FwdError, fail, ok, type Result } from "../errors.ts";
 import { Authenticator, type IdentityFile } from "./auth.ts";
-import { channelError, connectionError, listenError } from "./errors.ts";
+import { channelError, connectionError, handshakeTimeout, listenError, type HandshakeStage } from "./errors.ts";
 import { prepareHostKeyCheck, type HostKeyPolicy } from "./host-key.ts";
 import { DEFAULT_MAX_WINDOW_BYTES, MIN_WINDOW_BYTES } from "./window.ts";
 import type { Prompter } from "./prompt.ts";
@@ -47,11 +47,19 @@ export interface SshDeps {
 /** `sock`: an already-open stream to the server (a channel through a jump host) instead of TCP. */
 export async function connectSsh(t: SshTarget, deps: SshDeps, signal?: AbortSignal, sock?: Duplex): Promise<Result<Link>> {
   const client = new Client();
-  // ConnectTimeout bounds reaching the server and its handshake, as in OpenSSH: not the time a
-  // person takes to check a fingerprint or type a passphrase, so the first prompt stops the clock.
-  let connectTimer: ReturnType<typeof setTimeout> | undefined;
-  const stopClock = () => clearTimeout(connectTimer);
-  const prompt: Prompter | undefined = deps.prompt && ((q, o) => (stopClock(), deps.prompt!(q, o)));
+  // ConnectTimeout bounds the whole way to a usable session: TCP, key exchange and authentication
+  // (a server that completes the key exchange and never answers authentication must not hold an
+  // attempt forever). It counts only waiting on the server: not the time a person takes to check a
+  // fingerprint or type a passphrase or password (the clock stands still while a prompt is open),
+  // nor fwd's own work choosing the next method (reading a key, deriving it from its passphrase).
+  let stage: HandshakeStage = "handshake";
+  let lastError: FwdError | undefined;
+  const cut = (why: FwdError) => {
+    lastError ??= why;
+    rawSocket(client)?.destroy();
+  };
+  const clock = pausableTimer(t.connectTimeoutMs, () => cut(handshakeTimeout(t.label, stage, t.connectTimeoutMs)));
+  const prompt: Prompter | undefined = deps.prompt && ((q, o) => clock.during(deps.prompt!(q, o)));
   const hostKey = await prepareHostKeyCheck(t.hostKey, t.label, (m) => deps.log("warn", m), prompt);
   const auth = new Authenticator({
     user: t.user,
@@ -63,13 +71,10 @@ export async function connectSsh(t: SshTarget, deps: SshDeps, signal?: AbortSign
   });
   return new Promise((resolve) => {
     let ready = false;
-    const cut = (why: FwdError) => {
-      lastError ??= why;
-      rawSocket(client)?.destroy();
-    };
-    connectTimer = setTimeout(() => cut(connectionError(t.label, Object.assign(new Error("timeout"), { level: "client-timeout" }), t.connectTimeoutMs)), t.connectTimeoutMs);
-    client.once("handshake", (n: { cs: { cipher: string; compress: string }; sc: { compress: string } }) => {
-      stopClock();
+    clock.start();
+    client.once("handshake", (n) => {
+      stage = "authentication";
+      deps.log("debug", `${t.label}: key exchange ${n.kex}, host key ${n.serverHostKey}, cipher ${n.cs.cipher}${n.cs.mac ? ` with ${n.cs.mac}` : ""}`);
       const compression = n.cs.compress === n.sc.compress ? n.cs.compress : `${n.cs.compress} up, ${n.sc.compress} down`;
       algorithms = { cipher: n.cs.cipher, compression };
       // Said without -v when compression was asked for: whether the server agreed is worth knowing.
@@ -80,14 +85,13 @@ export async function connectSsh(t: SshTarget, deps: SshDeps, signal?: AbortSign
     let endedResolve!: (e: FwdError | undefined) => void;
     const ended = new Promise<FwdError | undefined>((r) => (endedResolve = r));
     let closing = false;
-    let lastError: FwdError | undefined;
 
     client.on("error", (err: Error & { level?: string }) => {
       // An unusable agent is not a failed connection: ssh2 goes on to the next method, as ssh does.
       if (err.level === "agent") return deps.log("debug", `${t.label}: ssh-agent: ${err.message}`);
       const mapped =
         hostKey.failure ??
-        (err.level === "client-authentication" ? auth.failure(t.label) : connectionError(t.label, err, t.connectTimeoutMs));
+        (err.level === "client-authentication" ? auth.failure(t.label) : connectionError(t.label, err));
       lastError ??= mapped;
       if (!ready) resolve(fail(lastError));
       // ssh2 only end()s the socket after e.g. a keepalive timeout; on a dead network that never
@@ -105,12 +109,13 @@ export async function connectSsh(t: SshTarget, deps: SshDeps, signal?: AbortSign
         else ch.destroy();
       }
       channels.clear();
-      stopClock();
+      clock.stop();
       if (!ready) resolve(fail(lastError ?? hostKey.failure ?? new FwdError("E_CONNECT", `${t.label}: connection closed during the handshake`, "the server dropped the connection; check its log (MaxStartups, AllowUsers)")));
       endedResolve(closing ? undefined : (lastError ?? new FwdError("E_CLOSED", `${t.label}: connection closed by the server`, "the server ended the session; it may have restarted")));
     });
     client.on("ready", () => {
       ready = true;
+      clock.stop();
       measureRtt(client, t.keepaliveIntervalMs || 15_000, (ms) => (rtt.value = ms), ended);
       deps.log("debug", `${t.label}: authenticated (${auth.tried.at(-1) ?? "none"})`);
       resolve(ok(link));
@@ -175,7 +180,7 @@ export async function connectSsh(t: SshTarget, deps: SshDeps, signal?: AbortSign
       readyTimeout: 0, // fwd's own clock above: ssh2's would also count prompt time
       keepaliveInterval: t.keepaliveIntervalMs,
       keepaliveCountMax: t.keepaliveCountMax,
-      authHandler: auth.handler(),
+      authHandler: pausedWhileChoosing(auth.handler(), clock.pause),
       hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => void hostKey.verify(key).then(verify),
       algorithms: {
         serverHostKey: hostKey.algorithms,
@@ -188,6 +193,52 @@ export async function connectSsh(t: SshTarget, deps: SshDeps, signal?: AbortSign
     } as Parameters<Client["connect"]>[0]);
     tuneSocket(client);
   });
+}
+
+/**
+ * A one-shot timer that can stand still: `pause()` stops it until the function it returns is called
+ * (several pauses at once count as one), then it goes on with the time that was left.
+ */
+function pausableTimer(ms: number, onExpire: () => void) {
+  let left = ms;
+  let since = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let paused = 0;
+  let stopped = false;
+  const run = () => {
+    if (stopped || paused > 0 || timer) return;
+    since = performance.now();
+    timer = setTimeout(() => ((stopped = true), onExpire()), Math.max(0, left));
+  };
+  const halt = () => {
+    if (!timer) return;
+    clearTimeout(timer);
+    timer = undefined;
+    left -= performance.now() - since;
+  };
+  const pause = () => {
+    paused++;
+    halt();
+    let resumed = false;
+    return () => {
+      if (resumed) return;
+      resumed = true;
+      paused--;
+      run();
+    };
+  };
+  return {
+    start: run,
+    stop() {
+      stopped = true;
+      halt();
+    },
+    pause,
+    during<T>(p: Promise<T>): Promise<T> {
+      const resume = pause();
+      return p.finally(resume);
+    },
+  };
 }
 
 /**
@@ -212,6 +263,14 @@ function measureRtt(client: Client, everyMs: number, set: (ms: number) => void, 
   const timer = setInterval(ping, everyMs);
   timer.unref?.();
   void ended.then(() => clearInterval(timer));
+}
+
+/** The auth handler with the clock stopped from its call until it hands ssh2 the next method. */
+function pausedWhileChoosing(handler: AuthHandlerMiddleware, pause: () => () => void): AuthHandlerMiddleware {
+  return (authsLeft, partial, next) => {
+    const resume = pause();
+    handler(authsLeft, partial, ((m: Parameters<typeof next>[0]) => (resume(), next(m))) as typeof next);
+  };
 }
 
 /** ssh2 keeps its socket private; fwd needs it to cut a dead connection and to batch writes. */

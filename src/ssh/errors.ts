@@ -11,14 +11,26 @@ interface Ssh2Error extends Error {
   description?: string;
 }
 
+/** Where ConnectTimeout ran out: before the key exchange was done, or after it, waiting on authentication. */
+export type HandshakeStage = "handshake" | "authentication";
+
+/**
+ * ConnectTimeout ran out. E_CONNECT, not E_AUTH: nothing was refused, so another attempt may well
+ * get through (an sshd restarting, overloaded, or a middlebox stalling the connection).
+ */
+export function handshakeTimeout(where: string, stage: HandshakeStage, timeoutMs: number): FwdError {
+  const s = `${timeoutMs / 1000}s`;
+  if (stage === "authentication")
+    return new FwdError("E_CONNECT", `${where}: the server did not answer authentication within ${s}`, "the key exchange went through but the server (or something in between) went quiet; check the server's load and log, or raise -o ConnectTimeout", { reason: "timeout" });
+  return new FwdError("E_CONNECT", `${where}: no SSH handshake within ${s}`, "the host may be down or a firewall may drop packets; check the address, or raise -o ConnectTimeout", { reason: "timeout" });
+}
+
 /** A connection-level failure (before or after the session was up). */
-export function connectionError(where: string, err: Ssh2Error, timeoutMs: number): FwdError {
+export function connectionError(where: string, err: Ssh2Error): FwdError {
   const o = { cause: err };
-  if (err.level === "client-timeout") {
-    if (err.message.startsWith("Keepalive"))
-      return new FwdError("E_CONNECT", `${where}: server stopped answering (keepalive timeout)`, "the network or the server went away; fwd will say when it is back", { ...o, reason: "keepalive" });
-    return new FwdError("E_CONNECT", `${where}: no SSH handshake within ${timeoutMs / 1000}s`, "the host may be down or a firewall may drop packets; check the address, or raise -o ConnectTimeout", { ...o, reason: "timeout" });
-  }
+  // ssh2's own readyTimeout is off (connect.ts keeps the clock), so its only timeout is keepalive's.
+  if (err.level === "client-timeout")
+    return new FwdError("E_CONNECT", `${where}: server stopped answering (keepalive timeout)`, "the network or the server went away; fwd will say when it is back", { ...o, reason: "keepalive" });
   switch (err.code) {
     case "ECONNREFUSED":
       return new FwdError("E_CONNECT", `${where}: connection refused`, "nothing listens there: check the host and port (-p), and that sshd is running", { ...o, reason: "refused" });

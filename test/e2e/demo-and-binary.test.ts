@@ -138,4 +138,19 @@ describe("dist/fwd, alone in an empty directory", () => {
       await echo.close();
     }
   });
+
+  test("-L with chacha20-poly1305 (ssh2 patched at install, the JS ChaCha20 embedded) against an sshd that allows only it", async () => {
+    const chachaOnly = await startSshd({ config: { Ciphers: "chacha20-poly1305@openssh.com" } });
+    const echo = await startEcho();
+    const fwd = runFwd([...chachaOnly.clientArgs, "-vv", "-L", `0:127.0.0.1:${echo.port}`, chachaOnly.host], { binary });
+    try {
+      await fwd.waitFor(/^listening /);
+      expect(fwd.stderr.join("\n")).toContain("cipher chacha20-poly1305@openssh.com");
+      expect((await exchange(fwd.ports[0]!, "chacha from the binary")).reply.toString()).toBe("chacha from the binary");
+    } finally {
+      expect(await fwd.stop()).toBe(0);
+      await echo.close();
+      await chachaOnly.stop();
+    }
+  });
 });
