@@ -46,6 +46,8 @@ export async function connectSsh(t: SshTarget, deps: SshDeps, signal?: AbortSign
   const stopClock = () => clearTimeout(connectTimer);
   const prompt: Prompter | undefined = deps.prompt && ((q, o) => (stopClock(), deps.prompt!(q, o)));
   const hostKey = await prepareHostKeyCheck(t.hostKey, t.label, (m) => deps.log("warn", m), prompt);
+  // A known_hosts file others can write: no key it holds is to be believed, so there is nothing to connect for.
+  if (hostKey.failure) return fail(hostKey.failure);
   const auth = new Authenticator({
     user: t.user,
     identityFiles: t.identityFiles,
