@@ -24,7 +24,8 @@ export function buildForwards(a: ParsedArgs, h: HostConfig): Result<ForwardSpec[
     const id = `-R ${spec}`;
     if (!f.value.target && !isLoopback(f.value.bind) && !socks.value.auth)
       return fail(openProxy(id, "on the server", "give --socks-user and --socks-password-file, or bind it to loopback on the server"));
-    out.push({ kind: "remote", id, bind: f.value.bind, ...(f.value.target ? { target: f.value.target } : { socks: socks.value }) });
+    const reverseSocks = { socks: socks.value, ...(h.permitRemoteOpen ? { permitOpen: h.permitRemoteOpen } : {}) };
+    out.push({ kind: "remote", id, bind: f.value.bind, ...(f.value.target ? { target: f.value.target } : reverseSocks) });
   }
   for (const spec of [...(a.values.D ?? []), ...h.dynamicForwards]) {
     const f = parseDynamicSpec(spec);

@@ -10,6 +10,7 @@
 import { readdir } from "node:fs/promises";
 import { isAbsolute, join } from "node:path";
 import { LineType, parse, type Line } from "ssh-config";
+import type { OpenRule } from "../engine/permit-open.ts";
 import { FwdError, fail, ok, type Result } from "../errors.ts";
 import { readTrusted, trustContext, UNTRUSTED } from "./file-trust.ts";
 import { buildHostConfig, HARMLESS_OPTIONS, REPEATABLE_OPTIONS, SUPPORTED_OPTIONS } from "./ssh-config-schema.ts";
@@ -45,6 +46,8 @@ export interface HostConfig {
   hostKeyAlgorithms?: string;
   /** Cipher preference (Ciphers, or -c). */
   ciphers?: string[];
+  /** Where a reverse SOCKS forward may connect (PermitRemoteOpen); absent means any, empty none. */
+  permitRemoteOpen?: readonly OpenRule[];
   /** Options from the files that apply here but that fwd ignores (ProxyCommand, …): worth a warning. */
   ignoredOptions: string[];
 }
