@@ -1,11 +1,11 @@
 // From -L/-R/-D (and LocalForward/RemoteForward/DynamicForward) plus the SOCKS options to the
 // engine's forward list, refusing what would make fwd an open proxy by accident.
 
-import { readFileSync } from "node:fs";
 import { parseDynamicSpec, parseLocalSpec, parseRemoteSpec } from "../config/forward-spec.ts";
 import type { HostConfig } from "../config/ssh-config.ts";
 import { isLoopback, openProxy, parseCidr } from "../engine/allow-list.ts";
 import type { ForwardSpec, SocksPolicy } from "../engine/types.ts";
+import { readTrusted, UNTRUSTED } from "../config/file-trust.ts";
 import { FwdError, fail, ok, type Result } from "../errors.ts";
 import { markSecret } from "../redact.ts";
 import type { ParsedArgs } from "./argv.ts";
@@ -25,7 +25,8 @@ export function buildForwards(a: ParsedArgs, h: HostConfig): Result<ForwardSpec[
     const id = `-R ${spec}`;
     if (!f.value.target && !isLoopback(f.value.bind) && !socks.value.auth)
       return fail(openProxy(id, "on the server", "give --socks-user and --socks-password-file, or bind it to loopback on the server"));
-    out.push({ kind: "remote", id, bind: f.value.bind, ...(f.value.target ? { target: f.value.target } : { socks: socks.value }) });
+    const reverseSocks = { socks: socks.value, ...(h.permitRemoteOpen ? { permitOpen: h.permitRemoteOpen } : {}) };
+    out.push({ kind: "remote", id, bind: f.value.bind, ...(f.value.target ? { target: f.value.target } : reverseSocks) });
   }
   for (const spec of [...(a.values.D ?? []), ...h.dynamicForwards]) {
     const f = parseDynamicSpec(spec);
@@ -50,12 +51,10 @@ function socksPolicy(a: ParsedArgs): Result<SocksPolicy> {
     return fail(new FwdError("E_CONFIG", "--socks-user and --socks-password-file go together", "give both, or neither for a proxy without authentication"));
   let auth: SocksPolicy["auth"];
   if (user !== undefined && passwordFile !== undefined) {
-    let password: string;
-    try {
-      password = readFileSync(passwordFile, "utf8").replace(/\r?\n$/, "");
-    } catch (e) {
-      return fail(new FwdError("E_CONFIG", `--socks-password-file ${passwordFile}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message}`, "put the password alone in a file readable only by you (chmod 600)"));
-    }
+    // A password others can read is no secret, and one they can change lets them in: refused like a key.
+    const read = readTrusted(passwordFile, { what: "--socks-password-file", secret: true });
+    if (!read.ok) return read.error.reason === UNTRUSTED ? read : fail(new FwdError("E_CONFIG", read.error.message, "put the password alone in a file readable only by you (chmod 600)"));
+    const password = read.value.toString("utf8").replace(/\r?\n$/, "");
     if (!user || !password || Buffer.byteLength(user) > 255 || Buffer.byteLength(password) > 255)
       return fail(new FwdError("E_CONFIG", "SOCKS username and password must each be 1-255 bytes", "RFC 1929 carries each in one length byte"));
     // Marked, so the redactor hides it wherever the spec is shown, whatever the field is called.

@@ -19,9 +19,10 @@ export async function pluginCommand(argv: string[]): Promise<number> {
   const dir = dirArg ?? join(configDir(), "plugins");
   const file = join(dir, `${name}.ts`);
   if (existsSync(file)) return report(log, new FwdError("E_CONFIG", `${file} exists already`, "pick another name, or edit that file"));
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(file, pluginTemplate(name));
-  writeFileSync(join(dir, "fwd-plugin.d.ts"), PLUGIN_DTS);
+  // Whatever the umask, fwd must not write a plugin it would then refuse to run as writable by others.
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  writeFileSync(file, pluginTemplate(name), { mode: 0o644 });
+  writeFileSync(join(dir, "fwd-plugin.d.ts"), PLUGIN_DTS, { mode: 0o644 });
   log.print(`wrote ${file}\n  try it: fwd scenarios show ${name}${dirArg ? ` --plugin ${file}` : ""}\n  run it: fwd run ${name}${dirArg ? ` --plugin ${file}` : ""} --bastion user@host --target host:port`);
   return EXIT.ok;
 }

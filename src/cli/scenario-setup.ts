@@ -10,7 +10,7 @@ import { loadRegistry } from "../plugin/registry.ts";
 import { concretePlan, type ConcretePlan } from "../plugin/to-engine.ts";
 import type { Plugin } from "../plugin/types.ts";
 import { readScenario, type ScenarioFile } from "../scenario/file.ts";
-import { configDir } from "../scenario/paths.ts";
+import { configDir, scenarioFile } from "../scenario/paths.ts";
 import { checkSupported, parseArgv, type ParsedArgs } from "./argv.ts";
 import { Logger } from "./logger.ts";
 import { maxConnections, reconnectPolicy, sshOverrides } from "./ssh-command.ts";
@@ -45,7 +45,12 @@ export async function prepareScenario(argv: string[], log: Logger, usage: string
   for (const p of registry.problems) log.log("warn", p.message, p.hint);
 
   let scenario: ScenarioFile | undefined;
-  const userFile = name === undefined ? undefined : join(configDir(), "scenarios", `${name}.toml`);
+  let userFile: string | undefined;
+  if (name !== undefined) {
+    const named = scenarioFile(name);
+    if (!named.ok) return named;
+    userFile = named.value;
+  }
   const path = file ?? (userFile && existsSync(userFile) ? userFile : undefined);
   if (path !== undefined) {
     const r = readScenario(path);

@@ -3,6 +3,7 @@
 // a validated HostConfig.
 
 import * as v from "valibot";
+import type { OpenRule } from "../engine/permit-open.ts";
 import { FwdError, fail, ok, type Result } from "../errors.ts";
 import { resolveCiphers } from "../ssh/algorithms.ts";
 import { parseDynamicSpec, parseLocalSpec, parseRemoteSpec } from "./forward-spec.ts";
@@ -14,7 +15,7 @@ export const SUPPORTED_OPTIONS: ReadonlyMap<string, string> = new Map(
     "HostName", "User", "Port", "IdentityFile", "IdentitiesOnly", "IdentityAgent", "LocalForward",
     "RemoteForward", "DynamicForward", "UserKnownHostsFile", "GlobalKnownHostsFile", "StrictHostKeyChecking",
     "ConnectTimeout", "ServerAliveInterval", "ServerAliveCountMax", "ExitOnForwardFailure", "ProxyJump",
-    "ForwardAgent", "BatchMode", "HostKeyAlgorithms", "Ciphers", "Compression",
+    "ForwardAgent", "BatchMode", "HostKeyAlgorithms", "Ciphers", "Compression", "PermitRemoteOpen",
   ].map((name) => [name.toLowerCase(), name]),
 );
 
@@ -140,6 +141,33 @@ function forwardSpec(e: ConfigEntry, kind: keyof typeof FORWARDS): Result<string
   return parsed.ok ? ok(spec) : inContext(parsed, e);
 }
 
+const PERMIT_OPEN_HINT = "use PermitRemoteOpen any, none, or host:port … (`*` for any host or any port)";
+
+/**
+ * PermitRemoteOpen as readconf.c reads it: `any` or `none` alone, or a list of host:port (IPv6 in
+ * brackets), where `*` stands for any host or any port. Undefined means any.
+ */
+function permitRemoteOpen(e: ConfigEntry | undefined): Result<readonly OpenRule[] | undefined> {
+  if (e === undefined) return ok(undefined);
+  const args = (Array.isArray(e.value) ? e.value : [e.value]).flatMap((w) => w.split(/\s+/)).filter(Boolean);
+  const bad = (why: string) => fail<never>(new FwdError("E_CONFIG", `${where(e)}: ${why}`, PERMIT_OPEN_HINT));
+  const alone = args.find((a) => /^(any|none)$/i.test(a));
+  if (alone !== undefined) {
+    if (args.length > 1) return bad(`"${alone}" must appear alone`);
+    return ok(/^any$/i.test(alone) ? undefined : []);
+  }
+  const rules: OpenRule[] = [];
+  for (const arg of args) {
+    const m = /^(?:\[([^\]]+)\]|([^:[\]]+)):([^:]+)$/.exec(arg);
+    const host = m?.[1] ?? m?.[2];
+    const port = m?.[3];
+    if (host === undefined || port === undefined) return bad(`expected host:port, received "${arg}"`);
+    if (port !== "*" && !(/^\d{1,5}$/.test(port) && Number(port) >= 1 && Number(port) <= 65535)) return bad(`"${arg}": expected a port 1–65535 or *`);
+    rules.push({ host, port: port === "*" ? "*" : Number(port) });
+  }
+  return ok(rules);
+}
+
 /** Validates and expands the picked options into a HostConfig; the first bad value is the error. */
 export function buildHostConfig(picked: PickedOptions, alias: string, ctx: { localUser: string; home: string }): Result<HostConfig> {
   const { first, all } = picked;
@@ -191,6 +219,7 @@ export function buildHostConfig(picked: PickedOptions, alias: string, ctx: { loc
   const ciphersEntry = first.get("ciphers");
   const ciphersRaw = option("ciphers", Word, "use Ciphers cipher1,cipher2,… e.g. Ciphers aes128-gcm@openssh.com");
   const ciphers = ciphersEntry && ciphersRaw !== undefined ? take(inContext(resolveCiphers(ciphersRaw), ciphersEntry)) : undefined;
+  const permitOpen = take(permitRemoteOpen(first.get("permitremoteopen")));
 
   const config: HostConfig = {
     alias,
@@ -219,6 +248,7 @@ export function buildHostConfig(picked: PickedOptions, alias: string, ctx: { loc
     ...(hostKeyAlgorithms !== undefined ? { hostKeyAlgorithms } : {}),
     ...(ciphers !== undefined ? { ciphers } : {}),
     compression: option("compression", YesNo, "use Compression yes or no") ?? false,
+    ...(permitOpen !== undefined ? { permitRemoteOpen: permitOpen } : {}),
     ignoredOptions: picked.ignored,
   };
   return failure ? fail(failure) : ok(config);

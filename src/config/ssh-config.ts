@@ -7,10 +7,12 @@
 // inside a Host. So Includes are expanded here into a flat list of entries, each carrying the
 // conditions (Host patterns, Match criteria) that must all hold for it to apply.
 
-import { readdir, readFile } from "node:fs/promises";
+import { readdir } from "node:fs/promises";
 import { isAbsolute, join } from "node:path";
 import { LineType, parse, type Line } from "ssh-config";
+import type { OpenRule } from "../engine/permit-open.ts";
 import { FwdError, fail, ok, type Result } from "../errors.ts";
+import { readTrusted, trustContext, UNTRUSTED } from "./file-trust.ts";
 import { buildHostConfig, HARMLESS_OPTIONS, REPEATABLE_OPTIONS, SUPPORTED_OPTIONS } from "./ssh-config-schema.ts";
 
 /** One host's settings, resolved and validated; paths are expanded, forwards are in -L/-R/-D form. */
@@ -46,6 +48,8 @@ export interface HostConfig {
   ciphers?: string[];
   /** Compression yes (or -C): offer zlib@openssh.com and zlib, as ssh does; off by default, as in ssh. */
   compression: boolean;
+  /** Where a reverse SOCKS forward may connect (PermitRemoteOpen); absent means any, empty none. */
+  permitRemoteOpen?: readonly OpenRule[];
   /** Options from the files that apply here but that fwd ignores (ProxyCommand, …): worth a warning. */
   ignoredOptions: string[];
 }
@@ -108,15 +112,17 @@ interface ReadContext {
 
 async function readConfigFile(path: string, ctx: ReadContext, when: readonly Condition[], missingOk: boolean): Promise<Result<void>> {
   const shown = displayPath(path, ctx.home);
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
+  // Owner you or root and writable by nobody else, the file and the directories above it: OpenSSH
+  // refuses ("Bad owner or permissions") a config others can change, as it could run any ProxyJump.
+  const read = readTrusted(path, { what: "ssh config" }, trustContext(ctx.home));
+  if (!read.ok) {
+    const code = read.error.reason;
+    if (code === UNTRUSTED) return read;
     if (code === "ENOENT" && missingOk) return ok(undefined);
     if (code === "ENOENT") return fail(configError(`-F ${shown}: no such file`, "check the path, or leave -F out to read ~/.ssh/config"));
-    return fail(configError(`${shown}: cannot read: ${(e as Error).message}`));
+    return fail(configError(`${shown}: cannot read: ${(read.error.cause as Error | undefined)?.message ?? "not a regular file"}`));
   }
+  const text = read.value.toString("utf8");
   let lines: Line[];
   try {
     lines = parse(text);

@@ -1,7 +1,7 @@
 // -R: the SSH server listens, and each connection it forwards back is carried to a target on this
 // side — or, with no target, spoken to as SOCKS and connected from here (reverse dynamic forward).
 
-import { FwdError, type Result } from "../errors.ts";
+import { FwdError, fail, type Result } from "../errors.ts";
 import { serveSocks } from "../socks/server.ts";
 import { isLoopbackAddress } from "./allow-list.ts";
 import { Carrier, type ForwardRuntime } from "./carrier.ts";
@@ -9,8 +9,9 @@ import { connectionSlots } from "./connections.ts";
 import { dialLocal } from "./dial.ts";
 import { SOCKS_LIMITS } from "./dynamic-forward.ts";
 import type { Incoming, Link } from "./link.ts";
+import { formatPermitOpen, permitsOpen } from "./permit-open.ts";
 import { countFailure } from "./stats.ts";
-import { formatEndpoint, isUnix, type Endpoint, type RemoteForward } from "./types.ts";
+import { formatEndpoint, isUnix, type Endpoint, type RemoteForward, type TcpEndpoint } from "./types.ts";
 
 export class RemoteForwarder extends Carrier {
   /** What the server bound, as it reported it. */
@@ -82,7 +83,7 @@ export class RemoteForwarder extends Carrier {
     const outcome = await serveSocks(
       channel,
       { name: this.id, ...(this.spec.socks?.auth ? { auth: this.spec.socks.auth } : {}), timeoutMs: SOCKS_LIMITS.handshakeMs },
-      (t) => dialLocal(this.id, t),
+      (t) => (permitsOpen(this.spec.permitOpen, t) ? dialLocal(this.id, t) : Promise.resolve(fail(this.notPermitted(t)))),
     );
     if (outcome.kind === "connected") {
       await this.carry(channel, outcome.upstream, source, formatEndpoint(outcome.target));
@@ -90,5 +91,15 @@ export class RemoteForwarder extends Carrier {
     }
     if (outcome.kind === "failed") return this.refuse(outcome.error);
     countFailure(this.stats, "bad-request");
+  }
+
+  /** As ssh: a destination PermitRemoteOpen leaves out gets the SOCKS "not allowed by ruleset" reply. */
+  private notPermitted(t: TcpEndpoint): FwdError {
+    return new FwdError(
+      "E_CHANNEL",
+      `${this.id}: ${formatEndpoint(t)} is not allowed by PermitRemoteOpen ${formatPermitOpen(this.spec.permitOpen)}`,
+      "PermitRemoteOpen (ssh_config or -o) lists where reverse SOCKS may connect",
+      { reason: "not-allowed" },
+    );
   }
 }

@@ -1,6 +1,7 @@
 // The engine's vocabulary: endpoints and forwards as plain data, so that the CLI, scenario plugins and
 // the status page all describe work the same way and the engine alone carries it out.
 
+import type { OpenRule } from "./permit-open.ts";
 import type { Pool } from "./pick.ts";
 
 /** A TCP address. `host` is a name or an IP literal (IPv6 without brackets). */
@@ -52,6 +53,8 @@ export interface RemoteForward {
   /** On this side; absent for a reverse dynamic forward (the remote port speaks SOCKS). */
   target?: Endpoint;
   socks?: SocksPolicy;
+  /** Reverse SOCKS only: where it may connect (ssh_config's PermitRemoteOpen); absent means anywhere. */
+  permitOpen?: readonly OpenRule[];
 }
 
 /** -D: a SOCKS proxy here whose connections leave from the SSH server. */

@@ -4,6 +4,7 @@
 
 import { resolve } from "node:path";
 import * as v from "valibot";
+import { checkTrusted } from "../config/file-trust.ts";
 import { FwdError, fail, ok, type Result } from "../errors.ts";
 import { fwdApi } from "../index.ts";
 import { deadlineMs, LOAD_DEADLINE_MS, seconds, withinDeadline } from "./deadline.ts";
@@ -21,6 +22,10 @@ const PluginShape = v.object({
 export async function loadPluginFile(file: string): Promise<Result<Plugin>> {
   const path = resolve(file);
   const bad = (what: string, hint: string, cause?: unknown) => fail<Plugin>(new FwdError("E_CONFIG", `plugin ${path}: ${what}`, hint, cause === undefined ? undefined : { cause }));
+  // A plugin runs as the user who starts fwd: one that another user could have written or replaced
+  // (the file, or any directory above it) is not run at all.
+  const trusted = checkTrusted(path, { what: "plugin" });
+  if (!trusted.ok) return trusted;
   let mod: { default?: unknown };
   try {
     const ms = deadlineMs(LOAD_DEADLINE_MS);

@@ -4,7 +4,8 @@
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { BUILTIN_PLUGINS } from "../../plugins/index.ts";
-import type { FwdError } from "../errors.ts";
+import { checkTrusted } from "../config/file-trust.ts";
+import { FwdError } from "../errors.ts";
 import { configDir } from "../scenario/paths.ts";
 import { loadPluginFile } from "./load.ts";
 import type { Plugin } from "./types.ts";
@@ -24,6 +25,12 @@ export async function loadRegistry(extraFiles: string[]): Promise<Registry> {
     inDir = readdirSync(dir).filter((f) => /\.(ts|js|mjs)$/.test(f) && !f.endsWith(".d.ts")).map((f) => join(dir, f));
   } catch {
     // no plugins folder: nothing to load
+  }
+  // A folder others can write may hold anything by now: none of it runs (each file is checked too).
+  const folder = inDir.length > 0 ? checkTrusted(dir, { what: "plugins folder" }) : undefined;
+  if (folder && !folder.ok) {
+    problems.push(new FwdError(folder.error.code, `${folder.error.message}: its plugins are not loaded`, folder.error.hint, { reason: folder.error.reason }));
+    inDir = [];
   }
   for (const file of [...inDir, ...extraFiles]) {
     const r = await loadPluginFile(file);

@@ -5,6 +5,7 @@ import { isLoopback, openProxy } from "../engine/allow-list.ts";
 import { hostNameProblem } from "../engine/host-name.ts";
 import { resolveTarget, type ConfigContext } from "../config/target.ts";
 import type { EnginePlan } from "../engine/engine.ts";
+import type { OpenRule } from "../engine/permit-open.ts";
 import { formatEndpoint, isUnix, type Endpoint, type ForwardSpec } from "../engine/types.ts";
 import { FwdError, fail, ok, type Result } from "../errors.ts";
 import type { SshDeps, SshTarget } from "../ssh/connect.ts";
@@ -21,6 +22,8 @@ export interface ConcretePlan {
 
 export function concretePlan(scenario: string, plan: Plan, ctx: ConfigContext, overrides: string[], deps: SshDeps): Result<ConcretePlan> {
   const targets: Record<string, SshTarget[]> = {};
+  // PermitRemoteOpen of each session's last hop: the server whose reverse SOCKS ports it limits.
+  const permits: Record<string, readonly OpenRule[] | undefined> = {};
   for (const [name, route] of Object.entries(plan.sessions)) {
     if (route.length === 0) return fail(new FwdError("E_CONFIG", `${scenario}: session "${name}" has no hop`, "a route is a list of [user@]host[:port] hops"));
     const hops: SshTarget[] = [];
@@ -29,6 +32,7 @@ export function concretePlan(scenario: string, plan: Plan, ctx: ConfigContext, o
       const r = resolveTarget(ctx, hop, [...(hop.identity ? [`IdentityFile=${hop.identity}`] : []), ...overrides]);
       if (!r.ok) return r;
       hops.push(r.value.target);
+      permits[name] = r.value.host.permitRemoteOpen;
     }
     targets[name] = hops;
   }
@@ -44,7 +48,7 @@ export function concretePlan(scenario: string, plan: Plan, ctx: ConfigContext, o
     for (const v of vias)
       if (!(v in plan.sessions)) return fail(new FwdError("E_CONFIG", `${id}: via "${v}" names no session`, `sessions: ${Object.keys(plan.sessions).join(", ")}`));
     if (typeof f.via === "object") for (const v of f.via.pool) pooled.add(v);
-    const spec = toForward(id, f);
+    const spec = toForward(id, f, permits[typeof f.via === "string" ? f.via : first]);
     if (!spec.ok) return spec;
     names.set(id, name);
     forwards.push(spec.value);
@@ -60,7 +64,7 @@ export function concretePlan(scenario: string, plan: Plan, ctx: ConfigContext, o
   });
 }
 
-function toForward(id: string, f: PlanForward): Result<ForwardSpec> {
+function toForward(id: string, f: PlanForward, permitOpen: readonly OpenRule[] | undefined): Result<ForwardSpec> {
   // A plan is code: its targets need not have come through the Target schema.
   const target = f.kind === "dynamic" ? undefined : f.target;
   const bad = target && !isUnix(target) ? hostNameProblem(target.host) : undefined;
@@ -69,7 +73,7 @@ function toForward(id: string, f: PlanForward): Result<ForwardSpec> {
     case "local":
       return ok({ kind: "local", id, ...(f.via ? { via: f.via } : {}), bind: f.listen, target: f.target, ...(f.orFreePort ? { orFreePort: true } : {}), ...(f.ftp ? { ftp: true } : {}) });
     case "remote":
-      return ok({ kind: "remote", id, ...(f.via ? { via: f.via } : {}), bind: f.listen, ...(f.target ? { target: f.target } : { socks: { allow: [] } }) });
+      return ok({ kind: "remote", id, ...(f.via ? { via: f.via } : {}), bind: f.listen, ...(f.target ? { target: f.target } : { socks: { allow: [] }, ...(permitOpen ? { permitOpen } : {}) }) });
     case "dynamic":
       if (!isLoopback(f.listen) && !f.allow?.length) return fail(openProxy(id, "here", "give the forward an allow list of the networks that may use it"));
       return ok({ kind: "dynamic", id, ...(f.via ? { via: f.via } : {}), bind: f.listen, socks: { allow: f.allow ?? [], ...(f.pac ? { pac: f.pac } : {}) } });

@@ -1,9 +1,9 @@
 // A scenario file: which plugin, a name, its options, and how to keep it running — TOML, checked
 // with valibot so a mistake names the field, what was expected and what was given.
 
-import { readFileSync } from "node:fs";
 import { parse as parseToml } from "smol-toml";
 import * as v from "valibot";
+import { readTrusted, UNTRUSTED } from "../config/file-trust.ts";
 import { FwdError, fail, ok, type Result } from "../errors.ts";
 
 const ScenarioSchema = v.strictObject({
@@ -34,13 +34,13 @@ export function parseScenario(text: string, source: string): Result<ScenarioFile
   return ok({ ...r.output, source });
 }
 
+/** Reads a scenario file that only you (or root) can change: it says which servers and ports fwd opens. */
 export function readScenario(path: string): Result<ScenarioFile> {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    return fail(new FwdError("E_CONFIG", `${path}: ${code === "ENOENT" ? "no such file" : (e as Error).message}`, "check the path given with -f"));
+  const read = readTrusted(path, { what: "scenario" });
+  if (!read.ok) {
+    if (read.error.reason === UNTRUSTED) return read;
+    const cause = read.error.cause as Error | undefined;
+    return fail(new FwdError("E_CONFIG", `${path}: ${read.error.reason === "ENOENT" ? "no such file" : (cause?.message ?? "not a regular file")}`, "check the path given with -f"));
   }
-  return parseScenario(text, path);
+  return parseScenario(read.value.toString("utf8"), path);
 }

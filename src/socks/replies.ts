@@ -19,6 +19,7 @@ export const SOCKS4 = { granted: 0x5a, rejected: 0x5b } as const;
 export function socks5CodeFor(reason: string | undefined): number {
   switch (reason) {
     case "prohibited":
+    case "not-allowed":
       return SOCKS5.notAllowed;
     case "refused":
       return SOCKS5.connectionRefused;

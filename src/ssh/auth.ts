@@ -1,9 +1,9 @@
 // Authentication in OpenSSH's order — agent, identity files, then keyboard-interactive and password
 // when a person can be asked — remembering every attempt so a failure can say what was tried.
 
-import { readFile } from "node:fs/promises";
 import type { AnyAuthMethod, AuthenticationType, AuthHandlerMiddleware } from "ssh2";
 import { utils } from "ssh2";
+import { readTrusted, UNTRUSTED } from "../config/file-trust.ts";
 import { FwdError } from "../errors.ts";
 import type { Prompter } from "./prompt.ts";
 
@@ -114,11 +114,19 @@ export class Authenticator {
 
   private async loadKey(f: IdentityFile): Promise<AnyAuthMethod | string> {
     let data: Buffer | string;
-    try {
-      data = f.data ?? (await readFile(f.path));
-    } catch (e) {
-      if (f.explicit) this.o.warn(`identity file ${f.path}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "not found" : (e as Error).message}`);
-      return "not readable";
+    if (f.data !== undefined) data = f.data;
+    else {
+      const read = readTrusted(f.path, { what: "identity file", secret: true });
+      if (!read.ok) {
+        // As OpenSSH: a key others can read (or change) is never offered, named or default, and says why.
+        if (read.error.reason === UNTRUSTED) {
+          this.o.warn(`UNPROTECTED PRIVATE KEY FILE: ${read.error.message}; this key is ignored (${read.error.hint})`);
+          return "refused: its permissions or owner are unsafe";
+        }
+        if (f.explicit) this.o.warn(read.error.reason === "ENOENT" ? `identity file ${f.path}: not found` : read.error.message);
+        return "not readable";
+      }
+      data = read.value;
     }
     const parsed = utils.parseKey(data);
     if (!(parsed instanceof Error)) return { type: "publickey", username: this.o.user, key: parsed };

@@ -61,6 +61,8 @@ export async function connectSsh(t: SshTarget, deps: SshDeps, signal?: AbortSign
   const clock = pausableTimer(t.connectTimeoutMs, () => cut(handshakeTimeout(t.label, stage, t.connectTimeoutMs)));
   const prompt: Prompter | undefined = deps.prompt && ((q, o) => clock.during(deps.prompt!(q, o)));
   const hostKey = await prepareHostKeyCheck(t.hostKey, t.label, (m) => deps.log("warn", m), prompt);
+  // A known_hosts file others can write: no key it holds is to be believed, so there is nothing to connect for.
+  if (hostKey.failure) return fail(hostKey.failure);
   const auth = new Authenticator({
     user: t.user,
     identityFiles: t.identityFiles,

@@ -1,7 +1,7 @@
 // Host key policy, as OpenSSH applies StrictHostKeyChecking: a known key passes, a changed or revoked
 // key never does, an unknown one passes only under accept-new/no (recorded) or a yes at the prompt.
 
-import { FwdError } from "../errors.ts";
+import { FwdError, ok } from "../errors.ts";
 import {
   appendKnownHost,
   checkHostKey,
@@ -50,12 +50,15 @@ export async function prepareHostKeyCheck(
   log: (msg: string) => void,
   prompt: Prompter | undefined,
 ): Promise<HostKeyCheck> {
-  const entries = p.pinned ? [] : await loadKnownHosts([...p.userFiles, ...p.globalFiles]);
+  const loaded = p.pinned ? ok([]) : await loadKnownHosts([...p.userFiles, ...p.globalFiles]);
+  const entries = loaded.ok ? loaded.value : [];
   const known = knownTypesFor(entries, p.host, p.port).flatMap((t) => ALGORITHMS_OF_TYPE[t] ?? [t]);
   const check: HostKeyCheck = {
     algorithms: [...new Set([...known.filter((a) => DEFAULT_ALGORITHMS.includes(a)), ...DEFAULT_ALGORITHMS])],
-    failure: undefined,
+    // A known_hosts others can write is refused before any key is looked at.
+    failure: loaded.ok ? undefined : loaded.error,
     async verify(blob) {
+      if (!loaded.ok) return false;
       const fp = `${keyTypeOf(blob) ?? "unknown-type"} ${fingerprintSha256(blob)}`;
       const refuse = (message: string, hint: string, reason: string) => {
         check.failure = new FwdError("E_HOSTKEY", `${where}: ${message}`, hint, { reason });

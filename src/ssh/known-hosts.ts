@@ -2,8 +2,9 @@
 // what a server's host key means for a host, and write new entries — all as OpenSSH's hostfile.c does.
 
 import { createHash, createHmac, randomBytes } from "node:crypto";
-import { mkdir, open, readFile } from "node:fs/promises";
+import { mkdir, open } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import { readTrusted, UNTRUSTED } from "../config/file-trust.ts";
 import { FwdError, fail, ok, type Result } from "../errors.ts";
 
 export type KnownHostMarker = "cert-authority" | "revoked";
@@ -132,17 +133,19 @@ export function knownHostsLine(host: string, port: number, keyBlob: Buffer, opts
   return `${field} ${type} ${keyBlob.toString("base64")}`;
 }
 
-/** Entries of every file in order; a missing or unreadable file contributes nothing, as in OpenSSH. */
-export async function loadKnownHosts(files: string[]): Promise<KnownHostEntry[]> {
-  const perFile = await Promise.all(
-    files.map((file) =>
-      readFile(file, "utf8").then(
-        (text) => parseKnownHosts(text, file),
-        () => [],
-      ),
-    ),
-  );
-  return perFile.flat();
+/**
+ * Entries of every file in order; a missing or unreadable file contributes nothing, as in OpenSSH. A file
+ * that someone other than you or root can change is an error: whoever writes it decides which server
+ * keys are believed, so reading it would let that user stand in for any server.
+ */
+export async function loadKnownHosts(files: string[]): Promise<Result<KnownHostEntry[]>> {
+  const entries: KnownHostEntry[] = [];
+  for (const file of files) {
+    const read = readTrusted(file, { what: "known_hosts" });
+    if (read.ok) entries.push(...parseKnownHosts(read.value.toString("utf8"), file));
+    else if (read.error.reason === UNTRUSTED) return fail(read.error);
+  }
+  return ok(entries);
 }
 
 /** Appends one line, creating the directory (0700) and file (0600) first if they are missing. */

@@ -354,3 +354,37 @@ describe("agrees with ssh -G", () => {
     });
   });
 });
+
+describe("PermitRemoteOpen", () => {
+  const cases: [string, HostConfig["permitRemoteOpen"]][] = [
+    ["any", undefined],
+    ["none", []],
+    ["127.0.0.1:8080", [{ host: "127.0.0.1", port: 8080 }]],
+    ["*:443 db.internal:*", [{ host: "*", port: 443 }, { host: "db.internal", port: "*" }]],
+    ["[::1]:22", [{ host: "::1", port: 22 }]],
+  ];
+  for (const [value, want] of cases)
+    test(`PermitRemoteOpen ${value}`, async () => {
+      expect((await host({ [CONFIG]: `PermitRemoteOpen ${value}\n` }, "x")).permitRemoteOpen).toEqual(want as never);
+      expect((await host({}, "x", [`PermitRemoteOpen=${value}`])).permitRemoteOpen).toEqual(want as never);
+    });
+
+  test("unset means any, the first line wins, and it is no longer an option fwd ignores", async () => {
+    const h = await host({ [CONFIG]: "Host x\n  PermitRemoteOpen none\nHost *\n  PermitRemoteOpen any\n" }, "x");
+    expect([h.permitRemoteOpen, h.ignoredOptions]).toEqual([[], []]);
+    expect((await host({}, "x")).permitRemoteOpen).toBeUndefined();
+  });
+
+  const bad: [string, string][] = [
+    ["any b:1", '~/.ssh/config: PermitRemoteOpen: "any" must appear alone'],
+    ["a:0", '~/.ssh/config: PermitRemoteOpen: "a:0": expected a port 1–65535 or *'],
+    ["a:b", '~/.ssh/config: PermitRemoteOpen: "a:b": expected a port 1–65535 or *'],
+    ["a", '~/.ssh/config: PermitRemoteOpen: expected host:port, received "a"'],
+    [":80", '~/.ssh/config: PermitRemoteOpen: expected host:port, received ":80"'],
+  ];
+  for (const [value, message] of bad)
+    test(`PermitRemoteOpen ${value} is refused`, async () => {
+      const e = await failure({ [CONFIG]: `PermitRemoteOpen ${value}\n` }, "x");
+      expect([e.code, e.message, e.hint]).toEqual(["E_CONFIG", message, "use PermitRemoteOpen any, none, or host:port … (`*` for any host or any port)"]);
+    });
+});

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import net from "node:net";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { curl } from "../harness/curl.ts";
 import { runFwd, runFwdToEnd } from "../harness/fwd.ts";
@@ -92,6 +93,58 @@ describe("fwd -R", () => {
     } finally {
       expect(await fwd.stop()).toBe(0);
       await web.close();
+    }
+  }, 30_000);
+
+  test("PermitRemoteOpen none (-o or ssh_config): reverse SOCKS refuses every destination with 'not allowed by ruleset'", async () => {
+    let hits = 0;
+    const target = net.createServer((s) => (hits++, s.end("reached")));
+    await new Promise<void>((r) => target.listen(0, "127.0.0.1", r));
+    const targetPort = (target.address() as net.AddressInfo).port;
+    const config = join(sshd.dir, "permit-none.conf");
+    writeFileSync(config, "Host *\n  PermitRemoteOpen none\n");
+    const [viaO, viaFile] = [await freePort(), await freePort()];
+    const withFile = sshd.clientArgs.map((a) => (a === "none" ? config : a)); // -F none -> -F config
+    const a = runFwd([...sshd.clientArgs, "-o", "PermitRemoteOpen=none", "-R", String(viaO), sshd.host]);
+    const b = runFwd([...withFile, "-R", String(viaFile), sshd.host]);
+    try {
+      await a.waitFor(new RegExp(`localhost:${viaO} -> SOCKS`));
+      await b.waitFor(new RegExp(`localhost:${viaFile} -> SOCKS`));
+      // From the server's side (its loopback is this machine's): greeting, then CONNECT 127.0.0.1:targetPort.
+      const request = Buffer.from([5, 1, 0, 5, 1, 0, 1, 127, 0, 0, 1, targetPort >> 8, targetPort & 0xff]);
+      for (const port of [viaO, viaFile]) {
+        const r = await exchange(port, request);
+        expect([...r.reply]).toEqual([5, 0, 5, 2, 0, 1, 0, 0, 0, 0, 0, 0]); // method no-auth, then reply 2
+        const c = await curl(["--socks5-hostname", `127.0.0.1:${port}`, `http://127.0.0.1:${targetPort}/`]);
+        expect(c.code).toBe(97);
+        expect(c.stderr).toMatch(/\(2\)|not allowed/i);
+      }
+      await a.waitFor(new RegExp(`127\\.0\\.0\\.1:${targetPort} is not allowed by PermitRemoteOpen none`));
+      expect(hits).toBe(0);
+    } finally {
+      expect(await a.stop()).toBe(0);
+      expect(await b.stop()).toBe(0);
+      await new Promise((r) => target.close(r));
+    }
+  }, 30_000);
+
+  test("PermitRemoteOpen 127.0.0.1:PORT: only that destination, named exactly so, is reached", async () => {
+    const [allowed, other] = [await startHttp(), await startHttp()];
+    const port = await freePort();
+    const fwd = runFwd([...sshd.clientArgs, "-o", `PermitRemoteOpen=127.0.0.1:${allowed.port}`, "-R", String(port), sshd.host]);
+    try {
+      await fwd.waitFor(new RegExp(`localhost:${port} -> SOCKS`));
+      const ok = await curl(["--socks5-hostname", `127.0.0.1:${port}`, `http://127.0.0.1:${allowed.port}/permitted`]);
+      expect([ok.code, ok.stdout]).toEqual([0, "hello /permitted via 127.0.0.1"]);
+      // another port on the same host, and the same port by a name ssh would not look up
+      for (const url of [`http://127.0.0.1:${other.port}/`, `http://localhost:${allowed.port}/`]) {
+        const no = await curl(["--socks5-hostname", `127.0.0.1:${port}`, url]);
+        expect([no.code, no.stdout]).toEqual([97, ""]);
+        expect(no.stderr).toMatch(/\(2\)|not allowed/i);
+      }
+    } finally {
+      expect(await fwd.stop()).toBe(0);
+      await Promise.all([allowed.close(), other.close()]);
     }
   }, 30_000);
 

@@ -3,6 +3,7 @@
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
+import { chmodSync, chownSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -294,10 +295,22 @@ describe("files", () => {
     await writeFile(two, `# c\n${line("b", keys.ecdsa)}\n`);
     await mkdir(aDir);
     const entries = await loadKnownHosts([join(dir, "missing"), two, aDir, one]);
-    expect(entries.map((e) => [e.file, e.line, e.patterns])).toEqual([
+    expect(entries.ok && entries.value.map((e) => [e.file, e.line, e.patterns])).toEqual([
       [two, 2, "b"],
       [one, 1, "a"],
     ]);
+  });
+
+  test("loadKnownHosts refuses a file others can write, or one another user owns", async () => {
+    const open = join(dir, "load-writable");
+    await writeFile(open, `${line("a", keys.edA)}\n`);
+    chmodSync(open, 0o666);
+    const r = await loadKnownHosts([open]);
+    expect(r.ok ? undefined : [r.error.code, r.error.message, r.error.hint]).toEqual(["E_CONFIG", `known_hosts ${open}: permissions 0666 let group and others change it`, `\`chmod go-w ${open}\``]);
+    chmodSync(open, 0o644);
+    chownSync(open, 65534, 65534);
+    const theirs = await loadKnownHosts([open]);
+    expect(theirs.ok ? undefined : theirs.error.message).toBe(`known_hosts ${open}: it is owned by uid 65534, not by root (you)`);
   });
 
   test("defaultKnownHostsFiles", () => {
