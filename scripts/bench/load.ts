@@ -146,9 +146,3 @@ export async function runConnections(route: Route, count: number, concurrency: n
     errors: [...errors].slice(0, 5).map(([e, n]) => `${n}× ${e}`),
   };
 }
-
-/** Nearest-rank percentile of an ascending list (NaN when empty). */
-export function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
-}
