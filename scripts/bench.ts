@@ -64,7 +64,7 @@ let failed = false;
 try {
   sshd = await startSshd();
   echo = await startEchoServer();
-  const targets = { echo: echo.port, iperf: await freePort() };
+  const targets = { echo: echo.port, echoPid: echo.pid, iperf: await freePort() };
   const loadBefore = loadAverage();
   process.stderr.write(`bench: sshd on 127.0.0.1:${sshd.port}, cipher ${CIPHER}, measuring ${fwd.label}; fd limit ${fdLimit}; load ${loadBefore}\n`);
 
@@ -105,7 +105,8 @@ try {
       `${plan.concurrent} ${plan.concurrency} at a time (each capped at ${plan.capMs / 1000} s); SOCKS5 the same after a no-auth ` +
       `greeting and a CONNECT to 127.0.0.1 in one write; CPU per 1,000 is the tunnel's CPU over those four rows`,
     `- idle RSS: VmRSS ${plan.settleMs / 1000} s after connecting, before any load; idle connections: a second fresh tunnel, ` +
-      `${plan.idleCounts.join(" then ")} connections through its -L opened in batches of 100 (each with a 1-byte echo), held ` +
+      `${plan.idleCounts.join(" then ")} connections through its -L opened in batches of 100 (each batch counted open once the ` +
+      `echo server holds that many more; nothing is sent), capped at ${plan.idleCapMs / 1000} s per count, held ` +
       `${plan.settleMs / 1000} s, VmRSS read; then all closed, VmRSS read ${plan.settleMs / 1000} s after the tunnel's descriptors are back to baseline` +
       (cut.length > 0 ? ` (${cut.join(", ")} left out: the fd limit here is ${fdLimit})` : ""),
     `- start-up: median wall time of ${plan.startupRuns} runs per round (spawn to exit), max RSS from GNU time; OpenSSH's figure is \`ssh -V\` for both rows` +

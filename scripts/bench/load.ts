@@ -14,6 +14,8 @@ const CONN_TIMEOUT_MS = 5_000;
 
 export interface EchoServer {
   port: number;
+  /** Its process id: its descriptor count tells how many connections reached it. */
+  pid: number;
   close(): Promise<void>;
 }
 
@@ -36,7 +38,7 @@ export async function startEchoServer(): Promise<EchoServer> {
       reject(new Error(`echo server exited (${code})`));
     });
   });
-  return { port, close: () => stopChild(p) };
+  return { port, pid: p.pid!, close: () => stopChild(p) };
 }
 
 /** Bytes a proxy wants first (sent on connect), and how to judge its fixed-length answer. */

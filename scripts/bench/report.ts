@@ -72,7 +72,10 @@ export function notes(plan: Plan, r: Results, failedRounds: string[]): string[] 
       }
       for (const idle of m.idle) {
         if (idle.opened < idle.count)
-          out.push(`- ${at}: only ${idle.opened} of ${idle.count} idle connections opened (${idle.failed} failed) within ${plan.idleCapMs / 1000} s; no figure for that count`);
+          out.push(
+            `- ${at}: only ${idle.opened} of ${idle.count} idle connections open (${idle.failed} failed) within ${plan.idleCapMs / 1000} s, ` +
+              `RSS ${idle.heldRssMiB.toFixed(1)} MiB with those and ${idle.afterCloseRssMiB.toFixed(1)} MiB after they closed; no figure for that count`,
+          );
         if (!idle.closed) out.push(`- ${at}: after ${idle.count} idle connections closed, the tunnel's descriptors were not back to their baseline within 30 s`);
       }
     });

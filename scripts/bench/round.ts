@@ -35,7 +35,7 @@ export async function runRound(tool: Tool, targets: Targets, plan: Plan, say: Sa
     say(`idle-connection tunnel: RSS ${baseline.toFixed(1)} MiB before any`);
     const idle: IdleResult[] = [];
     for (const count of plan.idleCounts) {
-      const r = await holdIdle(t.pid, t.echoPort, count, plan.idleCapMs, plan.settleMs);
+      const r = await holdIdle(t.pid, targets.echoPid, t.echoPort, count, plan.idleCapMs, plan.settleMs);
       idle.push(r);
       const failed = r.failed > 0 ? `, ${r.failed} failed` : "";
       const closed = r.closed ? `closed in ${r.closeSeconds.toFixed(1)} s` : `still ${r.heldFds} descriptors at the close deadline`;

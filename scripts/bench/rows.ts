@@ -34,6 +34,7 @@ export function rowSpecs(plan: Plan): RowSpec[] {
     // A count not fully opened gives no figure: a lower count's RSS must not pass for this one's.
     const full = (r: Round) => r.idle[i] !== undefined && r.idle[i]!.opened === count;
     rows.push(
+      { metric: `seconds to open ${n(count)} idle connections`, digits: 2, lowerIsBetter: lower, get: (r) => (full(r) ? r.idle[i]!.openSeconds : NaN) },
       { metric: `RSS with ${n(count)} idle connections open (MiB)`, digits: 1, lowerIsBetter: lower, get: (r) => (full(r) ? r.idle[i]!.heldRssMiB : NaN) },
       { metric: `RSS after those ${n(count)} close (MiB)`, digits: 1, lowerIsBetter: lower, get: (r) => (full(r) ? r.idle[i]!.afterCloseRssMiB : NaN) },
     );

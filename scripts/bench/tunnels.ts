@@ -26,6 +26,8 @@ export interface Tunnel {
 
 export interface Targets {
   echo: number;
+  /** The echo server's process: its descriptor count tells how many connections reached it. */
+  echoPid: number;
   iperf: number;
 }
 
