@@ -24,6 +24,7 @@ export interface Measured {
   socksConcurrent: LoadResult;
   /** Tunnel CPU seconds during the four connection rows (warm-ups excluded) per 1,000 connections done. */
   cpuPer1000: number;
+  /** Over the tunnel's whole life: connecting, the bulk rows and the connection rows. */
   peakRssMiB: number;
   cpuSeconds: number;
 }

@@ -22,6 +22,9 @@ export interface Round extends Measured {
   /** RSS of the second tunnel, connected and settled, before it opened any idle connection. */
   idleBaselineRssMiB: number;
   idle: IdleResult[];
+  /** Peak RSS and CPU seconds of that second tunnel over its life. */
+  idleTunnelPeakRssMiB: number;
+  idleTunnelCpuSeconds: number;
   version: Startup;
   help: Startup;
 }
@@ -53,8 +56,8 @@ export async function runRound(tool: Tool, targets: Targets, plan: Plan, say: Sa
 
   return {
     ...measured,
-    peakRssMiB: Math.max(measured.peakRssMiB, many.peak),
-    cpuSeconds: measured.cpuSeconds + many.cpu,
+    idleTunnelPeakRssMiB: many.peak,
+    idleTunnelCpuSeconds: many.cpu,
     idleBaselineRssMiB: many.baseline,
     idle: many.idle,
     version,

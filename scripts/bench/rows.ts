@@ -40,8 +40,10 @@ export function rowSpecs(plan: Plan): RowSpec[] {
     );
   });
   rows.push(
-    { metric: "peak RSS of the tunnel process, any row (MiB)", digits: 1, lowerIsBetter: lower, get: (r) => r.peakRssMiB },
-    { metric: "tunnel CPU seconds, whole round", digits: 2, lowerIsBetter: lower, get: (r) => r.cpuSeconds },
+    { metric: "peak RSS over the bulk and connection rows (MiB)", digits: 1, lowerIsBetter: lower, get: (r) => r.peakRssMiB },
+    { metric: "peak RSS over the idle-connection rows (MiB)", digits: 1, lowerIsBetter: lower, get: (r) => r.idleTunnelPeakRssMiB },
+    { metric: "tunnel CPU seconds, bulk and connection rows", digits: 2, lowerIsBetter: lower, get: (r) => r.cpuSeconds },
+    { metric: "tunnel CPU seconds, idle-connection rows", digits: 2, lowerIsBetter: lower, get: (r) => r.idleTunnelCpuSeconds },
     { metric: "start-up, `fwd --version` vs `ssh -V` (ms)", digits: 1, lowerIsBetter: lower, get: (r) => r.version.ms },
     { metric: "start-up, `fwd --help` vs `ssh -V` (ms)", digits: 1, lowerIsBetter: lower, get: (r) => r.help.ms },
     { metric: "max RSS, `fwd --version` vs `ssh -V` (MiB)", digits: 1, lowerIsBetter: lower, get: (r) => r.version.rssMiB },
