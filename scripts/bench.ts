@@ -1,28 +1,58 @@
-// The benchmark behind `npm run bench`: OpenSSH `ssh -L`/`-D` and `fwd -L`/`-D` against one real sshd on
-// loopback, one after the other in the same run (absolute figures drift between runs, ratios less),
-// printed as a Markdown table and written to dist/bench.md. `--quick` is a smoke run; `--source`
-// measures `bun src/main.ts` even when dist/fwd exists.
+// The benchmark behind `npm run bench`: OpenSSH `ssh -N -L … -D …` and `fwd -L … -D 0` against one real
+// sshd on loopback, in alternating rounds (OpenSSH, fwd, OpenSSH, fwd, …) in the same run, each row the
+// median over the rounds, printed as a Markdown table and written to dist/bench.md.
+//
+// Flags: --rounds N (default 3), --quick (1 round, smaller counts), --smoke (a few seconds; guards the
+// script, its figures mean nothing), --source (measure `bun src/main.ts` even when dist/fwd exists),
+// --idle N,N (other idle-connection counts), --out FILE (instead of dist/bench.md).
 
-import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { startSshd, type Sshd } from "../test/harness/sshd.ts";
 import { freePort } from "../test/harness/net.ts";
-import { startEchoServer, percentile, type EchoServer } from "./bench/load.ts";
-import { FULL, QUICK, measure, type Measured } from "./bench/measure.ts";
-import { machineLines, table, type Row } from "./bench/report.ts";
+import { TEST_HOME } from "../test/harness/fwd.ts";
+import { startEchoServer, type EchoServer } from "./bench/load.ts";
+import { FULL, QUICK, SMOKE } from "./bench/plan.ts";
+import { raiseFdLimit } from "./bench/proc.ts";
+import { loadAverage, machineLines, notes, perRound, table, type Results } from "./bench/report.ts";
+import { runRound, type Tool } from "./bench/round.ts";
+import { rowSpecs } from "./bench/rows.ts";
 import { CIPHER, fwdCommand, startFwd, startOpenSsh } from "./bench/tunnels.ts";
 import { killAll } from "./bench/children.ts";
 
 const argv = process.argv.slice(2);
-const plan = argv.includes("--quick") ? QUICK : FULL;
-const fwd = fwdCommand(argv.includes("--source"));
+const flag = (name: string) => argv.includes(name);
+const value = (name: string) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : undefined);
+const base = flag("--smoke") ? SMOKE : flag("--quick") ? QUICK : FULL;
+const rounds = Number(value("--rounds") ?? base.rounds);
+if (!Number.isInteger(rounds) || rounds < 1) {
+  process.stderr.write(`bench: --rounds wants a whole number ≥ 1, not ${value("--rounds")}\n`);
+  process.exit(2);
+}
+const idleFlag = value("--idle")?.split(",").map(Number);
+if (idleFlag && !idleFlag.every((n) => Number.isInteger(n) && n > 0)) {
+  process.stderr.write(`bench: --idle wants counts like 2000,10000, not ${value("--idle")}\n`);
+  process.exit(2);
+}
+const out = value("--out") ?? join(import.meta.dir, "..", "dist", "bench.md");
+const fwd = fwdCommand(flag("--source"));
 const t0 = performance.now();
+
+// Each idle connection costs a descriptor here, in the tunnel, in sshd and in the echo server; all of
+// them inherit this process's limit. Where the hard limit is lower than asked, the counts that do not
+// fit are cut (and the output says so) rather than failing halfway.
+const fdLimit = raiseFdLimit(65536);
+const fdReserve = 1_000;
+const wantIdle = idleFlag ?? base.idleCounts;
+const idleCounts = wantIdle.filter((n) => n + fdReserve <= fdLimit);
+const plan = { ...base, rounds, idleCounts };
 
 let sshd: Sshd | undefined;
 let echo: EchoServer | undefined;
 const cleanup = async () => {
   await echo?.close();
   await sshd?.stop();
+  rmSync(TEST_HOME, { recursive: true, force: true });
 };
 for (const signal of ["SIGINT", "SIGTERM"] as const)
   process.once(signal, () => {
@@ -34,44 +64,67 @@ let failed = false;
 try {
   sshd = await startSshd();
   echo = await startEchoServer();
-  const targets = { echo: echo.port, iperf: await freePort() };
-  process.stderr.write(`bench: sshd on 127.0.0.1:${sshd.port}, cipher ${CIPHER}, measuring ${fwd.label}\n`);
+  const targets = { echo: echo.port, echoPid: echo.pid, iperf: await freePort() };
+  const loadBefore = loadAverage();
+  process.stderr.write(`bench: sshd on 127.0.0.1:${sshd.port}, cipher ${CIPHER}, measuring ${fwd.label}; fd limit ${fdLimit}; load ${loadBefore}\n`);
 
-  // One tool at a time, each through its own fresh tunnel; a tool that fails leaves its column n/a.
-  const results: { openssh?: Measured; fwd?: Measured } = {};
-  const tools = [
-    ["openssh", () => startOpenSsh(sshd!, targets)],
-    ["fwd", () => startFwd(sshd!, targets, fwd.binary)],
-  ] as const;
-  for (const [name, start] of tools) {
-    try {
-      results[name] = await measure(name, await start(), targets, plan);
-    } catch (e) {
-      failed = true;
-      process.stderr.write(`bench: ${name} failed: ${(e as Error).message}\n`);
+  const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: TEST_HOME };
+  const fwdArgv = fwd.binary ? [fwd.binary] : [process.execPath, join(import.meta.dir, "..", "src", "main.ts")];
+  const tools: Tool[] = [
+    { name: "openssh", start: () => startOpenSsh(sshd!, targets), version: ["ssh", "-V"], help: ["ssh", "-V"], env },
+    { name: "fwd", start: () => startFwd(sshd!, targets, fwd.binary), version: [...fwdArgv, "--version"], help: [...fwdArgv, "--help"], env },
+  ];
+  // A round that fails leaves that tool one round short; the notes say so and the medians use the rest.
+  const results: Results = { openssh: [], fwd: [] };
+  const failedRounds: string[] = [];
+  for (let round = 1; round <= plan.rounds; round++) {
+    for (const tool of tools) {
+      const say = (m: string) => process.stderr.write(`bench: round ${round}/${plan.rounds} ${tool.name}: ${m}\n`);
+      try {
+        results[tool.name].push(await runRound(tool, targets, plan, say));
+      } catch (e) {
+        failed = true;
+        failedRounds.push(`- ${tool.name} round ${round} failed: ${(e as Error).message.split("\n")[0]}`);
+        say(`failed: ${(e as Error).stack ?? e}`);
+      }
     }
   }
 
   const seconds = (performance.now() - t0) / 1000;
+  const specs = rowSpecs(plan);
+  const cut = wantIdle.filter((n) => !idleCounts.includes(n));
   const lines = [
-    `# fwd benchmark${plan === QUICK ? " (--quick)" : ""}`,
+    `# fwd benchmark${plan.name === "full" ? "" : ` (--${plan.name})`}`,
     "",
     ...machineLines(fwd.label),
-    `- loopback, one sshd, cipher ${CIPHER}; OpenSSH \`ssh -N -L … -D …\` then \`fwd -L … -D 0\`, each through a fresh tunnel`,
+    `- loopback, one sshd, cipher ${CIPHER}; OpenSSH \`ssh -N -L … -D …\` and \`fwd -L … -D 0\`; ` +
+      `median of ${plan.rounds} alternating round${plan.rounds > 1 ? "s" : ""} (OpenSSH, fwd, OpenSSH, …), each through fresh tunnels`,
+    `- bulk: iperf3 -n ${plan.bulkMiB} MiB up, then down, through the -L; CPU s/GiB is the tunnel process's user+sys CPU over both, ` +
+      `per GiB received; its peak RSS is VmHWM reset just before them`,
     `- connections: connect, 100 bytes out, 100-byte echo back, close; ${plan.sequential} one at a time, ` +
-      `${plan.concurrent} ${plan.concurrency} at a time (each capped at ${plan.capMs / 1000} s); bulk: iperf3 -t ${plan.iperfSeconds}`,
-    `- SOCKS5 connections: the same, after a no-auth greeting and a CONNECT to 127.0.0.1 sent in one write`,
-    `- whole run: ${seconds.toFixed(0)} s`,
+      `${plan.concurrent} ${plan.concurrency} at a time (each capped at ${plan.capMs / 1000} s); SOCKS5 the same after a no-auth ` +
+      `greeting and a CONNECT to 127.0.0.1 in one write; CPU per 1,000 is the tunnel's CPU over those four rows`,
+    `- idle RSS: VmRSS ${plan.settleMs / 1000} s after connecting, before any load; idle connections: a second fresh tunnel, ` +
+      `${plan.idleCounts.join(" then ")} connections through its -L opened in batches of 100 (each batch counted open once the ` +
+      `echo server holds that many more; nothing is sent), capped at ${plan.idleCapMs / 1000} s per count, held ` +
+      `${plan.settleMs / 1000} s, VmRSS read; then all closed, VmRSS read ${plan.settleMs / 1000} s after the tunnel's descriptors are back to baseline` +
+      (cut.length > 0 ? ` (${cut.join(", ")} left out: the fd limit here is ${fdLimit})` : ""),
+    `- start-up: median wall time of ${plan.startupRuns} runs per round (spawn to exit), max RSS from GNU time; OpenSSH's figure is \`ssh -V\` for both rows` +
+      (fwd.binary ? "" : "; fwd from source includes Bun transpiling src/ on each run"),
+    `- whole run: ${seconds.toFixed(0)} s; load average ${loadBefore} before, ${loadAverage()} after (other work on the machine makes absolute figures noisy; the ratios within a run are steadier)`,
     "",
-    ...table(rows(results.openssh, results.fwd)),
-    ...failures(results),
+    ...table(specs, results),
+    ...notes(plan, results, failedRounds),
+    "",
+    "## Each round",
+    "",
+    ...perRound(specs, results),
   ];
   const text = lines.join("\n") + "\n";
   process.stdout.write(text);
-  const dist = join(import.meta.dir, "..", "dist");
-  mkdirSync(dist, { recursive: true });
-  writeFileSync(join(dist, "bench.md"), text);
-  process.stderr.write(`bench: wrote dist/bench.md\n`);
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, text);
+  process.stderr.write(`bench: wrote ${out}\n`);
 } catch (e) {
   failed = true;
   process.stderr.write(`bench: ${(e as Error).stack ?? e}\n`);
@@ -79,43 +132,3 @@ try {
   await cleanup();
 }
 process.exit(failed ? 1 : 0);
-
-function rows(o: Measured | undefined, f: Measured | undefined): Row[] {
-  const pick = (m: Measured | undefined, get: (m: Measured) => number) => (m ? get(m) : NaN);
-  const row = (metric: string, digits: number, get: (m: Measured) => number, lowerIsBetter = false): Row => ({
-    metric,
-    digits,
-    openssh: pick(o, get),
-    fwd: pick(f, get),
-    lowerIsBetter,
-  });
-  return [
-    row("upload throughput (Gbit/s)", 2, (m) => m.uploadGbps),
-    row("download throughput (Gbit/s)", 2, (m) => m.downloadGbps),
-    row("connections/s, sequential", 0, (m) => m.sequential.perSecond),
-    row(`connections/s, ${plan.concurrency} at a time`, 0, (m) => m.concurrent.perSecond),
-    row("connections/s through SOCKS5, sequential", 0, (m) => m.socksSequential.perSecond),
-    row(`connections/s through SOCKS5, ${plan.concurrency} at a time`, 0, (m) => m.socksConcurrent.perSecond),
-    row("p50 latency, sequential (ms, lower is better)", 2, (m) => percentile(m.sequential.latenciesMs, 50), true),
-    row("p99 latency, sequential (ms, lower is better)", 2, (m) => percentile(m.sequential.latenciesMs, 99), true),
-    row("peak RSS of the tunnel process (MiB, lower is better)", 1, (m) => m.peakRssMiB, true),
-  ];
-}
-
-/** Notes under the table for connections that failed or rows that hit their time cap. */
-function failures(r: { openssh?: Measured; fwd?: Measured }): string[] {
-  const notes: string[] = [];
-  for (const [name, m] of Object.entries(r)) {
-    const loads = [
-      ["sequential", m.sequential, plan.sequential],
-      ["concurrent", m.concurrent, plan.concurrent],
-      ["SOCKS5 sequential", m.socksSequential, plan.sequential],
-      ["SOCKS5 concurrent", m.socksConcurrent, plan.concurrent],
-    ] as const;
-    for (const [what, l, want] of loads) {
-      if (l.failed > 0) notes.push(`- ${name} ${what}: ${l.failed} connections failed (${l.errors.join("; ")})`);
-      else if (l.done < want) notes.push(`- ${name} ${what}: only ${l.done} of ${want} within the ${plan.capMs / 1000} s cap`);
-    }
-  }
-  return notes.length > 0 ? ["", ...notes] : [];
-}

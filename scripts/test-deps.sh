@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the system packages the tests and the benchmark talk to, when they are missing: a real
-# OpenSSH server and client, TinySSH, MariaDB, headless Chromium, Xvfb, and the client tools used as real peers. Needs root (or does nothing
+# OpenSSH server and client, TinySSH, MariaDB, headless Chromium, Xvfb, GNU time (the benchmark's start-up memory), and the client tools used as real peers. Needs root (or does nothing
 # and lets the tests say what is missing).
 set -euo pipefail
 need=()
@@ -10,6 +10,7 @@ command -v ssh-keygen >/dev/null || need+=(openssh-client)
 command -v curl >/dev/null || need+=(curl)
 command -v socat >/dev/null || need+=(socat)
 command -v iperf3 >/dev/null || need+=(iperf3)
+command -v /usr/bin/time >/dev/null || need+=(time)
 command -v mariadbd >/dev/null || need+=(mariadb-server)
 command -v mariadb >/dev/null || need+=(mariadb-client)
 command -v chromium >/dev/null || need+=(chromium)

@@ -28,28 +28,37 @@ export async function startIperfServer(port: number): Promise<{ stop(): Promise<
   return { stop: () => stopChild(p) };
 }
 
+/** One iperf3 transfer as its receiving side measured it. */
+export interface Transfer {
+  gbps: number;
+  bytes: number;
+}
+
 /**
- * Runs `iperf3 -c` for `seconds` against the tunnel's port (`reverse`: the server sends) and gives the
- * rate the receiving side measured, in Gbit/s.
+ * Runs `iperf3 -c -n bytes` against the tunnel's port (`reverse`: the server sends) and gives the rate
+ * and the byte count the receiving side measured. A fixed amount rather than a fixed time, so that
+ * CPU per GiB and the memory peak refer to the same bytes for both tools.
  */
-export async function runIperf(tunnelPort: number, seconds: number, reverse: boolean): Promise<number> {
-  const args = ["-c", "127.0.0.1", "-p", String(tunnelPort), "-t", String(seconds), "-J", "--connect-timeout", "5000"];
+export async function runIperf(tunnelPort: number, bytes: number, reverse: boolean): Promise<Transfer> {
+  const args = ["-c", "127.0.0.1", "-p", String(tunnelPort), "-n", String(bytes), "-J", "--connect-timeout", "5000"];
   if (reverse) args.push("-R");
   const p = track(spawn("iperf3", args, { stdio: ["ignore", "pipe", "pipe"] }));
   let out = "";
   let err = "";
   p.stdout!.on("data", (d: Buffer) => (out += d.toString()));
   p.stderr!.on("data", (d: Buffer) => (err += d.toString()));
-  const timer = setTimeout(() => p.kill("SIGKILL"), (seconds + 15) * 1000);
+  // Bounded even for a tunnel that crawls: 30 s, or longer for a transfer that needs it at 50 MB/s.
+  const timer = setTimeout(() => p.kill("SIGKILL"), Math.max(30_000, bytes / 50_000));
   const code = await new Promise<number | null>((resolve) => p.once("exit", resolve));
   clearTimeout(timer);
-  let report: { error?: string; end?: { sum_received?: { bits_per_second?: number } } };
+  let report: { error?: string; end?: { sum_received?: { bits_per_second?: number; bytes?: number } } };
   try {
     report = JSON.parse(out);
   } catch {
     throw new Error(`iperf3 -c exited (${code}) without a JSON report: ${err || out}`);
   }
-  const bps = report.end?.sum_received?.bits_per_second;
-  if (report.error || typeof bps !== "number") throw new Error(`iperf3 -c: ${report.error ?? "no sum_received in its report"}`);
-  return bps / 1e9;
+  const got = report.end?.sum_received;
+  if (report.error || typeof got?.bits_per_second !== "number" || typeof got.bytes !== "number")
+    throw new Error(`iperf3 -c: ${report.error ?? "no sum_received in its report"}`);
+  return { gbps: got.bits_per_second / 1e9, bytes: got.bytes };
 }

@@ -14,6 +14,8 @@ const CONN_TIMEOUT_MS = 5_000;
 
 export interface EchoServer {
   port: number;
+  /** Its process id: its descriptor count tells how many connections reached it. */
+  pid: number;
   close(): Promise<void>;
 }
 
@@ -36,7 +38,7 @@ export async function startEchoServer(): Promise<EchoServer> {
       reject(new Error(`echo server exited (${code})`));
     });
   });
-  return { port, close: () => stopChild(p) };
+  return { port, pid: p.pid!, close: () => stopChild(p) };
 }
 
 /** Bytes a proxy wants first (sent on connect), and how to judge its fixed-length answer. */
@@ -145,10 +147,4 @@ export async function runConnections(route: Route, count: number, concurrency: n
     latenciesMs: latencies,
     errors: [...errors].slice(0, 5).map(([e, n]) => `${n}× ${e}`),
   };
-}
-
-/** Nearest-rank percentile of an ascending list (NaN when empty). */
-export function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
 }

@@ -1,91 +1,110 @@
-// One tool's measurements through one freshly started tunnel: warm-up, sequential and concurrent
-// short connections through the -L and then through the -D SOCKS5 proxy, bulk upload and download,
-// then the tunnel process's peak memory and CPU.
+// One tool's rows through one freshly started tunnel: its idle memory once connected, bulk upload and
+// download of a fixed amount (rate, CPU per GiB, memory peak), then sequential and concurrent short
+// connections through the -L and through the -D SOCKS5 proxy (rate, latency, CPU per 1,000).
 
-import { runIperf, startIperfServer } from "./iperf.ts";
-import { percentile, runConnections, type LoadResult, type Route } from "./load.ts";
-import { cpuSeconds, peakRssMiB, rssMiB } from "./report.ts";
+import { runIperf, startIperfServer, type Transfer } from "./iperf.ts";
+import { runConnections, type LoadResult, type Route } from "./load.ts";
+import type { Plan } from "./plan.ts";
+import { cpuSeconds, peakRssMiB, resetPeakRss, rssMiB } from "./proc.ts";
 import { socks5ConnectTo } from "./socks.ts";
+import { percentile } from "./stats.ts";
 import type { Targets, Tunnel } from "./tunnels.ts";
 
-export interface Plan {
-  warmup: number;
-  sequential: number;
-  concurrent: number;
-  concurrency: number;
-  /** Upper bound on each connection row, whatever its count. */
-  capMs: number;
-  iperfSeconds: number;
-}
-
-export const FULL: Plan = { warmup: 50, sequential: 2000, concurrent: 5000, concurrency: 50, capMs: 20_000, iperfSeconds: 5 };
-export const QUICK: Plan = { warmup: 10, sequential: 300, concurrent: 1000, concurrency: 50, capMs: 8_000, iperfSeconds: 2 };
-
 export interface Measured {
+  idleRssMiB: number;
+  uploadGbps: number;
+  downloadGbps: number;
+  /** Tunnel CPU seconds during both bulk transfers over the GiB they moved. */
+  cpuPerGiB: number;
+  /** The tunnel's peak RSS from just before the bulk transfers to just after them. */
+  bulkPeakRssMiB: number;
   sequential: LoadResult;
   concurrent: LoadResult;
   socksSequential: LoadResult;
   socksConcurrent: LoadResult;
-  uploadGbps: number;
-  downloadGbps: number;
+  /** Tunnel CPU seconds during the four connection rows (warm-ups excluded) per 1,000 connections done. */
+  cpuPer1000: number;
+  /** Over the tunnel's whole life: connecting, the bulk rows and the connection rows. */
   peakRssMiB: number;
   cpuSeconds: number;
 }
 
-/** Runs every row through `tunnel`, whose forwards lead to `targets`; stops the tunnel at the end. */
-export async function measure(name: string, tunnel: Tunnel, targets: Targets, plan: Plan): Promise<Measured> {
+export type Say = (line: string) => void;
+
+/** Runs every row through `tunnel`, whose forwards lead to `targets`. */
+export async function measure(tunnel: Tunnel, targets: Targets, plan: Plan, log: Say): Promise<Measured> {
+  const pid = tunnel.pid;
   // Progress on stderr, with what each step cost: the tunnel's CPU time and resident memory, and this
   // process's CPU (near 1 s per second means the load generator, not the tunnel, was the limit).
-  let mark = { tunnel: cpuSeconds(tunnel.pid), self: process.cpuUsage(), at: performance.now() };
+  let mark = { tunnel: cpuSeconds(pid), self: process.cpuUsage(), at: performance.now() };
   const say = (m: string) => {
-    const now = { tunnel: cpuSeconds(tunnel.pid), self: process.cpuUsage(), at: performance.now() };
+    const now = { tunnel: cpuSeconds(pid), self: process.cpuUsage(), at: performance.now() };
     const self = process.cpuUsage(mark.self);
     const wall = (now.at - mark.at) / 1000;
-    const cost = `tunnel ${(now.tunnel - mark.tunnel).toFixed(2)} CPU s, RSS ${rssMiB(tunnel.pid).toFixed(0)} MiB; bench ${((self.user + self.system) / 1e6 / wall).toFixed(2)} CPU s/s`;
-    process.stderr.write(`bench: ${name}: ${m} [${cost}]\n`);
+    log(`${m} [tunnel ${(now.tunnel - mark.tunnel).toFixed(2)} CPU s, RSS ${rssMiB(pid).toFixed(0)} MiB; bench ${((self.user + self.system) / 1e6 / wall).toFixed(2)} CPU s/s]`);
     mark = now;
   };
-  // A dead -L means the tunnel is broken and the tool gets no column; a dead -D only fails its rows.
+
+  await Bun.sleep(plan.settleMs);
+  const idleRssMiB = rssMiB(pid);
+  say(`idle connected: RSS ${idleRssMiB.toFixed(1)} MiB`);
+
+  const startPeakRssMiB = peakRssMiB(pid);
+  resetPeakRss(pid);
+  const bulkCpu0 = cpuSeconds(pid);
+  const bytes = plan.bulkMiB * 2 ** 20;
+  const up = await iperf(tunnel.iperfPort, targets.iperf, bytes, false);
+  say(`upload ${plan.bulkMiB} MiB: ${up.gbps.toFixed(2)} Gbit/s`);
+  const down = await iperf(tunnel.iperfPort, targets.iperf, bytes, true);
+  say(`download ${plan.bulkMiB} MiB: ${down.gbps.toFixed(2)} Gbit/s`);
+  const cpuPerGiB = (cpuSeconds(pid) - bulkCpu0) / ((up.bytes + down.bytes) / 2 ** 30);
+  const bulkPeakRssMiB = peakRssMiB(pid);
+  say(`bulk: peak RSS ${bulkPeakRssMiB.toFixed(1)} MiB, ${cpuPerGiB.toFixed(2)} CPU s/GiB`);
+
+  // A dead -L means the tunnel is broken and the tool gets no result; a dead -D only fails its rows.
+  let connCpu = 0;
+  const row = async (route: Route, count: number, concurrency: number) => {
+    const c0 = cpuSeconds(pid);
+    const r = await runConnections(route, count, concurrency, plan.capMs);
+    connCpu += cpuSeconds(pid) - c0;
+    return r;
+  };
   const connections = async (route: Route, label: string) => {
     const warm = await runConnections(route, plan.warmup, 1, 5_000);
-    if (warm.done === 0 && !route.handshake) throw new Error(`${name}: no ${label}warm-up connection got its echo (${warm.errors.join("; ")})`);
+    if (warm.done === 0 && !route.handshake) throw new Error(`no ${label}warm-up connection got its echo (${warm.errors.join("; ")})`);
     say(describe(`${label}warm-up`, warm));
-    const sequential = await runConnections(route, plan.sequential, 1, plan.capMs);
+    const sequential = await row(route, plan.sequential, 1);
     say(describe(`${label}sequential`, sequential));
-    const concurrent = await runConnections(route, plan.concurrent, plan.concurrency, plan.capMs);
+    const concurrent = await row(route, plan.concurrent, plan.concurrency);
     say(describe(`${label}${plan.concurrency} at a time`, concurrent));
     return { sequential, concurrent };
   };
-  try {
-    const { sequential, concurrent } = await connections({ port: tunnel.echoPort }, "");
-    const socks = await connections({ port: tunnel.socksPort, handshake: socks5ConnectTo(targets.echo) }, "SOCKS5 ");
-    const uploadGbps = await iperf(tunnel.iperfPort, targets.iperf, plan.iperfSeconds, false);
-    say(`upload ${uploadGbps.toFixed(2)} Gbit/s`);
-    const downloadGbps = await iperf(tunnel.iperfPort, targets.iperf, plan.iperfSeconds, true);
-    say(`download ${downloadGbps.toFixed(2)} Gbit/s`);
-    const m: Measured = {
-      sequential,
-      concurrent,
-      socksSequential: socks.sequential,
-      socksConcurrent: socks.concurrent,
-      uploadGbps,
-      downloadGbps,
-      peakRssMiB: peakRssMiB(tunnel.pid),
-      cpuSeconds: cpuSeconds(tunnel.pid),
-    };
-    process.stderr.write(`bench: ${name}: peak RSS ${m.peakRssMiB.toFixed(1)} MiB, ${m.cpuSeconds.toFixed(2)} CPU s in all\n`);
-    return m;
-  } finally {
-    const t0 = performance.now();
-    await tunnel.stop();
-    process.stderr.write(`bench: ${name}: exited ${((performance.now() - t0) / 1000).toFixed(2)} s after SIGTERM\n`);
-  }
+  const { sequential, concurrent } = await connections({ port: tunnel.echoPort }, "");
+  const socks = await connections({ port: tunnel.socksPort, handshake: socks5ConnectTo(targets.echo) }, "SOCKS5 ");
+  const done = [sequential, concurrent, socks.sequential, socks.concurrent].reduce((n, r) => n + r.done, 0);
+  const m: Measured = {
+    idleRssMiB,
+    uploadGbps: up.gbps,
+    downloadGbps: down.gbps,
+    cpuPerGiB,
+    bulkPeakRssMiB,
+    sequential,
+    concurrent,
+    socksSequential: socks.sequential,
+    socksConcurrent: socks.concurrent,
+    cpuPer1000: done > 0 ? (connCpu / done) * 1000 : NaN,
+    // VmHWM was reset before the bulk rows: the peak of the whole life is the larger of the two.
+    peakRssMiB: Math.max(startPeakRssMiB, peakRssMiB(pid)),
+    cpuSeconds: cpuSeconds(pid),
+  };
+  say(`connections: ${m.cpuPer1000.toFixed(2)} CPU s per 1,000; peak RSS ${m.peakRssMiB.toFixed(1)} MiB, ${m.cpuSeconds.toFixed(2)} CPU s in all`);
+  return m;
 }
 
-async function iperf(tunnelPort: number, target: number, seconds: number, reverse: boolean): Promise<number> {
+async function iperf(tunnelPort: number, target: number, bytes: number, reverse: boolean): Promise<Transfer> {
   const server = await startIperfServer(target);
   try {
-    return await runIperf(tunnelPort, seconds, reverse);
+    return await runIperf(tunnelPort, bytes, reverse);
   } finally {
     await server.stop();
   }

@@ -26,13 +26,30 @@ export interface Tunnel {
 
 export interface Targets {
   echo: number;
+  /** The echo server's process: its descriptor count tells how many connections reached it. */
+  echoPid: number;
   iperf: number;
 }
 
 /** A clean environment: no agent, no user config (the harness's fwd runner does the same). */
 const cleanEnv = () => ({ PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: "/nonexistent" });
 
+/**
+ * OpenSSH cannot bind -L to port 0 and report the port, so its ports are picked free beforehand; one
+ * can be taken between the pick and ssh's bind (seen here after earlier rows: "Address already in
+ * use"), and then the start is tried again with new ports.
+ */
 export async function startOpenSsh(sshd: Sshd, t: Targets): Promise<Tunnel> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOpenSshOnce(sshd, t);
+    } catch (e) {
+      if (attempt >= 5 || !/Address already in use/.test((e as Error).message)) throw e;
+    }
+  }
+}
+
+async function startOpenSshOnce(sshd: Sshd, t: Targets): Promise<Tunnel> {
   const echoPort = await freePort();
   const iperfPort = await freePort();
   const socksPort = await freePort();
