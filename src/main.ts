@@ -7,12 +7,8 @@
 
 import { EXIT, exitCodeFor } from "./cli/exit-codes.ts";
 import { isFwdError } from "./errors.ts";
-import { ensureSmallHeap } from "./runtime/index.ts";
 
 type Command = (argv: string[]) => Promise<number>;
-
-/** Commands that only print and exit: they skip the heap re-exec (see ensureSmallHeap). */
-const SHORT_LIVED = new Set(["scenarios", "plugin", "status"]);
 
 const COMMANDS: Record<string, () => Promise<Command>> = {
   demo: async () => (await import("./cli/demo.ts")).runDemo,
@@ -45,13 +41,9 @@ async function quickAnswer(argv: string[]): Promise<number | undefined> {
 async function main(argv: string[]): Promise<number> {
   const load = argv[0] !== undefined ? COMMANDS[argv[0]] : undefined;
   try {
-    if (load) {
-      if (!SHORT_LIVED.has(argv[0]!)) ensureSmallHeap();
-      return await (await load())(argv.slice(1));
-    }
+    if (load) return await (await load())(argv.slice(1));
     const quick = await quickAnswer(argv);
     if (quick !== undefined) return quick;
-    ensureSmallHeap();
     return await (await import("./cli/ssh-command.ts")).runSsh(argv);
   } catch (e) {
     if (isFwdError(e)) {

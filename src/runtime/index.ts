@@ -6,7 +6,7 @@ interface BunServer {
   stop(closeActiveConnections?: boolean): void;
 }
 declare const Bun:
-  | { version: string; main: string; env: Record<string, string | undefined>; serve(o: { hostname: string; port: number; fetch: (r: Request) => Response | Promise<Response>; idleTimeout?: number }): BunServer }
+  | { version: string; main: string; serve(o: { hostname: string; port: number; fetch: (r: Request) => Response | Promise<Response>; idleTimeout?: number }): BunServer }
   | undefined;
 declare const Deno:
   | {
@@ -55,35 +55,3 @@ export async function serveHttp(fetch: (r: Request) => Response | Promise<Respon
   throw new Error("serveHttp: needs Bun or Deno");
 }
 
-/**
- * The heap size Bun's engine (JavaScriptCore) is told the machine has, for a process that carries
- * tunnels. JSC sizes its collection trigger from the machine's RAM, and the buffers a bulk transfer
- * churns through (one per packet and per socket read, all short-lived) live outside its heap: on a
- * 24 GiB machine 512 MiB moved each way left ~220 MiB of garbage resident before a collection came;
- * told 32 MiB it collects in step and peaks under ~100 MiB, at no measurable CPU cost (see README,
- * Benchmark). A JSC option is read only at start-up, hence the re-exec.
- */
-const HEAP_RAM_BYTES = String(32 * 1024 * 1024);
-const HEAP_ENV = "BUN_JSC_forceRAMSize";
-
-/**
- * Under Bun, replaces this process (same pid, same fds) with itself started with the small-heap
- * setting, unless it already has one (or the user set their own, or FWD_NO_HEAP_TUNING is set).
- * Returns only when nothing was done. Costs one more start-up (~10 ms) for long-running commands.
- */
-export function ensureSmallHeap(): void {
-  if (typeof Bun === "undefined" || process.env[HEAP_ENV] !== undefined || process.env.FWD_NO_HEAP_TUNING) return;
-  const execve = (process as { execve?: (file: string, args: string[], env: Record<string, string>) => never }).execve;
-  if (typeof execve !== "function") return;
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
-  env[HEAP_ENV] = HEAP_RAM_BYTES;
-  // A compiled binary's argv is ["bun", "/$bunfs/root/fwd", ...]; from source it is [bun, main.ts, ...].
-  const compiled = Bun.main.startsWith("/$bunfs/");
-  const args = compiled ? process.argv.slice(2) : [...process.execArgv, ...process.argv.slice(1)];
-  try {
-    execve.call(process, process.execPath, [process.execPath, ...args], env);
-  } catch {
-    // Not fatal: fwd runs the same, only with the engine's default heap sizing.
-  }
-}
