@@ -4,7 +4,7 @@
 import type { Engine } from "../engine/engine.ts";
 import { FwdError, fail, ok, type Result } from "../errors.ts";
 import { parseListen } from "../plugin/schemas.ts";
-import { startStatus, type StatusOptions, type StatusServer } from "../status/serve.ts";
+import type { StatusOptions, StatusServer } from "../status/serve.ts";
 import type { Logger } from "./logger.ts";
 
 export interface StatusFlags {
@@ -26,6 +26,8 @@ export async function statusFromFlag(value: string | undefined, engine: Engine, 
   const o: StatusOptions = { openMetrics: flags.openMetrics ?? false };
   if (maxReaders.value !== undefined) o.maxReaders = maxReaders.value;
   if (idleTimeoutS.value !== undefined) o.idleTimeoutS = idleTimeoutS.value;
+  // Loaded only when asked for: Hono and the page cost ~5 MiB that a tunnel without a page never uses.
+  const { startStatus } = await import("../status/serve.ts");
   const s = await startStatus(engine, bind, o);
   if (!s.ok) return s;
   // Printed once, as Jupyter does: opening it swaps the token for a cookie and drops it from the URL.
