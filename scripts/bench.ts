@@ -19,6 +19,7 @@ import { runRound, type Tool } from "./bench/round.ts";
 import { rowSpecs } from "./bench/rows.ts";
 import { CIPHER, fwdCommand, startFwd, startOpenSsh } from "./bench/tunnels.ts";
 import { killAll } from "./bench/children.ts";
+import { measureSlowLink } from "./bench/slow-link.ts";
 
 const argv = process.argv.slice(2);
 const flag = (name: string) => argv.includes(name);
@@ -71,8 +72,14 @@ try {
   const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: TEST_HOME };
   const fwdArgv = fwd.binary ? [fwd.binary] : [process.execPath, join(import.meta.dir, "..", "src", "main.ts")];
   const tools: Tool[] = [
-    { name: "openssh", start: () => startOpenSsh(sshd!, targets), version: ["ssh", "-V"], help: ["ssh", "-V"], env },
-    { name: "fwd", start: () => startFwd(sshd!, targets, fwd.binary), version: [...fwdArgv, "--version"], help: [...fwdArgv, "--help"], env },
+    {
+      name: "openssh", start: () => startOpenSsh(sshd!, targets), version: ["ssh", "-V"], help: ["ssh", "-V"], env,
+      slowLink: (p, say) => measureSlowLink("openssh", sshd!, p, undefined, say),
+    },
+    {
+      name: "fwd", start: () => startFwd(sshd!, targets, fwd.binary), version: [...fwdArgv, "--version"], help: [...fwdArgv, "--help"], env,
+      slowLink: (p, say) => measureSlowLink("fwd", sshd!, p, fwd.binary, say),
+    },
   ];
   // A round that fails leaves that tool one round short; the notes say so and the medians use the rest.
   const results: Results = { openssh: [], fwd: [] };
@@ -109,6 +116,9 @@ try {
       `echo server holds that many more; nothing is sent), capped at ${plan.idleCapMs / 1000} s per count, held ` +
       `${plan.settleMs / 1000} s, VmRSS read; then all closed, VmRSS read ${plan.settleMs / 1000} s after the tunnel's descriptors are back to baseline` +
       (cut.length > 0 ? ` (${cut.join(", ")} left out: the fd limit here is ${fdLimit})` : ""),
+    `- slow link: each tool's -L through the project's user-space relay (test/harness/slow-link.ts) to the same sshd: ` +
+      `${plan.slowLink.longMiB} MiB down and up with 50 ms added each way (100 ms RTT); ${plan.slowLink.textMiB} MiB of varied JSON lines ` +
+      `down a 40 Mbit/s link (10 ms each way) with and without -C`,
     `- start-up: median wall time of ${plan.startupRuns} runs per round (spawn to exit), max RSS from GNU time; OpenSSH's figure is \`ssh -V\` for both rows` +
       (fwd.binary ? "" : "; fwd from source includes Bun transpiling src/ on each run"),
     `- whole run: ${seconds.toFixed(0)} s; load average ${loadBefore} before, ${loadAverage()} after (other work on the machine makes absolute figures noisy; the ratios within a run are steadier)`,

@@ -1,6 +1,8 @@
 // How much the benchmark does: the full run behind `npm run bench`, `--quick` (one round, smaller
 // counts) and `--smoke` (a few seconds, for the test that guards the script; its figures mean nothing).
 
+import type { SlowLinkPlan } from "./slow-link.ts";
+
 export interface Plan {
   name: "full" | "quick" | "smoke";
   /** Alternating rounds (OpenSSH, fwd, OpenSSH, fwd, …); each row reports the median over them. */
@@ -21,6 +23,8 @@ export interface Plan {
   idleCapMs: number;
   /** Runs of each start-up command per round. */
   startupRuns: number;
+  /** MiB moved at 100 ms RTT each way, and MiB of JSON lines across 40 Mbit/s. */
+  slowLink: SlowLinkPlan;
 }
 
 export const FULL: Plan = {
@@ -38,6 +42,7 @@ export const FULL: Plan = {
   // 10,000 took it 288 s on this 2-core machine under a load average of 11, far less when quiet.
   idleCapMs: 300_000,
   startupRuns: 20,
+  slowLink: { longMiB: 32, textMiB: 16 },
 };
 
 export const QUICK: Plan = {
@@ -53,6 +58,7 @@ export const QUICK: Plan = {
   idleCounts: [500, 2000],
   idleCapMs: 30_000,
   startupRuns: 5,
+  slowLink: { longMiB: 16, textMiB: 8 },
 };
 
 export const SMOKE: Plan = {
@@ -68,4 +74,5 @@ export const SMOKE: Plan = {
   idleCounts: [20, 50],
   idleCapMs: 5_000,
   startupRuns: 2,
+  slowLink: { longMiB: 1, textMiB: 1 },
 };

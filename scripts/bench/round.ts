@@ -5,6 +5,7 @@
 import { holdIdle, type IdleResult } from "./idle.ts";
 import { measure, type Measured, type Say } from "./measure.ts";
 import type { Plan } from "./plan.ts";
+import type { SlowLinkPlan, SlowLinkResult } from "./slow-link.ts";
 import { cpuSeconds, peakRssMiB, rssMiB } from "./proc.ts";
 import { startup, type Startup } from "./startup.ts";
 import type { Targets, Tunnel } from "./tunnels.ts";
@@ -16,6 +17,8 @@ export interface Tool {
   version: string[];
   help: string[];
   env: Record<string, string>;
+  /** The slow-link rows, through relays in front of the same sshd. */
+  slowLink(plan: SlowLinkPlan, say: Say): Promise<SlowLinkResult>;
 }
 
 export interface Round extends Measured {
@@ -27,6 +30,7 @@ export interface Round extends Measured {
   idleTunnelCpuSeconds: number;
   version: Startup;
   help: Startup;
+  slow: SlowLinkResult;
 }
 
 export async function runRound(tool: Tool, targets: Targets, plan: Plan, say: Say): Promise<Round> {
@@ -50,6 +54,7 @@ export async function runRound(tool: Tool, targets: Targets, plan: Plan, say: Sa
     return { baseline, idle, peak: peakRssMiB(t.pid), cpu: cpuSeconds(t.pid) };
   });
 
+  const slow = await tool.slowLink(plan.slowLink, say);
   const version = startup(tool.version, plan.startupRuns, tool.env);
   const help = startup(tool.help, plan.startupRuns, tool.env);
   say(`${tool.version.join(" ")}: ${version.ms.toFixed(1)} ms, ${version.rssMiB.toFixed(1)} MiB; ${tool.help.join(" ")}: ${help.ms.toFixed(1)} ms, ${help.rssMiB.toFixed(1)} MiB`);
@@ -62,6 +67,7 @@ export async function runRound(tool: Tool, targets: Targets, plan: Plan, say: Sa
     idle: many.idle,
     version,
     help,
+    slow,
   };
 }
 
