@@ -94,7 +94,9 @@ export async function connectSsh(t: SshTarget, deps: SshDeps, signal?: AbortSign
       const mapped =
         hostKey.failure ??
         (err.level === "client-authentication" ? auth.failure(t.label) : connectionError(t.label, err));
-      lastError ??= mapped;
+      // After the session was up, any failure is a lost session (exit 7 with --no-reconnect), whatever
+      // the socket said: a SIGKILLed sshd shows up as a reset or as a clean close, by timing alone.
+      lastError ??= ready && mapped.code === "E_CONNECT" ? new FwdError("E_CLOSED", `${t.label}: session lost: ${mapped.message.replace(`${t.label}: `, "")}`, mapped.hint, { cause: err, reason: "session-lost" }) : mapped;
       if (!ready) resolve(fail(lastError));
       // ssh2 only end()s the socket after e.g. a keepalive timeout; on a dead network that never
       // completes, so no 'close' would come. Cut it.

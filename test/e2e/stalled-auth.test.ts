@@ -68,4 +68,17 @@ describe("a server that goes quiet after the key exchange", () => {
     expect(relay.stalled).toBe(1);
     expect(fwd.stderr.join("\n")).toMatch(new RegExp(`${AUTH_TIMEOUT.source} \\(gave up after 1 attempt\\)`));
   }, 30_000);
+
+  test("a live session cut by a reset is a lost session: --no-reconnect exits 7, not 3", async () => {
+    // A SIGKILLed sshd shows up as a reset or a clean close by timing alone; both must mean "lost".
+    const { relay, args } = await setup();
+    const echo = await startEcho();
+    cleanup.push(() => echo.close());
+    const fwd = runFwd([...args, "--no-reconnect", "-L", `0:127.0.0.1:${echo.port}`, "127.0.0.1"]);
+    await fwd.waitFor(/^listening /);
+    expect((await exchange(fwd.ports[0]!, "ping")).reply.toString()).toBe("ping");
+    relay.resetAll();
+    expect(await fwd.exited).toBe(7);
+    expect(fwd.stderr.join("\n")).toMatch(/session lost/);
+  }, 20_000);
 });

@@ -15,6 +15,8 @@ export interface StallRelay {
   stallAfterKex(): void;
   /** Cuts every connection open now, as a network or server failure would. */
   cutAll(): void;
+  /** The same with a TCP reset (RST), as a crashed server's kernel sends. */
+  resetAll(): void;
   /** Connections that reached the stall point so far. */
   stalled: number;
   close(): Promise<void>;
@@ -29,6 +31,9 @@ export async function startStallRelay(target: { host: string; port: number }): P
     stallAfterKex: () => void (stall = true),
     cutAll: () => {
       for (const s of sockets) s.destroy();
+    },
+    resetAll: () => {
+      for (const s of sockets) s.resetAndDestroy();
     },
     close: () =>
       new Promise<void>((resolve) => {
