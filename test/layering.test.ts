@@ -1,0 +1,65 @@
+// The direction of imports between src/ folders, checked on every run: the engine is the ground floor
+// (it imports errors.ts and nothing above it), and no new cycle between folders may appear. The cycles
+// that exist today are listed below as debt (issue 13 removes them); the test fails on any other, and
+// also when a listed one is gone, so the list only shrinks.
+
+import { describe, expect, test } from "bun:test";
+import { readdirSync, readFileSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+
+const SRC = join(import.meta.dir, "..", "src");
+
+/** Folder → folders (or root files) it imports, from static `from "…"` and dynamic `import("…")`. */
+function folderGraph(): Map<string, Set<string>> {
+  const node = (f: string) => (f.includes("/") ? f.split("/")[0]! : f);
+  const edges = new Map<string, Set<string>>();
+  for (const f of readdirSync(SRC, { recursive: true }).map(String).filter((x) => x.endsWith(".ts"))) {
+    const text = readFileSync(join(SRC, f), "utf8");
+    for (const m of text.matchAll(/(?:from\s+|import\s*\(\s*)["'](\.{1,2}\/[^"']+)["']/g)) {
+      const target = relative(SRC, resolve(dirname(join(SRC, f)), m[1]!));
+      const [a, b] = [node(f), node(target)];
+      if (target.startsWith("..") || a === b) continue;
+      if (!edges.has(a)) edges.set(a, new Set());
+      edges.get(a)!.add(b);
+    }
+  }
+  return edges;
+}
+
+/** Every pair of folders that import each other, directly or through others, as "a <-> b" (a < b). */
+function cyclicPairs(g: Map<string, Set<string>>): string[] {
+  const reach = (from: string) => {
+    const seen = new Set<string>();
+    const stack = [...(g.get(from) ?? [])];
+    while (stack.length > 0) {
+      const n = stack.pop()!;
+      if (seen.has(n)) continue;
+      seen.add(n);
+      stack.push(...(g.get(n) ?? []));
+    }
+    return seen;
+  };
+  const nodes = [...new Set([...g.keys(), ...[...g.values()].flatMap((s) => [...s])])].sort();
+  const pairs: string[] = [];
+  for (const a of nodes) for (const b of nodes) if (a < b && reach(a).has(b) && reach(b).has(a)) pairs.push(`${a} <-> ${b}`);
+  return pairs;
+}
+
+/** Known cycles (issue 13): engine and socks share vocabulary; config and ssh each need the other's types; plugin and index.ts re-export each other. */
+const KNOWN_CYCLES = ["config <-> ssh", "engine <-> socks", "index.ts <-> plugin"];
+
+describe("layering", () => {
+  test("the engine imports only itself and errors.ts — apart from socks, listed debt", () => {
+    const out = [...(folderGraph().get("engine") ?? [])].sort();
+    expect(out).toEqual(["errors.ts", "socks"]);
+  });
+
+  test("no folder cycle beyond the listed ones, and each listed one still exists (so the list shrinks as they go)", () => {
+    expect(cyclicPairs(folderGraph())).toEqual(KNOWN_CYCLES);
+  });
+
+  test("the cycle finder finds a cycle through a third folder", () => {
+    const g = new Map([["a", new Set(["b"])], ["b", new Set(["c"])], ["c", new Set(["a"])], ["d", new Set(["a"])]]);
+    expect(cyclicPairs(g)).toEqual(["a <-> b", "a <-> c", "b <-> c"]);
+  });
+});
