@@ -54,6 +54,8 @@ export class History {
     const seen = new Set<string>();
     for (const f of s.forwards) {
       const id = f.spec.id;
+      // Ids are unique in a plan; were two alike, one series would take turns and chart nonsense.
+      if (seen.has(id)) continue;
       const series = this.forwards.get(id) ?? this.add(this.forwards, id, (): ForwardSeries => ({ up: this.empty(), down: this.empty() }));
       if (!series) continue;
       seen.add(id);

@@ -105,7 +105,8 @@ function logLine(e: EngineEvent): LogLine | undefined {
     case "log":
       return e.level === "debug" ? undefined : { at, level: e.level, message: e.message };
     case "session":
-      return { at, level: e.state === "failed" ? "error" : e.state === "up" ? "info" : "warn", message: `${e.host}: ${e.state}${e.reason ? ` (${e.reason})` : ""}` };
+      // Connecting (the first time) and closing are the normal course; only a drop is a warning.
+      return { at, level: e.state === "failed" ? "error" : e.state === "reconnecting" ? "warn" : "info", message: `${e.host}: ${e.state}${e.reason ? ` (${e.reason})` : ""}` };
     case "listening":
       return { at, level: "info", message: `${e.forward}: listening ${e.side === "server" ? "on the server " : ""}${formatEndpoint(e.bind)}` };
     case "open-failed":
