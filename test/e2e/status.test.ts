@@ -210,6 +210,39 @@ describe("the page in Chromium", () => {
   }, 30_000);
 });
 
+describe("colours", () => {
+  test("a session still connecting is shown in a neutral colour, not as a warning", async () => {
+    // A server that accepts and never says a word: fwd's session stays "connecting".
+    const silent = net.createServer(() => {});
+    await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));
+    const port = (silent.address() as net.AddressInfo).port;
+    const p = runFwd(["-F", "none", "-p", String(port), "-o", "ConnectTimeout=30", "--status", "127.0.0.1:0", "-L", `0:127.0.0.1:${echo.port}`, "127.0.0.1"], { env: { HOME: home } });
+    const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"] });
+    try {
+      const login = /(http:\S+)/.exec(await p.waitFor(/^status http:/))![1]!;
+      const page = await browser.newPage();
+      await page.goto(login);
+      const badge = page.locator(".card[data-session] .badge");
+      await badge.waitFor();
+      expect(await badge.textContent()).toBe("connecting");
+      const colours = await page.evaluate(`(() => {
+        const css = getComputedStyle(document.documentElement);
+        const probe = document.createElement("span");
+        document.body.append(probe);
+        const of = (v) => ((probe.style.color = css.getPropertyValue(v)), getComputedStyle(probe).color);
+        return { badge: getComputedStyle(document.querySelector(".card[data-session] .badge")).color, live: getComputedStyle(document.getElementById("live")).color, muted: of("--muted") };
+      })()`) as Record<string, string>;
+      expect(colours.badge).toBe(colours.muted!);
+      expect(colours.live).toBe(colours.muted!);
+      expect(await page.locator("#live").textContent()).toBe("connecting");
+    } finally {
+      await browser.close();
+      await p.stop();
+      silent.close();
+    }
+  }, 30_000);
+});
+
 /**
  * What the layout looks like in the browser: the most cards whose tops line up, how far the page
  * is wider than the window, and the values (numbers, addresses, times) that wrapped onto two lines.
