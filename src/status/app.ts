@@ -1,7 +1,8 @@
-// The status page's HTTP side (Hono): the page, a versioned JSON API, a live event stream, Prometheus
-// metrics and actions. Every endpoint needs the token, on loopback too (another local user can reach
-// loopback), the way Jupyter does it: the printed URL carries it once, the page swaps it for an
-// HttpOnly cookie and redirects to the clean URL; scripts and Prometheus send `Authorization: Bearer`.
+// The status page's HTTP side (Hono): the page, a versioned JSON API (state, and the last minutes'
+// history for the charts), a live event stream, Prometheus metrics and actions. Every endpoint needs
+// the token, on loopback too (another local user can reach loopback), the way Jupyter does it: the
+// printed URL carries it once, the page swaps it for an HttpOnly cookie and redirects to the clean
+// URL; scripts and Prometheus send `Authorization: Bearer`.
 // Every response carries a strict CSP and no CORS; the Host header must name this server, so a web page
 // elsewhere cannot reach it through DNS rebinding.
 
@@ -78,6 +79,7 @@ export function statusApp(o: StatusAppOptions): Hono {
   app.get("/app.js", (c) => c.body(APP_JS, 200, { "content-type": "text/javascript; charset=utf-8" }));
   app.get("/app.css", (c) => c.body(APP_CSS, 200, { "content-type": "text/css; charset=utf-8" }));
   app.get("/api/v1/status", (c) => c.json(o.store.snapshot()));
+  app.get("/api/v1/history", (c) => c.json(o.store.historyJson()));
   app.get("/metrics", (c) => c.body(prometheus(o.store.snapshot()), 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" }));
   app.get("/api/v1/events", (c) => {
     const stream = o.hub.open();

@@ -13,6 +13,7 @@ import { FwdError, fail, ok, type Result } from "../errors.ts";
 import { serveHttp } from "../runtime/index.ts";
 import { configDir } from "../scenario/paths.ts";
 import { statusApp } from "./app.ts";
+import { HISTORY_STEP_MS } from "./history.ts";
 import { StatusStore } from "./store.ts";
 import { StreamHub } from "./stream.ts";
 
@@ -62,6 +63,10 @@ export async function startStatus(engine: Engine, bind: TcpEndpoint, o: StatusOp
     return fail(new FwdError("E_BIND", `status page: bind ${formatEndpoint(bind)}: ${inUse ? "address in use" : (e as Error).message}`, "pick another port with --status [address:]port (0 picks a free one)", { cause: e }));
   }
   port = server.port;
+  // History is sampled whether or not a page is open, so the first look already has the last minutes.
+  store.sample();
+  const sampler = setInterval(() => store.sample(), HISTORY_STEP_MS);
+  sampler.unref?.();
   const dir = join(configDir(), "status");
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const tokenFile = join(dir, `${port}.token`);
@@ -75,6 +80,7 @@ export async function startStatus(engine: Engine, bind: TcpEndpoint, o: StatusOp
     tokenFile,
     exposed: !isLoopback(bind),
     stop: async () => {
+      clearInterval(sampler);
       hub.close();
       await server.stop();
       // The token dies with the page.

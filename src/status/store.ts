@@ -1,10 +1,12 @@
 // What the status page shows, kept from the engine's events and snapshots: the engine's state, the
 // last log lines, the scenario and its probe. Every snapshot leaves through the redactor, so no secret
 // (a SOCKS password in a forward's spec, a scenario option named like one) reaches the API or the page.
+// It also keeps the last minutes of throughput and round trips (history.ts), sampled by `sample()`.
 
 import type { Engine, EngineSnapshot } from "../engine/engine.ts";
 import type { EngineEvent } from "../engine/events.ts";
 import { formatEndpoint } from "../engine/types.ts";
+import { History, type HistoryJson, type HistorySample } from "./history.ts";
 import { redact } from "../redact.ts";
 import { VERSION } from "../version.ts";
 
@@ -34,6 +36,8 @@ export interface StatusSnapshot extends EngineSnapshot {
   now: number;
   scenario?: ScenarioInfo & { probe?: ProbeInfo };
   logs: LogLine[];
+  /** The newest history sample (rates and round trips), so a live page extends its charts. */
+  sample?: HistorySample;
 }
 
 export class StatusStore {
@@ -41,6 +45,7 @@ export class StatusStore {
   private readonly startedAt = Date.now();
   private scenario: (ScenarioInfo & { probe?: ProbeInfo }) | undefined;
   private readonly listeners = new Set<() => void>();
+  private readonly history = new History();
 
   constructor(private readonly engine: Engine) {
     engine.bus.on((e) => {
@@ -68,8 +73,19 @@ export class StatusStore {
     return () => this.listeners.delete(fn);
   }
 
+  /** Takes one history sample from the engine now (serve.ts calls it every HISTORY_STEP_MS). */
+  sample(): void {
+    this.history.record(this.engine.snapshot(), Date.now());
+  }
+
+  /** The charts' data: every sample kept, secrets redacted like the snapshot. */
+  historyJson(): HistoryJson {
+    return redact(this.history.json());
+  }
+
   /** The page's state now, secrets redacted (a copy: nothing in it is live). */
   snapshot(): StatusSnapshot {
+    const latest = this.history.latest();
     return redact({
       version: VERSION,
       startedAt: this.startedAt,
@@ -77,6 +93,7 @@ export class StatusStore {
       ...this.engine.snapshot(),
       ...(this.scenario ? { scenario: this.scenario } : {}),
       logs: this.logs,
+      ...(latest ? { sample: latest } : {}),
     });
   }
 }
@@ -88,7 +105,8 @@ function logLine(e: EngineEvent): LogLine | undefined {
     case "log":
       return e.level === "debug" ? undefined : { at, level: e.level, message: e.message };
     case "session":
-      return { at, level: e.state === "failed" ? "error" : e.state === "up" ? "info" : "warn", message: `${e.host}: ${e.state}${e.reason ? ` (${e.reason})` : ""}` };
+      // Connecting (the first time) and closing are the normal course; only a drop is a warning.
+      return { at, level: e.state === "failed" ? "error" : e.state === "reconnecting" ? "warn" : "info", message: `${e.host}: ${e.state}${e.reason ? ` (${e.reason})` : ""}` };
     case "listening":
       return { at, level: "info", message: `${e.forward}: listening ${e.side === "server" ? "on the server " : ""}${formatEndpoint(e.bind)}` };
     case "open-failed":

@@ -20,7 +20,7 @@ const ROOT = join(import.meta.dir, "..", "..");
 const REDACTED = "••••••";
 const PASSWORD = `pw-${randomBytes(12).toString("hex")}`;
 const API_TOKEN = `tk-${randomBytes(12).toString("hex")}`;
-const ENDPOINTS = ["/", "/app.js", "/api/v1/status", "/api/v1/events", "/metrics", "/no-such-page"];
+const ENDPOINTS = ["/", "/app.js", "/app.css", "/api/v1/status", "/api/v1/history", "/api/v1/events", "/metrics", "/no-such-page"];
 
 let sshd: Sshd;
 let web: Awaited<ReturnType<typeof startHttp>>;
@@ -98,11 +98,12 @@ describe("with the token", () => {
     expect(s.forwards[0].spec.kind).toBe("dynamic");
     expect(s.forwards[0].spec.socks.auth).toEqual({ user: "alice", password: REDACTED });
     const bodies = [status.stdout];
-    for (const path of ["/", "/app.js", "/metrics"]) {
+    for (const path of ["/", "/app.js", "/app.css", "/api/v1/history", "/metrics"]) {
       const r = await curl([...auth, "-w", "\n%{http_code}", `${base}${path.slice(1)}`]);
       expect(`${path} ${r.stdout.slice(-3)}`).toBe(`${path} 200`);
       bodies.push(r.stdout);
     }
+    expect(JSON.parse(bodies[4]!.replace(/\n200$/, "")).stepMs).toBe(1000);
     expect(bodies.at(-1)).toContain(`fwd_connections_total{forward="-D 0",kind="dynamic"} 1`);
     // The event stream: curl stops it after 2 s (exit 28), by which time it has sent frames.
     const events = await curl([...auth, "-N", `${base}api/v1/events`], 2);

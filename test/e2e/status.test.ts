@@ -1,13 +1,14 @@
 // The status page against a running fwd with real traffic through a real sshd: the JSON API and the
 // metrics count exactly what was sent, everything needs the token, forged Host headers are refused, and
 // the page itself runs in a real headless Chromium from the printed URL (no console errors, numbers
-// that move, an action by its cookie).
+// that move, an action by its cookie), and its charts keep their history across a reload, laid out
+// in columns on a desktop and in one column on a phone, with no number broken across lines.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, readFileSync, statSync } from "node:fs";
 import net from "node:net";
 import { join } from "node:path";
-import { chromium, type Browser } from "playwright-core";
+import { chromium, type Browser, type Page } from "playwright-core";
 import { runFwd, runFwdToEnd, type FwdProcess } from "../harness/fwd.ts";
 import { exchange, startEcho } from "../harness/net.ts";
 import { startSshd, type Sshd } from "../harness/sshd.ts";
@@ -26,10 +27,13 @@ beforeAll(async () => {
   echo = await startEcho();
   home = join(sshd.dir, "home");
   mkdirSync(home, { recursive: true });
-  fwd = runFwd([...sshd.clientArgs, "--status", "127.0.0.1:0", "-L", `0:127.0.0.1:${echo.port}`, sshd.host], { env: { HOME: home } });
+  fwd = runFwd([...sshd.clientArgs, "--status", "127.0.0.1:0", "-L", `0:127.0.0.1:${echo.port}`, "-L", `0:localhost:${echo.port}`, sshd.host], { env: { HOME: home } });
   loginUrl = /(http:\S+)/.exec(await fwd.waitFor(/^status http:/))![1]!;
   url = loginUrl.replace(/\?.*$/, "");
   await fwd.waitFor(/^listening /);
+  // Two forwards, so the page has two cards to lay out side by side; the second listens just after.
+  for (const deadline = Date.now() + 10_000; fwd.ports.length < 2 && Date.now() < deadline; ) await Bun.sleep(20);
+  expect(fwd.ports.length).toBe(2);
   const tokenFile = /token in (\S+)$/.exec(await fwd.waitFor(/Bearer with the token in /))![1]!;
   expect(statSync(tokenFile).mode & 0o777).toBe(0o600);
   token = readFileSync(tokenFile, "utf8").trim();
@@ -150,7 +154,116 @@ describe("the page in Chromium", () => {
     expect(errors).toEqual([]);
     await page.close();
   }, 30_000);
+
+  test("charts keep their history across a reload; cards in columns on a desktop, one column on a phone, no number broken", async () => {
+    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    const errors: string[] = [];
+    page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
+    page.on("pageerror", (e) => errors.push(e.message));
+    await page.goto(loginUrl);
+    await page.locator(".card[data-forward] path.line.s-up").first().waitFor({ state: "attached" });
+    // A burst through the first forward, then quiet seconds: the burst is history by the time we reload.
+    expect((await exchange(fwd.ports[0]!, "x".repeat(200_000))).reply.length).toBe(200_000);
+    const id = (await status()).forwards[0]!.spec.id;
+    type History = { t: number[]; forwards: { id: string; up: (number | null)[] }[]; sessions: { name: string; rttMs: (number | null)[] }[] };
+    const history = async () => (await (await fetch(`${url}api/v1/history`, { headers: bearer() })).json()) as History;
+    let h = await history();
+    const burstAt = () => h.forwards.find((f) => f.id === id)!.up.findLastIndex((v) => v !== null && v > 0);
+    for (const deadline = Date.now() + 10_000; (burstAt() < 0 || h.t.length - burstAt() < 4) && Date.now() < deadline; ) {
+      await Bun.sleep(250);
+      h = await history();
+    }
+    expect(h.t.length - burstAt()).toBeGreaterThanOrEqual(4);
+    const samples = h.forwards.find((f) => f.id === id)!.up.filter((v) => v !== null).length;
+    // The history is the server's: the token guards it like every endpoint.
+    expect((await fetch(`${url}api/v1/history`)).status).toBe(401);
+
+    await page.reload();
+    const chart = page.locator(`.card[data-forward="${id}"] [data-chart="throughput"]`);
+    await chart.locator("path.line.s-up").waitFor({ state: "attached" });
+    // Right after a reload the page has seen one or two live samples; every point before them, the
+    // burst's peak included, came from the server's history.
+    const points = async (loc: ReturnType<Page["locator"]>) => ((await loc.getAttribute("d")) ?? "").split(/[ML]/).filter(Boolean).length;
+    expect(await points(chart.locator("path.line.s-up"))).toBeGreaterThanOrEqual(samples);
+    expect(await chart.locator(".peak .num").textContent()).toMatch(/^\d+(\.\d)? (B|KiB|MiB)\/s$/);
+    expect(await chart.locator(".peak .num").textContent()).not.toBe("0 B/s");
+    const rtt = page.locator('.card[data-session="main"] [data-chart="round trip"] path.line.s-rtt');
+    expect(await points(rtt)).toBeGreaterThanOrEqual(h.sessions[0]!.rttMs.filter((v) => v !== null).length);
+
+    mkdirSync(OUT, { recursive: true });
+    await page.screenshot({ path: join(OUT, "status-desktop.png"), fullPage: true });
+    const desktop = await layout(page);
+    // Cards side by side: the session beside the forwards, the two forwards beside each other.
+    expect(desktop.cardsInARow).toBeGreaterThanOrEqual(3);
+    expect(desktop.overflow).toBe(0);
+    expect(desktop.wrapped).toEqual([]);
+
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.locator(".card").first().waitFor();
+    await page.screenshot({ path: join(OUT, "status-phone.png"), fullPage: true });
+    const phone = await layout(page);
+    expect(phone.cardsInARow).toBe(1);
+    expect(phone.overflow).toBe(0);
+    expect(phone.wrapped).toEqual([]);
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 30_000);
 });
+
+describe("colours", () => {
+  test("a session still connecting is shown in a neutral colour, not as a warning", async () => {
+    // A server that accepts and never says a word: fwd's session stays "connecting".
+    const silent = net.createServer(() => {});
+    await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));
+    const port = (silent.address() as net.AddressInfo).port;
+    const p = runFwd(["-F", "none", "-p", String(port), "-o", "ConnectTimeout=30", "--status", "127.0.0.1:0", "-L", `0:127.0.0.1:${echo.port}`, "127.0.0.1"], { env: { HOME: home } });
+    const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"] });
+    try {
+      const login = /(http:\S+)/.exec(await p.waitFor(/^status http:/))![1]!;
+      const page = await browser.newPage();
+      await page.goto(login);
+      const badge = page.locator(".card[data-session] .badge");
+      await badge.waitFor();
+      expect(await badge.textContent()).toBe("connecting");
+      const colours = await page.evaluate(`(() => {
+        const css = getComputedStyle(document.documentElement);
+        const probe = document.createElement("span");
+        document.body.append(probe);
+        const of = (v) => ((probe.style.color = css.getPropertyValue(v)), getComputedStyle(probe).color);
+        return { badge: getComputedStyle(document.querySelector(".card[data-session] .badge")).color, live: getComputedStyle(document.getElementById("live")).color, muted: of("--muted") };
+      })()`) as Record<string, string>;
+      expect(colours.badge).toBe(colours.muted!);
+      expect(colours.live).toBe(colours.muted!);
+      expect(await page.locator("#live").textContent()).toBe("connecting");
+    } finally {
+      await browser.close();
+      await p.stop();
+      silent.close();
+    }
+  }, 30_000);
+});
+
+/**
+ * What the layout looks like in the browser: the most cards whose tops line up, how far the page
+ * is wider than the window, and the values (numbers, addresses, times) that wrapped onto two lines.
+ */
+async function layout(page: Page): Promise<{ cardsInARow: number; overflow: number; wrapped: string[] }> {
+  // A string, run in the page: the tests are compiled without the DOM's types.
+  return page.evaluate(`(() => {
+    const tops = new Map();
+    for (const c of document.querySelectorAll(".card")) {
+      const top = Math.round(c.getBoundingClientRect().top);
+      tops.set(top, (tops.get(top) || 0) + 1);
+    }
+    const wrapped = [];
+    for (const v of document.querySelectorAll(".num, .ep, .when, td")) {
+      const rects = v.getClientRects();
+      const line = parseFloat(getComputedStyle(v).lineHeight);
+      if (rects.length > 1 || (rects[0] && rects[0].height > line * 1.5)) wrapped.push(v.textContent);
+    }
+    return { cardsInARow: Math.max(...tops.values()), overflow: document.documentElement.scrollWidth - innerWidth, wrapped };
+  })()`);
+}
 
 describe("off loopback", () => {
   test("a status page bound beyond loopback says so and needs the token; stop closes a forward", async () => {
