@@ -172,7 +172,7 @@ describe("Session", () => {
     expect(links[0]!.closed).toBe(true);
     await until(() => s.state === "up" && s.reconnects === 1);
     const got = await s.acquire(100);
-    expect(got.ok && got.value).toBe(links[1]);
+    expect(got.ok && got.value).toBe(links[1]!);
     s.close();
   });
 });
