@@ -1,0 +1,148 @@
+// --route in the seed's world, with fwd (client C) in a namespace of its own so its nftables rules
+// live there: plain programs on C reach B, on A's LAN, with no proxy settings, only while fwd runs;
+// the rules go on SIGTERM, and a table a SIGKILLed fwd left is removed by the next start.
+
+import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { join } from "node:path";
+import { runFwd, TEST_HOME, type FwdProcess } from "../harness/fwd.ts";
+import { canMakeNamespaces } from "../harness/netns.ts";
+import { makeRouteWorld, type Node, type RouteWorld } from "../harness/route-world.ts";
+import { startSshd, type Sshd } from "../harness/sshd.ts";
+
+const ROOT = join(import.meta.dir, "..", "..");
+const ok = canMakeNamespaces() && spawnSync("nft", ["--version"]).status === 0;
+let world: RouteWorld;
+let sshd: Sshd;
+let web: ChildProcess | undefined;
+const started: FwdProcess[] = [];
+
+/** fwd inside C, with the test sshd's client settings. */
+function fwdInC(args: string[], as: string[] = []): FwdProcess {
+  const client = ["-F", "none", "-i", sshd.clientKey, "-o", `UserKnownHostsFile=${sshd.knownHosts}`, "-o", "StrictHostKeyChecking=yes", "-p", String(sshd.port)];
+  const p = runFwd(["netns", "exec", world.c.ns, ...as, process.execPath, join(ROOT, "src", "main.ts"), ...client, ...args, `${sshd.user}@${world.a.address}`], { binary: "ip" });
+  started.push(p);
+  return p;
+}
+
+/** curl inside a namespace, asynchronously (the test's own processes keep running). */
+function curlIn(node: Node, url: string, timeoutS = 10): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn("ip", ["netns", "exec", node.ns, "curl", "-sS", "--max-time", String(timeoutS), url], { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    p.stdout.on("data", (d) => (stdout += d));
+    p.stderr.on("data", (d) => (stderr += d));
+    p.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+const tables = (node: Node) => world.run(node, ["nft", "list", "tables"]).trim();
+
+beforeAll(async () => {
+  if (!ok) return;
+  world = makeRouteWorld(60);
+  sshd = await startSshd({ host: world.a });
+  // B's web server: python's -u makes its "Serving HTTP" line arrive when it listens.
+  web = spawn("ip", ["netns", "exec", world.b.ns, "python3", "-u", "-c", [
+    "import http.server",
+    "class H(http.server.BaseHTTPRequestHandler):",
+    "  def do_GET(self):",
+    "    body = ('hello from B, you are ' + self.client_address[0] + '\\n').encode()",
+    "    self.send_response(200); self.send_header('Content-Length', str(len(body))); self.end_headers(); self.wfile.write(body)",
+    "  def log_message(self, *a): pass",
+    `s = http.server.HTTPServer(('${world.b.address}', 80), H)`,
+    "print('serving', flush=True)",
+    "s.serve_forever()",
+  ].join("\n")], { stdio: ["ignore", "pipe", "inherit"] });
+  await new Promise<void>((resolve, reject) => {
+    web!.stdout!.on("data", (d: Buffer) => d.toString().includes("serving") && resolve());
+    web!.once("exit", (c) => reject(new Error(`web server exited (${c})`)));
+  });
+}, 30_000);
+
+// A failed test must not leave its fwd or rules to the next one (C's namespace is the test's own).
+afterEach(async () => {
+  for (const p of started.splice(0)) if (p.proc.exitCode === null) await p.stop("SIGKILL");
+  if (world) world.run(world.c, ["nft", "flush", "ruleset"]);
+});
+
+afterAll(async () => {
+  web?.kill();
+  await sshd?.stop();
+  world?.destroy();
+});
+
+test.skipIf(!ok)("C has no route of its own to B: its packets go to A, which refuses to forward them", () => {
+  const route = world.run(world.c, ["ip", "route", "get", world.b.address]);
+  expect(route).toContain(`via ${world.a.address}`);
+  expect(world.run(world.a, ["nft", "list", "chain", "ip", "refuse", "forward"])).toContain("reject with icmp host-unreachable");
+  expect(tables(world.c)).toBe("");
+});
+
+test.skipIf(!ok)("curl http://B/ from C works while fwd --route runs, and not after SIGTERM; no table is left", async () => {
+  // The whole /15 is routed: A's own address is in it, so fwd's SSH connection must be left alone.
+  const fwd = fwdInC(["-v", "--route", "198.18.0.0/15"]);
+  await fwd.waitFor(/goes through the tunnel \(nftables table ip fwd_\d+\)/);
+  expect(tables(world.c)).toBe(`table ip fwd_${fwd.proc.pid}`);
+  const r = await curlIn(world.c, `http://${world.b.address}/`);
+  // B sees A's LAN address: the connection left from the SSH server.
+  expect(r.stdout).toBe("hello from B, you are 198.18.61.1\n");
+  expect(r.code).toBe(0);
+  await fwd.waitFor(new RegExp(`^--route 198\\.18\\.0\\.0/15: #\\d+ 198\\.18\\.60\\.1:\\d+ -> 198\\.18\\.61\\.2:80$`));
+  expect(await fwd.stop("SIGTERM")).toBe(0);
+  expect(tables(world.c)).toBe("");
+  // Now C's packets to B go to A again, which drops them: curl gets "no route to host" from A at once.
+  const after = await curlIn(world.c, `http://${world.b.address}/`, 5);
+  expect(after.code).toBe(7);
+}, 30_000);
+
+test.skipIf(!ok)("--exclude: an excluded network is not carried", async () => {
+  const fwd = fwdInC(["--route", "198.18.0.0/15", "--exclude", `${world.b.address}/32`]);
+  await fwd.waitFor(/goes through the tunnel/);
+  const r = await curlIn(world.c, `http://${world.b.address}/`, 5);
+  expect(r.code).toBe(7);
+  expect(await fwd.stop("SIGTERM")).toBe(0);
+  expect(tables(world.c)).toBe("");
+}, 30_000);
+
+test.skipIf(!ok)("a table left by a SIGKILLed fwd is removed by the next start", async () => {
+  const first = fwdInC(["--route", `${world.b.address}/32`]);
+  await first.waitFor(/goes through the tunnel/);
+  const stale = `fwd_${first.proc.pid}`;
+  first.proc.kill("SIGKILL");
+  await first.exited;
+  expect(tables(world.c)).toBe(`table ip ${stale}`);
+  const second = fwdInC(["--route", `${world.b.address}/32`]);
+  await second.waitFor(new RegExp(`removed table ip ${stale}, left by fwd process ${first.proc.pid} \\(no longer running\\)`));
+  await second.waitFor(/goes through the tunnel/);
+  expect(tables(world.c)).toBe(`table ip fwd_${second.proc.pid}`);
+  expect((await curlIn(world.c, `http://${world.b.address}/`)).code).toBe(0);
+  expect(await second.stop("SIGTERM")).toBe(0);
+  expect(tables(world.c)).toBe("");
+}, 30_000);
+
+test.skipIf(!ok)("a lost session with --no-reconnect takes the rules with it", async () => {
+  const fwd = fwdInC(["--route", `${world.b.address}/32`, "--no-reconnect"]);
+  await fwd.waitFor(/goes through the tunnel/);
+  await sshd.crash();
+  try {
+    expect(await fwd.exited).not.toBe(0);
+    expect(tables(world.c)).toBe("");
+  } finally {
+    await sshd.start();
+  }
+}, 30_000);
+
+test.skipIf(!ok)("not root: a clear error, before connecting, and no table", async () => {
+  const fwd = fwdInC(["--route", `${world.b.address}/32`], ["runuser", "-u", "nobody", "--", "env", `HOME=${TEST_HOME}`]);
+  expect(await fwd.exited).toBe(2);
+  const out = [...fwd.stdout, ...fwd.stderr].join("\n");
+  expect(out).toContain("--route needs root (nftables rules): run as root or use -D");
+  expect(out).not.toContain("connect");
+  expect(tables(world.c)).toBe("");
+}, 30_000);
+
+test.skipIf(ok)("--route tests need root, network namespaces and nft: skipped", () => {
+  console.log("route: skipped, this machine cannot make network namespaces or has no nft (scripts/test-deps.sh installs nftables)");
+});
