@@ -3,18 +3,20 @@
 // rules live in a table of this process's own and go when the forward stops, or at the next start if
 // the process was killed.
 
-import net from "node:net";
+import type net from "node:net";
 import { networkInterfaces } from "node:os";
 import { lookup } from "node:dns/promises";
-import { FwdError, type Result } from "../errors.ts";
+import { FwdError, ok, type Result } from "../errors.ts";
 import { install, preflight, remove, removeStale, tableName } from "../route/nft.ts";
+import { DnsForwarder, serverResolver } from "../route/dns-forward.ts";
 import { loadOriginalDst, originalDst } from "../route/original-dst.ts";
 import { isIpv4Cidr } from "../route/spec.ts";
 import { allowList, isLoopbackAddress } from "./allow-list.ts";
 import { Carrier, type ForwardRuntime } from "./carrier.ts";
 import { Listener } from "./listener.ts";
 import type { Session } from "./session.ts";
-import { formatEndpoint, type Endpoint, type RouteForward, type TcpEndpoint } from "./types.ts";
+import type { Duplex } from "node:stream";
+import { formatEndpoint, type Endpoint, type Origin, type RouteForward, type TcpEndpoint } from "./types.ts";
 
 export class RouteForwarder extends Carrier {
   private readonly listener: Listener;
@@ -22,6 +24,7 @@ export class RouteForwarder extends Carrier {
   private excluded: (address: string) => boolean = () => false;
   private readonly lanAllowed: (address: string) => boolean;
   private table: string | undefined;
+  private dns: DnsForwarder | undefined;
   private readonly onExit = () => this.removeRules();
 
   constructor(
@@ -55,27 +58,38 @@ export class RouteForwarder extends Carrier {
     const r = await this.listener.listen();
     if (!r.ok) return r;
     const port = (r.value as TcpEndpoint).port;
+    // DNS shares the port: UDP on it beside the TCP listener, TCP queries told apart by port 53.
+    const dns = this.spec.dns ? await this.startDns(port) : ok(undefined);
+    if (!dns.ok) {
+      this.listener.close();
+      return dns;
+    }
     const table = tableName();
     const rules = install(this.id, table, {
       networks: this.spec.networks,
       exclude,
       port,
+      ...(this.dns ? { dnsPort: port } : {}),
       ...(this.spec.lan ? { lan: this.spec.lan } : {}),
     });
     if (!rules.ok) {
       this.listener.close();
+      this.dns?.close();
       return rules;
     }
     this.table = table;
     // The last resort for a stop that skips stopAccepting (an exit elsewhere): the rules still go.
     process.once("exit", this.onExit);
     this.rt.bus.emit({ type: "listening", forward: this.id, side: "local", bind: r.value, via: "route" });
+    // Said once the rules are in: from this line on, the redirect works.
+    if (this.dns) this.rt.bus.log("info", `${this.id}: DNS is answered through the tunnel by ${this.dns.server.host} (DNS over TCP)`);
     this.rt.bus.log("info", `${this.id}: TCP to ${this.spec.networks.join(", ")} goes through the tunnel (nftables table ip ${table})`);
     return r;
   }
 
   stopAccepting(): void {
     this.listener.close();
+    this.dns?.close();
     this.removeRules();
   }
 
@@ -89,14 +103,16 @@ export class RouteForwarder extends Carrier {
 
   private async accept(socket: net.Socket): Promise<void> {
     const source = `${socket.remoteAddress}:${socket.remotePort}`;
-    const target = originalDst(socket);
+    const original = originalDst(socket);
+    // A DNS query over TCP, to whichever resolver: answered by the tunnel's resolver, so none leaks.
+    const target = original && original.port === 53 && this.dns ? this.dns.server : original;
     // Only what the rules redirected: a connection made to the listener itself (its own address as the
     // original destination) or to anything outside the networks would make fwd a relay for anyone.
     const problem = !target
       ? "it has no original destination (not redirected)"
       : target.port === socket.localPort && (target.host === socket.localAddress || isLocalAddress(target.host))
         ? "it was made to the listener itself, not redirected"
-        : !this.routed(target.host) || this.excluded(target.host)
+        : target !== this.dns?.server && (!this.routed(target.host) || this.excluded(target.host))
           ? `${target.host} is not in the routed networks`
           : !this.fromAllowed(socket.remoteAddress ?? "")
             ? `${socket.remoteAddress} is not this machine and not in the --lan allow-list`
@@ -106,9 +122,7 @@ export class RouteForwarder extends Carrier {
       socket.destroy();
       return;
     }
-    const origin = { host: socket.remoteAddress ?? "127.0.0.1", port: socket.remotePort ?? 0 };
-    const link = await this.session.acquire(this.rt.acquireTimeoutMs);
-    const channel = link.ok ? await link.value.open(target, origin) : link;
+    const channel = await this.openChannel(target, { host: socket.remoteAddress ?? "127.0.0.1", port: socket.remotePort ?? 0 });
     if (!channel.ok) {
       this.refuse(channel.error);
       socket.destroy();
@@ -116,6 +130,28 @@ export class RouteForwarder extends Carrier {
     }
     if (socket.destroyed) return void channel.value.destroy();
     await this.carry(socket, channel.value, source, formatEndpoint(target));
+  }
+
+  private async openChannel(target: TcpEndpoint, origin: Origin): Promise<Result<Duplex>> {
+    const link = await this.session.acquire(this.rt.acquireTimeoutMs);
+    return link.ok ? link.value.open(target, origin) : link;
+  }
+
+  /** The resolver (given, or the server's own) and the UDP side of the DNS forwarder. */
+  private async startDns(port: number): Promise<Result<void>> {
+    let server = this.spec.dns?.server;
+    if (server === undefined) {
+      const link = await this.session.acquire(this.rt.acquireTimeoutMs);
+      if (!link.ok) return link;
+      const found = await serverResolver(this.id, link.value.exec ? (c) => link.value.exec!(c, {}) : undefined);
+      if (!found.ok) return found;
+      server = found.value;
+    }
+    const dns = new DnsForwarder(this.id, { host: server, port: 53 }, (t) => this.openChannel(t, { host: "127.0.0.1", port: 0 }), (m) => this.rt.bus.log("debug", `${this.id}: ${m}`));
+    const r = await dns.listen(this.spec.bind.host, port);
+    if (!r.ok) return r;
+    this.dns = dns;
+    return ok(undefined);
   }
 
   private fromAllowed(address: string): boolean {

@@ -15,6 +15,7 @@ const ok = canMakeNamespaces() && spawnSync("nft", ["--version"]).status === 0;
 let world: RouteWorld;
 let sshd: Sshd;
 let web: ChildProcess | undefined;
+let dnsmasq: ChildProcess | undefined;
 const started: FwdProcess[] = [];
 
 /** fwd inside C, with the test sshd's client settings. */
@@ -41,7 +42,8 @@ const tables = (node: Node) => world.run(node, ["nft", "list", "tables"]).trim()
 
 beforeAll(async () => {
   if (!ok) return;
-  world = makeRouteWorld(60);
+  // C asks A's public address for names, where nothing answers DNS: only A's LAN resolver knows wiki.intranet.
+  world = makeRouteWorld(60, { c: "198.18.60.2", a: "198.18.61.1" });
   sshd = await startSshd({ host: world.a });
   // B's web server: python's -u makes its "Serving HTTP" line arrive when it listens.
   web = spawn("ip", ["netns", "exec", world.b.ns, "python3", "-u", "-c", [
@@ -59,6 +61,13 @@ beforeAll(async () => {
     web!.stdout!.on("data", (d: Buffer) => d.toString().includes("serving") && resolve());
     web!.once("exit", (c) => reject(new Error(`web server exited (${c})`)));
   });
+  dnsmasq = spawn("ip", ["netns", "exec", world.a.ns, "dnsmasq", "-C", "/dev/null", "--keep-in-foreground", "--log-facility=-", "--user=root", "--pid-file=",
+    "--no-resolv", "--no-hosts", "--bind-interfaces", "--listen-address=198.18.61.1", "--host-record=wiki.intranet,198.18.61.2"], { stdio: ["ignore", "ignore", "pipe"] });
+  await new Promise<void>((resolve, reject) => {
+    let log = "";
+    dnsmasq!.stderr!.on("data", (d: Buffer) => (log += d.toString()).includes("started") && resolve());
+    dnsmasq!.once("exit", (c) => reject(new Error(`dnsmasq exited (${c}): ${log}`)));
+  });
 }, 30_000);
 
 // A failed test must not leave its fwd or rules to the next one (C's namespace is the test's own).
@@ -69,6 +78,7 @@ afterEach(async () => {
 
 afterAll(async () => {
   web?.kill();
+  dnsmasq?.kill();
   await sshd?.stop();
   world?.destroy();
 });
@@ -132,6 +142,30 @@ test.skipIf(!ok)("a lost session with --no-reconnect takes the rules with it", a
   } finally {
     await sshd.start();
   }
+}, 30_000);
+
+/** A DNS query for wiki.intranet's A record over TCP, from C to A's public address: the answer's address. */
+const TCP_QUERY = [
+  "import socket, struct",
+  "q = struct.pack('>HHHHHH', 7, 0x100, 1, 0, 0, 0) + b''.join(bytes([len(p)]) + p for p in [b'wiki', b'intranet']) + b'\\0' + struct.pack('>HH', 1, 1)",
+  "s = socket.create_connection(('198.18.60.2', 53), 5); s.sendall(struct.pack('>H', len(q)) + q)",
+  "buf = b''",
+  "while len(buf) < 2 or len(buf) < 2 + struct.unpack('>H', buf[:2])[0]: buf += s.recv(4096)",
+  "print(socket.inet_ntoa(buf[-4:]))",
+].join("\n");
+
+test.skipIf(!ok)("--dns: a name only A's resolver knows resolves on C, over UDP and TCP, and curl reaches it by name", async () => {
+  expect(spawnSync("ip", ["netns", "exec", world.c.ns, "getent", "hosts", "wiki.intranet"], { timeout: 10_000 }).status).toBe(2);
+  const fwd = fwdInC(["--route", "198.18.61.0/24", "--dns"]);
+  await fwd.waitFor(/DNS is answered through the tunnel by 198\.18\.61\.1 \(DNS over TCP\)/);
+  await fwd.waitFor(/goes through the tunnel/);
+  expect(world.run(world.c, ["getent", "hosts", "wiki.intranet"])).toBe("198.18.61.2     wiki.intranet\n");
+  expect(world.run(world.c, ["python3", "-c", TCP_QUERY])).toBe("198.18.61.2\n");
+  const r = await curlIn(world.c, "http://wiki.intranet/");
+  expect(r.stdout).toBe("hello from B, you are 198.18.61.1\n");
+  expect(await fwd.stop("SIGTERM")).toBe(0);
+  expect(tables(world.c)).toBe("");
+  expect(spawnSync("ip", ["netns", "exec", world.c.ns, "getent", "hosts", "wiki.intranet"], { timeout: 10_000 }).status).toBe(2);
 }, 30_000);
 
 test.skipIf(!ok)("not root: a clear error, before connecting, and no table", async () => {

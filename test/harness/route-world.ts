@@ -11,6 +11,7 @@
 
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 
 export interface Node {
   ns: string;
@@ -33,12 +34,19 @@ function ip(args: string[]): void {
   if (r.status !== 0) throw new Error(`ip ${args.join(" ")}: ${r.stderr.trim()}`);
 }
 
-export function makeRouteWorld(n: number): RouteWorld {
+/**
+ * `resolvers`: a nameserver line per node ("c", "a"), as /etc/netns/NS/resolv.conf, which `ip netns
+ * exec` mounts over /etc/resolv.conf for what it runs there.
+ */
+export function makeRouteWorld(n: number, resolvers: Partial<Record<"c" | "a", string>> = {}): RouteWorld {
   const id = randomBytes(3).toString("hex");
   const names = { c: `fwdr-${id}-c`, a: `fwdr-${id}-a`, b: `fwdr-${id}-b`, l: `fwdr-${id}-l` };
   const node = (ns: string, address: string): Node => ({ ns, address, exec: ["ip", "netns", "exec", ns] });
   const destroy = () => {
-    for (const ns of Object.values(names)) spawnSync("ip", ["netns", "del", ns]);
+    for (const ns of Object.values(names)) {
+      spawnSync("ip", ["netns", "del", ns]);
+      rmSync(`/etc/netns/${ns}`, { recursive: true, force: true });
+    }
   };
   const link = (x: string, y: string, net: string, tag: string) => {
     const [ex, ey] = [`fr${id}${tag}x`, `fr${id}${tag}y`];
@@ -58,6 +66,10 @@ export function makeRouteWorld(n: number): RouteWorld {
     for (const ns of Object.values(names)) {
       ip(["netns", "add", ns]);
       ip(["-n", ns, "link", "set", "lo", "up"]);
+    }
+    for (const [k, server] of Object.entries(resolvers)) {
+      mkdirSync(`/etc/netns/${names[k as "c" | "a"]}`, { recursive: true });
+      writeFileSync(`/etc/netns/${names[k as "c" | "a"]}/resolv.conf`, `nameserver ${server}\n`);
     }
     link(names.c, names.a, `198.18.${n}`, "ca");
     link(names.a, names.b, `198.18.${n + 1}`, "ab");
