@@ -168,6 +168,34 @@ test.skipIf(!ok)("--dns: a name only A's resolver knows resolves on C, over UDP 
   expect(spawnSync("ip", ["netns", "exec", world.c.ns, "getent", "hosts", "wiki.intranet"], { timeout: 10_000 }).status).toBe(2);
 }, 30_000);
 
+test.skipIf(!ok)("--lan: a machine L that uses C as its gateway reaches B only with --lan, and only from --allow", async () => {
+  const url = `http://${world.b.address}/`;
+  // Without --lan, C routes L's packets on to A as any gateway would, and A refuses them.
+  const plain = fwdInC(["--route", `${world.b.address}/32`]);
+  await plain.waitFor(/goes through the tunnel/);
+  expect((await curlIn(world.l, url, 5)).code).toBe(7);
+  expect(await plain.stop("SIGTERM")).toBe(0);
+  // --lan for another network only: L is not redirected.
+  const other = fwdInC(["--route", `${world.b.address}/32`, "--lan", "--allow", "192.0.2.0/24"]);
+  await other.waitFor(/goes through the tunnel/);
+  expect((await curlIn(world.l, url, 5)).code).toBe(7);
+  expect(await other.stop("SIGTERM")).toBe(0);
+  const lan = fwdInC(["-v", "--route", `${world.b.address}/32`, "--lan", "--allow", `${world.l.address}/32`]);
+  await lan.waitFor(/goes through the tunnel/);
+  const r = await curlIn(world.l, url);
+  expect(r.stdout).toBe("hello from B, you are 198.18.61.1\n");
+  await lan.waitFor(new RegExp(`: #\\d+ ${world.l.address.replaceAll(".", "\\.")}:\\d+ -> 198\\.18\\.61\\.2:80$`));
+  expect(await lan.stop("SIGTERM")).toBe(0);
+  expect(tables(world.c)).toBe("");
+}, 30_000);
+
+test.skipIf(!ok)("--lan without --allow is refused: no open relay", async () => {
+  const fwd = fwdInC(["--route", `${world.b.address}/32`, "--lan"]);
+  expect(await fwd.exited).toBe(2);
+  expect(fwd.stderr.join("\n")).toContain("refusing to route for the LAN with no allow-list");
+  expect(tables(world.c)).toBe("");
+});
+
 test.skipIf(!ok)("not root: a clear error, before connecting, and no table", async () => {
   const fwd = fwdInC(["--route", `${world.b.address}/32`], ["runuser", "-u", "nobody", "--", "env", `HOME=${TEST_HOME}`]);
   expect(await fwd.exited).toBe(2);

@@ -76,6 +76,8 @@ export function makeRouteWorld(n: number, resolvers: Partial<Record<"c" | "a", s
     link(names.c, names.l, `198.18.${n + 2}`, "cl");
     ip(["-n", names.c, "route", "add", "default", "via", `198.18.${n}.2`]);
     ip(["-n", names.l, "route", "add", "default", "via", `198.18.${n + 2}.1`]);
+    // A's answers to L (its refusals included) find their way back through C.
+    ip(["-n", names.a, "route", "add", `198.18.${n + 2}.0/30`, "via", `198.18.${n}.1`]);
     sysctl(names.a, "net.ipv4.ip_forward=1");
     const fw = spawnSync("ip", ["netns", "exec", names.a, "nft", "-f", "-"], {
       input: ["table ip refuse {", "  chain forward {", "    type filter hook forward priority 0; policy accept;", "    reject with icmp type host-unreachable", "  }", "}", ""].join("\n"),
