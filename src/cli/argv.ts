@@ -30,15 +30,15 @@ const NOT_SUPPORTED: Record<string, string> = {
 };
 
 /** fwd's own long options that take a value (`--allow 10.0.0.0/8` or `--allow=10.0.0.0/8`), repeatable. */
-const LONG_WITH_VALUE = new Set(["allow", "socks-user", "socks-password-file", "pac-domain", "max-retries", "max-connections", "status", "max-window"]);
-const LONG_FLAGS = new Set(["json", "version", "help", "pac", "no-reconnect", "once", "dry-run", "status-open-metrics"]);
+const LONG_WITH_VALUE = new Set(["allow", "socks-user", "socks-password-file", "pac-domain", "max-retries", "max-connections", "status", "max-window", "route", "exclude", "dns-server"]);
+const LONG_FLAGS = new Set(["json", "version", "help", "pac", "no-reconnect", "once", "dry-run", "status-open-metrics", "dns", "lan"]);
 
 export interface ParsedArgs {
   /** Values of letter options, in order: `o: ["User=x", …]`. */
   values: Record<string, string[]>;
   /** How many times each flag was given (`-vvv` → v: 3). */
   flags: Record<string, number>;
-  long: { json: boolean; version: boolean; help: boolean; pac: boolean; "no-reconnect": boolean; once: boolean; "dry-run": boolean; "status-open-metrics": boolean };
+  long: { json: boolean; version: boolean; help: boolean; pac: boolean; "no-reconnect": boolean; once: boolean; "dry-run": boolean; "status-open-metrics": boolean; dns: boolean; lan: boolean };
   /** Values of long options, e.g. `allow: ["10.0.0.0/8"]`. */
   longValues: Record<string, string[]>;
   destination: string | undefined;
@@ -49,7 +49,7 @@ export function parseArgv(argv: string[]): Result<ParsedArgs> {
   const out: ParsedArgs = {
     values: {},
     flags: {},
-    long: { json: false, version: false, help: false, pac: false, "no-reconnect": false, once: false, "dry-run": false, "status-open-metrics": false },
+    long: { json: false, version: false, help: false, pac: false, "no-reconnect": false, once: false, "dry-run": false, "status-open-metrics": false, dns: false, lan: false },
     longValues: {},
     destination: undefined,
     command: [],

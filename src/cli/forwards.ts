@@ -8,6 +8,7 @@ import type { ForwardSpec, SocksPolicy } from "../engine/types.ts";
 import { readTrusted, UNTRUSTED } from "../config/file-trust.ts";
 import { FwdError, fail, ok, type Result } from "../errors.ts";
 import { markSecret } from "../redact.ts";
+import { routeForward } from "../route/spec.ts";
 import type { ParsedArgs } from "./argv.ts";
 
 export function buildForwards(a: ParsedArgs, h: HostConfig): Result<ForwardSpec[]> {
@@ -39,6 +40,25 @@ export function buildForwards(a: ParsedArgs, h: HostConfig): Result<ForwardSpec[
   if (a.long.pac && !out.some((f) => f.kind === "dynamic"))
     return fail(new FwdError("E_CONFIG", "--pac needs a SOCKS proxy to point at", "add -D [bind_address:]port"));
   return ok(out);
+}
+
+/** --route CIDR … [--exclude CIDR …] [--lan --allow CIDR …] [--dns [--dns-server IP]]; none without --route. */
+export function buildRoute(a: ParsedArgs, server: string): Result<ForwardSpec | undefined> {
+  const networks = a.longValues.route ?? [];
+  if (networks.length === 0) {
+    const stray = a.long.lan ? "--lan" : a.long.dns ? "--dns" : a.longValues.exclude ? "--exclude" : a.longValues["dns-server"] ? "--dns-server" : undefined;
+    return stray ? fail(new FwdError("E_CONFIG", `${stray} goes with --route`, "e.g. fwd --route 10.0.0.0/8 " + stray.replace("--exclude", "--exclude 10.9.0.0/16").replace("--dns-server", "--dns-server 10.0.0.53") + " host")) : ok(undefined);
+  }
+  const dnsServer = a.longValues["dns-server"]?.at(-1);
+  if (dnsServer !== undefined && !a.long.dns) return fail(new FwdError("E_CONFIG", "--dns-server goes with --dns", "add --dns"));
+  const r = routeForward(`--route ${networks.join(",")}`, {
+    networks,
+    exclude: a.longValues.exclude ?? [],
+    server,
+    ...(a.long.lan ? { lan: { allow: a.longValues.allow ?? [] } } : {}),
+    ...(a.long.dns ? { dns: dnsServer !== undefined ? { server: dnsServer } : {} } : {}),
+  });
+  return r.ok ? ok(r.value) : r;
 }
 
 function socksPolicy(a: ParsedArgs): Result<SocksPolicy> {

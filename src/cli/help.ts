@@ -27,6 +27,12 @@ SOCKS (-D, and -R without a target):
   --pac               serve http://<-D address>/proxy.pac for browsers (printed at start)
   --pac-domain GLOB   in the PAC file, send only these hosts through the proxy (e.g. '*.intranet')
 
+transparent routing (Linux, root, nftables; no proxy settings in the programs):
+  --route CIDR        TCP from this machine to CIDR goes through the server (repeatable)
+  --exclude CIDR      never through the tunnel (repeatable); the server's own address never is
+  --dns               DNS answered through the tunnel (the server's resolver, or --dns-server IP)
+  --lan               also machines that use this one as their gateway, from --allow CIDR only
+
 jump hosts, commands, agent, X11 (as ssh):
   -J [user@]host[:port][,…]   jump hosts (also ProxyJump in ssh config)
   -W host:port        stdin/stdout to host:port through the server (for ProxyCommand)

@@ -70,7 +70,7 @@ function render(e: EngineEvent): string {
       return `${e.level === "info" ? "" : `${e.level}: `}${e.message}${e.hint ? `\n  hint: ${e.hint}` : ""}`;
     case "listening": {
       const where = e.side === "server" ? "on the server " : "";
-      const to = e.target ? formatEndpoint(e.target) : e.side === "server" ? "SOCKS, connecting from here" : "SOCKS, connecting from the server";
+      const to = e.target ? formatEndpoint(e.target) : e.via === "route" ? "redirected connections, connecting from the server" : e.side === "server" ? "SOCKS, connecting from here" : "SOCKS, connecting from the server";
       return `listening ${where}${formatEndpoint(e.bind)} -> ${to}`;
     }
     case "session": {

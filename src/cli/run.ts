@@ -26,7 +26,7 @@ export async function runScenario(argv: string[]): Promise<number> {
     log.print(`${name}: plugin ${plugin.name}, options ${JSON.stringify(redact(options))}`);
     for (const [session, hops] of Object.entries(concrete.targets)) log.print(`session ${session}: ${routeLabel(hops)}`);
     for (const f of concrete.engine.forwards)
-      log.print(`forward ${f.id}: ${f.kind} ${formatEndpoint(f.bind)} -> ${f.kind === "dynamic" || (f.kind === "remote" && !f.target) ? "SOCKS" : formatEndpoint(f.target!)}`);
+      log.print(`forward ${f.id}: ${f.kind} ${formatEndpoint(f.bind)} -> ${f.kind === "route" ? f.networks.join(", ") : f.kind === "dynamic" || (f.kind === "remote" && !f.target) ? "SOCKS" : formatEndpoint(f.target!)}`);
     for (const line of sshCommandLines(concrete)) log.print(`equivalent: ${line}`);
     return EXIT.ok;
   }

@@ -18,7 +18,8 @@ import { runtimeInfo } from "../runtime/index.ts";
 import { checkSupported, parseArgv, type ParsedArgs } from "./argv.ts";
 import { parseDestination } from "../config/destination.ts";
 import { EXIT } from "./exit-codes.ts";
-import { buildForwards } from "./forwards.ts";
+import { buildForwards, buildRoute } from "./forwards.ts";
+import { preflight } from "../route/nft.ts";
 import { HELP } from "./help.ts";
 import { Logger } from "./logger.ts";
 import { runRemoteCommand } from "./remote-command.ts";
@@ -121,6 +122,14 @@ async function buildPlan(a: ParsedArgs): Promise<Result<Plan>> {
   if (!limit.ok) return limit;
   const forwards = buildForwards(a, h);
   if (!forwards.ok) return forwards;
+  const routed = buildRoute(a, hops[0]!.host);
+  if (!routed.ok) return routed;
+  if (routed.value) {
+    // Root and nft are checked before connecting, so their error comes first and alone.
+    const can = preflight("--route");
+    if (!can.ok) return can;
+    forwards.value.push(routed.value);
+  }
   const command = a.command.length > 0 ? a.command.join(" ") : undefined;
   const stdioSpec = a.values.W?.at(-1);
   const stdio = stdioSpec === undefined ? undefined : parseHostPort(stdioSpec, 0);
@@ -130,7 +139,7 @@ async function buildPlan(a: ParsedArgs): Promise<Result<Plan>> {
     return fail(new FwdError("E_CONFIG", `-W '${stdioSpec}': ${why ? `target host: ${why}` : "expected host:port"}`, "e.g. -W db.internal:22, or in ssh_config: ProxyCommand fwd -W %h:%p bastion"));
   }
   if (forwards.value.length === 0 && command === undefined && !stdio)
-    return fail(new FwdError("E_CONFIG", "nothing to forward", "add -L, -R or -D (or LocalForward/RemoteForward/DynamicForward in ssh config), or a command to run"));
+    return fail(new FwdError("E_CONFIG", "nothing to forward", "add -L, -R, -D or --route (or LocalForward/RemoteForward/DynamicForward in ssh config), or a command to run"));
   // -A, or ForwardAgent yes (and -a wins, as in ssh): the agent goes to the final host only.
   const agent = !a.flags.a && (a.flags.A !== undefined || h.forwardAgent);
   const last = hops.at(-1)!;

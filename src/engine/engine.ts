@@ -12,6 +12,7 @@ import { EventBus } from "./events.ts";
 import type { Connect, Link } from "./link.ts";
 import { LocalForwarder } from "./local-forward.ts";
 import { RemoteForwarder } from "./remote-forward.ts";
+import { RouteForwarder } from "./route-forward.ts";
 import { Session } from "./session.ts";
 import { snapshotOf, type EngineSnapshot } from "./snapshot.ts";
 import type { DynamicForward, Endpoint, ForwardSpec } from "./types.ts";
@@ -46,7 +47,7 @@ export interface BoundForward {
   bound: Endpoint;
 }
 
-type Forwarder = LocalForwarder | DynamicForwarder | RemoteForwarder;
+type Forwarder = LocalForwarder | DynamicForwarder | RemoteForwarder | RouteForwarder;
 
 export class Engine {
   readonly bus = new EventBus();
@@ -103,7 +104,9 @@ export class Engine {
           ? new LocalForwarder(spec, session.value, rt)
           : spec.kind === "dynamic"
             ? this.dynamic(spec, session.value, rt)
-            : new RemoteForwarder(spec, rt);
+            : spec.kind === "route"
+              ? new RouteForwarder(spec, session.value, rt)
+              : new RemoteForwarder(spec, rt);
       if (!f) return fail(new FwdError("E_CONFIG", `${spec.id}: its pool names a session the plan does not have`, "list only the plan's sessions in via.pool"));
       const link = links.get(session.value.name);
       if (f instanceof RemoteForwarder && !link) {
@@ -216,6 +219,8 @@ export class Engine {
   kill(): void {
     this.stopping = true;
     for (const p of this.pickers) p.stop();
+    // No redirect may outlive the engine: it would send the routed networks' traffic nowhere.
+    for (const f of this.forwarders) if (f instanceof RouteForwarder) f.removeRules();
     for (const f of this.forwarders) f.connections.destroyAll();
     for (const s of this.sessions.values()) s.close();
     this.endedResolve(undefined);

@@ -29,7 +29,8 @@ export type EngineEvent =
       bind: Endpoint;
       /** Where connections go; absent when each SOCKS request names its own. */
       target?: Endpoint;
-      via?: "socks";
+      /** What arrives: SOCKS requests, or connections nftables redirected (--route). */
+      via?: "socks" | "route";
     }
   | { type: "connection-open"; forward: string; conn: number; source: string; target: string }
   | {

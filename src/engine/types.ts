@@ -76,7 +76,30 @@ export interface SocksPolicy {
   pac?: { domains: string[] };
 }
 
-export type ForwardSpec = LocalForward | RemoteForward | DynamicForward;
+/**
+ * --route: TCP from this machine to whole networks, redirected by nftables to a listener here, leaves
+ * from the SSH server to where it was going (no proxy settings in the programs). Linux, root.
+ */
+export interface RouteForward {
+  kind: "route";
+  id: string;
+  via?: string;
+  /** Where redirected connections arrive: loopback (beyond it with `lan`), port 0 for any free one. */
+  bind: TcpEndpoint;
+  /** IPv4 CIDRs whose TCP is carried. */
+  networks: string[];
+  /** Never redirected (the SSH server's own address belongs here, or its connection would loop). */
+  exclude: string[];
+  /** Also connections routed through this machine (it is their gateway), from these networks only. */
+  lan?: { allow: string[] };
+  /**
+   * DNS from this machine (and the LAN) answered through the tunnel as DNS over TCP, by `server` or
+   * else by the SSH server's own resolver (the first nameserver of its /etc/resolv.conf).
+   */
+  dns?: { server?: string };
+}
+
+export type ForwardSpec = LocalForward | RemoteForward | DynamicForward | RouteForward;
 export type ForwardKind = ForwardSpec["kind"];
 
 /** Where a forwarded connection came from, as the SSH server is told (direct-tcpip originator). */

@@ -2,6 +2,7 @@
 // each planned forward into the engine's forward, and the same plan as an `ssh` command line.
 
 import { isLoopback, openProxy } from "../engine/allow-list.ts";
+import { routeForward } from "../route/spec.ts";
 import { hostNameProblem } from "../engine/host-name.ts";
 import { resolveTarget, type ConfigContext } from "../config/target.ts";
 import type { EnginePlan } from "../engine/engine.ts";
@@ -48,7 +49,8 @@ export function concretePlan(scenario: string, plan: Plan, ctx: ConfigContext, o
     for (const v of vias)
       if (!(v in plan.sessions)) return fail(new FwdError("E_CONFIG", `${id}: via "${v}" names no session`, `sessions: ${Object.keys(plan.sessions).join(", ")}`));
     if (typeof f.via === "object") for (const v of f.via.pool) pooled.add(v);
-    const spec = toForward(id, f, permits[typeof f.via === "string" ? f.via : first]);
+    const session = typeof f.via === "string" ? f.via : first;
+    const spec = toForward(id, f, permits[session], targets[session]![0]!.host);
     if (!spec.ok) return spec;
     names.set(id, name);
     forwards.push(spec.value);
@@ -64,9 +66,10 @@ export function concretePlan(scenario: string, plan: Plan, ctx: ConfigContext, o
   });
 }
 
-function toForward(id: string, f: PlanForward, permitOpen: readonly OpenRule[] | undefined): Result<ForwardSpec> {
+/** `server`: the first hop of the forward's session, which a route must never redirect. */
+function toForward(id: string, f: PlanForward, permitOpen: readonly OpenRule[] | undefined, server: string): Result<ForwardSpec> {
   // A plan is code: its targets need not have come through the Target schema.
-  const target = f.kind === "dynamic" ? undefined : f.target;
+  const target = f.kind === "dynamic" || f.kind === "route" ? undefined : f.target;
   const bad = target && !isUnix(target) ? hostNameProblem(target.host) : undefined;
   if (bad) return fail(new FwdError("E_CONFIG", `${id}: target host: ${bad}`, "a target is an IP address or a host name (letters, digits, '-', '_', dots)"));
   switch (f.kind) {
@@ -77,6 +80,8 @@ function toForward(id: string, f: PlanForward, permitOpen: readonly OpenRule[] |
     case "dynamic":
       if (!isLoopback(f.listen) && !f.allow?.length) return fail(openProxy(id, "here", "give the forward an allow list of the networks that may use it"));
       return ok({ kind: "dynamic", id, ...(f.via ? { via: f.via } : {}), bind: f.listen, socks: { allow: f.allow ?? [], ...(f.pac ? { pac: f.pac } : {}) } });
+    case "route":
+      return routeForward(id, { networks: f.networks, exclude: f.exclude ?? [], server, ...(f.via ? { via: f.via } : {}), ...(f.lan ? { lan: f.lan } : {}), ...(f.dns ? { dns: f.dns } : {}) });
   }
 }
 
@@ -91,7 +96,7 @@ export function sshCommandLines(c: ConcretePlan): string[] {
     for (const f of c.engine.forwards.filter((f) => (typeof f.via === "object" ? f.via.pool.includes(name) : (f.via ?? first) === name))) {
       if (f.kind === "local") args.push("-L", `${spec(f.bind)}:${spec(f.target)}`);
       else if (f.kind === "remote") args.push("-R", f.target ? `${spec(f.bind)}:${spec(f.target)}` : spec(f.bind));
-      else args.push("-D", spec(f.bind));
+      else if (f.kind === "dynamic") args.push("-D", spec(f.bind));
     }
     args.push(`${t.user}@${t.host}`);
     return args.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a}'`)).join(" ");

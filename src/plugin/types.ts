@@ -41,6 +41,19 @@ export type PlanForward =
       listen: TcpEndpoint;
       allow?: string[];
       pac?: { domains: string[] };
+    }
+  | {
+      /** TCP to whole networks, redirected by nftables (Linux, root): no proxy settings anywhere. */
+      kind: "route";
+      name?: string;
+      via?: string;
+      /** IPv4 CIDRs carried through the session; the session's own server is never redirected. */
+      networks: string[];
+      exclude?: string[];
+      /** Also machines that use this one as their gateway, from these networks (required: no open relay). */
+      lan?: { allow: string[] };
+      /** DNS answered through the tunnel, by `server` or else by the SSH server's own resolver. */
+      dns?: { server?: string };
     };
 
 export interface Plan {

@@ -37,7 +37,7 @@ describe("parseArgv", () => {
 
   test("long options", () => {
     const r = parseArgv(["--json", "--help", "--version"]);
-    expect(r.ok && r.value.long).toEqual({ json: true, help: true, version: true, pac: false, "no-reconnect": false, once: false, "dry-run": false, "status-open-metrics": false });
+    expect(r.ok && r.value.long).toEqual({ json: true, help: true, version: true, pac: false, "no-reconnect": false, once: false, "dry-run": false, "status-open-metrics": false, dns: false, lan: false });
   });
 
   test("long options with values, both spellings, repeatable", () => {
