@@ -1,11 +1,13 @@
 // fwd UNDER DENO against a real OpenSSH sshd, the parts around the tunnels: a recipe run with its
-// probe (and real ssh through the port it opens), the status API on Deno.serve with its token and
-// its event stream, a user plugin loaded by path, and a refused host key. Run by `npm run test:deno`.
+// probe (and real ssh through the port it opens), the status API with its token, its event stream and
+// its idle bound (node:http under Deno, see src/runtime/node-http.ts), a user plugin loaded by path,
+// and a refused host key. Run by `npm run test:deno`.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
+import net from "node:net";
 import { join } from "node:path";
 import { curl } from "../harness/curl.ts";
 import { runFwd, runFwdToEnd, type FwdRunOptions } from "../harness/fwd.ts";
@@ -80,6 +82,46 @@ describe("fwd under Deno", () => {
     } finally {
       expect(await fwd.stop()).toBe(0);
       await echo.close();
+    }
+  }, 30_000);
+
+  test("status page: an idle keep-alive connection is closed by the server; a live event stream is not", async () => {
+    const home = join(dir, "idle-home");
+    const fwd = runFwd([...sshd.clientArgs, "--status", "127.0.0.1:0", "-L", "0:127.0.0.1:9", sshd.host], { ...DENO, env: { HOME: home, FWD_STATUS_IDLE_TIMEOUT: "5" } });
+    const sockets: net.Socket[] = [];
+    try {
+      const login = new URL(/(http:\S+)/.exec(await fwd.waitFor(/^status http:/))![1]!);
+      const token = login.searchParams.get("token")!;
+      const raw = (path: string) => {
+        const s = net.connect(Number(login.port), "127.0.0.1");
+        sockets.push(s);
+        const got = { text: "", closed: false };
+        s.on("data", (d) => (got.text += d));
+        s.on("close", () => (got.closed = true));
+        s.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${login.port}\r\nAuthorization: Bearer ${token}\r\n\r\n`);
+        return got;
+      };
+      const until = async (ok: () => boolean, ms: number) => {
+        const deadline = Date.now() + ms;
+        while (!ok()) {
+          if (Date.now() > deadline) throw new Error(`not within ${ms} ms`);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      };
+      const stream = raw("/api/v1/events");
+      const idle = raw("/api/v1/status");
+      await until(() => /\r\n\r\n\{.*\}$/s.test(idle.text), 5_000);
+      expect(idle.text).toStartWith("HTTP/1.1 200");
+      expect(idle.text).toMatch(/\r\ncontent-length: \d+\r\n/i);
+      await until(() => idle.closed, 10_000);
+      // The stream outlived the idle connection and still gets frames after it closed.
+      const frames = () => stream.text.split("event: status").length - 1;
+      const seen = frames();
+      await until(() => frames() > seen + 1, 5_000);
+      expect(stream.closed).toBe(false);
+    } finally {
+      for (const s of sockets) s.destroy();
+      expect(await fwd.stop()).toBe(0);
     }
   }, 30_000);
 
