@@ -1,7 +1,7 @@
 // The benchmark behind `npm run bench`: OpenSSH `ssh -L`/`-D` and `fwd -L`/`-D` against one real sshd on
 // loopback, one after the other in the same run (absolute figures drift between runs, ratios less),
 // printed as a Markdown table and written to dist/bench.md. `--quick` is a smoke run; `--source`
-// measures `bun src/main.ts` even when dist/fwd exists.
+// measures `bun src/main.ts` even when dist/fwd exists; `--runtime deno` measures `deno run -A src/main.ts`.
 
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -15,7 +15,13 @@ import { killAll } from "./bench/children.ts";
 
 const argv = process.argv.slice(2);
 const plan = argv.includes("--quick") ? QUICK : FULL;
-const fwd = fwdCommand(argv.includes("--source"));
+const runtimeAt = argv.indexOf("--runtime");
+const runtime = runtimeAt >= 0 ? argv[runtimeAt + 1] : "bun";
+if (runtime !== "bun" && runtime !== "deno") {
+  process.stderr.write(`bench: --runtime takes bun or deno, not ${runtime ?? "nothing"}\n`);
+  process.exit(2);
+}
+const fwd = fwdCommand(argv.includes("--source"), runtime);
 const t0 = performance.now();
 
 let sshd: Sshd | undefined;
@@ -41,7 +47,7 @@ try {
   const results: { openssh?: Measured; fwd?: Measured } = {};
   const tools = [
     ["openssh", () => startOpenSsh(sshd!, targets)],
-    ["fwd", () => startFwd(sshd!, targets, fwd.binary)],
+    ["fwd", () => startFwd(sshd!, targets, fwd)],
   ] as const;
   for (const [name, start] of tools) {
     try {
