@@ -4,7 +4,8 @@
 //
 // Flags: --rounds N (default 3), --quick (1 round, smaller counts), --smoke (a few seconds; guards the
 // script, its figures mean nothing), --source (measure `bun src/main.ts` even when dist/fwd exists),
-// --idle N,N (other idle-connection counts), --out FILE (instead of dist/bench.md).
+// --idle N,N (other idle-connection counts), --out FILE (instead of dist/bench.md), --runtime deno (measure
+// `deno run -A src/main.ts` in the fwd column, for information).
 
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -36,7 +37,12 @@ if (idleFlag && !idleFlag.every((n) => Number.isInteger(n) && n > 0)) {
   process.exit(2);
 }
 const out = value("--out") ?? join(import.meta.dir, "..", "dist", "bench.md");
-const fwd = fwdCommand(flag("--source"));
+const runtime = value("--runtime") ?? "bun";
+if (runtime !== "bun" && runtime !== "deno") {
+  process.stderr.write(`bench: --runtime takes bun or deno, not ${runtime}\n`);
+  process.exit(2);
+}
+const fwd = fwdCommand(flag("--source"), runtime);
 const t0 = performance.now();
 
 // Each idle connection costs a descriptor here, in the tunnel, in sshd and in the echo server; all of
@@ -70,15 +76,20 @@ try {
   process.stderr.write(`bench: sshd on 127.0.0.1:${sshd.port}, cipher ${CIPHER}, measuring ${fwd.label}; fd limit ${fdLimit}; load ${loadBefore}\n`);
 
   const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: TEST_HOME };
-  const fwdArgv = fwd.binary ? [fwd.binary] : [process.execPath, join(import.meta.dir, "..", "src", "main.ts")];
+  const main = join(import.meta.dir, "..", "src", "main.ts");
+  const fwdArgv = fwd.binary
+    ? [fwd.binary]
+    : fwd.runtime === "deno"
+      ? [join(import.meta.dir, "..", "node_modules", ".bin", "deno"), "run", "-A", "--quiet", main]
+      : [process.execPath, main];
   const tools: Tool[] = [
     {
       name: "openssh", start: () => startOpenSsh(sshd!, targets), version: ["ssh", "-V"], help: ["ssh", "-V"], env,
-      slowLink: (p, say) => measureSlowLink("openssh", sshd!, p, undefined, say),
+      slowLink: (p, say) => measureSlowLink("openssh", sshd!, p, {}, say),
     },
     {
-      name: "fwd", start: () => startFwd(sshd!, targets, fwd.binary), version: [...fwdArgv, "--version"], help: [...fwdArgv, "--help"], env,
-      slowLink: (p, say) => measureSlowLink("fwd", sshd!, p, fwd.binary, say),
+      name: "fwd", start: () => startFwd(sshd!, targets, fwd), version: [...fwdArgv, "--version"], help: [...fwdArgv, "--help"], env,
+      slowLink: (p, say) => measureSlowLink("fwd", sshd!, p, fwd, say),
     },
   ];
   // A round that fails leaves that tool one round short; the notes say so and the medians use the rest.

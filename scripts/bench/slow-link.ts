@@ -6,7 +6,7 @@ import { spawn } from "node:child_process";
 import { appendFileSync } from "node:fs";
 import net from "node:net";
 import type { Sshd } from "../../test/harness/sshd.ts";
-import { runFwd } from "../../test/harness/fwd.ts";
+import { runFwd, type FwdRunOptions } from "../../test/harness/fwd.ts";
 import { startSlowLink, type SlowLink } from "../../test/harness/slow-link.ts";
 import { freePort, waitForPort } from "../../test/harness/net.ts";
 import { stopChild, track } from "./children.ts";
@@ -64,7 +64,7 @@ async function sink(): Promise<{ port: number; close(): void }> {
 }
 
 /** A tunnel of `tool` through `link` with one -L to 127.0.0.1:target; resolves with its local port and a stop. */
-async function tunnel(tool: "openssh" | "fwd", sshd: Sshd, link: SlowLink, target: number, extra: string[], fwdBinary: string | undefined) {
+async function tunnel(tool: "openssh" | "fwd", sshd: Sshd, link: SlowLink, target: number, extra: string[], how: FwdRunOptions) {
   const args = sshd.clientArgs.map((a) => (a === String(sshd.port) ? String(link.port) : a));
   if (tool === "openssh") {
     const port = await freePort();
@@ -75,7 +75,7 @@ async function tunnel(tool: "openssh" | "fwd", sshd: Sshd, link: SlowLink, targe
     await waitForPort("127.0.0.1", port, READY_MS);
     return { port, stop: () => stopChild(p) };
   }
-  const f = runFwd(["-c", CIPHER, ...extra, ...args, "-o", "BatchMode=yes", "-L", `0:127.0.0.1:${target}`, "127.0.0.1"], fwdBinary ? { binary: fwdBinary } : {});
+  const f = runFwd(["-c", CIPHER, ...extra, ...args, "-o", "BatchMode=yes", "-L", `0:127.0.0.1:${target}`, "127.0.0.1"], how);
   track(f.proc);
   await f.waitFor(/^listening /, READY_MS);
   return { port: f.ports[0]!, stop: () => stopChild(f.proc, 5_000) };
@@ -96,7 +96,7 @@ function transfer(port: number, upload: Buffer | undefined): Promise<number> {
 }
 
 /** All four slow-link figures for one tool, each through its own fresh tunnel and relay. */
-export async function measureSlowLink(tool: "openssh" | "fwd", sshd: Sshd, plan: SlowLinkPlan, fwdBinary: string | undefined, say: (m: string) => void): Promise<SlowLinkResult> {
+export async function measureSlowLink(tool: "openssh" | "fwd", sshd: Sshd, plan: SlowLinkPlan, how: FwdRunOptions, say: (m: string) => void): Promise<SlowLinkResult> {
   const MiB = 1024 * 1024;
   const bulk = Buffer.alloc(plan.longMiB * MiB, 0x5a);
   const text = jsonLines(plan.textMiB * MiB);
@@ -111,7 +111,7 @@ export async function measureSlowLink(tool: "openssh" | "fwd", sshd: Sshd, plan:
     }
   };
   const once = async (link: SlowLink, target: { port: number; close(): void }, extra: string[], upload?: Buffer) => {
-    const t = await tunnel(tool, sshd, link, target.port, extra, fwdBinary);
+    const t = await tunnel(tool, sshd, link, target.port, extra, how);
     try {
       return await transfer(t.port, upload);
     } finally {

@@ -5,7 +5,7 @@ import { spawn } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { Sshd } from "../../test/harness/sshd.ts";
-import { runFwd } from "../../test/harness/fwd.ts";
+import { runFwd, type FwdRunOptions, type FwdRuntime } from "../../test/harness/fwd.ts";
 import { freePort, waitForPort } from "../../test/harness/net.ts";
 import { stopChild, track } from "./children.ts";
 
@@ -78,8 +78,12 @@ async function startOpenSshOnce(sshd: Sshd, t: Targets): Promise<Tunnel> {
   return { pid: p.pid!, echoPort, iperfPort, socksPort, stop: () => stopChild(p) };
 }
 
-/** Which fwd gets measured: the built binary when there is one (unless --source), else the source. */
-export function fwdCommand(preferSource: boolean): { binary?: string; label: string } {
+/**
+ * Which fwd gets measured: the built binary when there is one (unless --source), else the source;
+ * under Deno (--runtime deno) always the source, `deno run -A src/main.ts`.
+ */
+export function fwdCommand(preferSource: boolean, runtime: FwdRuntime = "bun"): FwdRunOptions & { label: string } {
+  if (runtime === "deno") return { runtime, label: "fwd from source under Deno (deno run -A src/main.ts)" };
   const bin = join(ROOT, "dist", "fwd");
   if (preferSource || !existsSync(bin)) return { label: "fwd from source (bun src/main.ts)" };
   const built = statSync(bin).mtimeMs;
@@ -87,7 +91,7 @@ export function fwdCommand(preferSource: boolean): { binary?: string; label: str
   return { binary: bin, label: `dist/fwd (built ${new Date(built).toISOString()}${stale ? "; older than src/ — run `npm run build`" : ""})` };
 }
 
-export async function startFwd(sshd: Sshd, t: Targets, binary: string | undefined): Promise<Tunnel> {
+export async function startFwd(sshd: Sshd, t: Targets, how: FwdRunOptions): Promise<Tunnel> {
   const args = [
     ...sshd.clientArgs, "-c", CIPHER, "-o", "BatchMode=yes",
     "-L", `0:127.0.0.1:${t.echo}`,
@@ -95,7 +99,7 @@ export async function startFwd(sshd: Sshd, t: Targets, binary: string | undefine
     "-D", "0",
     "127.0.0.1",
   ];
-  const f = runFwd(args, binary ? { binary } : {});
+  const f = runFwd(args, { ...(how.binary ? { binary: how.binary } : {}), ...(how.runtime ? { runtime: how.runtime } : {}) });
   track(f.proc);
   const stop = () => stopChild(f.proc, 5_000);
   try {

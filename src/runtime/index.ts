@@ -8,12 +8,7 @@ interface BunServer {
 declare const Bun:
   | { version: string; main: string; serve(o: { hostname: string; port: number; fetch: (r: Request) => Response | Promise<Response>; idleTimeout?: number }): BunServer }
   | undefined;
-declare const Deno:
-  | {
-      version: { deno: string };
-      serve(o: { hostname: string; port: number; onListen?: (a: { port: number }) => void }, h: (r: Request) => Response | Promise<Response>): { shutdown(): Promise<void>; addr: { port: number } };
-    }
-  | undefined;
+declare const Deno: { version: { deno: string } } | undefined;
 
 export interface RuntimeInfo {
   name: "bun" | "deno" | "node";
@@ -48,9 +43,10 @@ export async function serveHttp(fetch: (r: Request) => Response | Promise<Respon
     return { port: s.port, stop: async () => s.stop(true) };
   }
   if (typeof Deno !== "undefined") {
-    // Deno.serve takes no idle timeout: Deno's own keep-alive handling applies (not measured here).
-    const s = Deno.serve({ hostname, port, onListen: () => {} }, fetch);
-    return { port: s.addr.port, stop: () => s.shutdown() };
+    // Not Deno.serve: it takes no idle timeout and never closes an idle keep-alive connection (see
+    // node-http.ts). Loaded here only, so Bun never loads node:http for it.
+    const { serveNodeHttp } = await import("./node-http.ts");
+    return serveNodeHttp(fetch, hostname, port, o.idleTimeoutS);
   }
   throw new Error("serveHttp: needs Bun or Deno");
 }

@@ -3,7 +3,7 @@
 
 // ssh2 keeps its algorithm lists in an internal module; it is plain data, computed once at load from
 // what the runtime's crypto offers (plus chacha20-poly1305 from the patch in patches/).
-// @ts-expect-error: the module has no type declarations
+// @ts-ignore: tsc finds no type declarations for it; Deno infers types from the JS (so not @ts-expect-error)
 import * as ssh2Constants from "ssh2/lib/protocol/constants.js";
 import { FwdError, fail, ok, type Result } from "../errors.ts";
 

@@ -8,6 +8,16 @@ import { join } from "node:path";
 
 const ROOT = join(import.meta.dir, "..", "..");
 const BUN = process.execPath;
+const DENO = join(ROOT, "node_modules", ".bin", "deno");
+/**
+ * Deno's cache of transpiled modules, shared by every run: outside TEST_HOME (whose contents tests
+ * check) and kept, so each start does not transpile fwd again.
+ */
+const DENO_DIR = join(ROOT, "node_modules", ".cache", "deno");
+
+/** What runs fwd from source: the test runner's Bun, or Deno (`FWD_TEST_RUNTIME=deno` for a whole run). */
+export type FwdRuntime = "bun" | "deno";
+const DEFAULT_RUNTIME: FwdRuntime = process.env.FWD_TEST_RUNTIME === "deno" ? "deno" : "bun";
 
 /**
  * An empty home directory for fwd under test, one per test run (removed by setup.ts when the run
@@ -32,14 +42,29 @@ export interface FwdProcess {
 export interface FwdRunOptions {
   /** A compiled binary to run instead of `bun src/main.ts`. */
   binary?: string;
+  /** The runtime for `src/main.ts` when no binary is given (default: FWD_TEST_RUNTIME, else Bun). */
+  runtime?: FwdRuntime;
   env?: Record<string, string | undefined>;
 }
 
+/** The command line that starts fwd with `args`, and what its environment needs for that. */
+function fwdCommand(args: string[], o: FwdRunOptions): { cmd: string; argv: string[]; env: Record<string, string> } {
+  const main = join(ROOT, "src", "main.ts");
+  if (o.binary) return { cmd: o.binary, argv: args, env: {} };
+  if ((o.runtime ?? DEFAULT_RUNTIME) === "bun") return { cmd: BUN, argv: [main, ...args], env: {} };
+  // --config: Deno looks for deno.json from the working directory, which some tests change.
+  // --cached-only: nothing is fetched; the npm packages come from node_modules (nodeModulesDir manual).
+  return {
+    cmd: DENO,
+    argv: ["run", "-A", "--quiet", "--cached-only", "--config", join(ROOT, "deno.json"), main, ...args],
+    env: { DENO_DIR, DENO_NO_UPDATE_CHECK: "1" },
+  };
+}
+
 export function runFwd(args: string[], o: FwdRunOptions = {}): FwdProcess {
-  const cmd = o.binary ?? BUN;
-  const argv = o.binary ? args : [join(ROOT, "src", "main.ts"), ...args];
+  const { cmd, argv, env: runtimeEnv } = fwdCommand(args, o);
   // A clean environment: no agent and no user config unless the test gives them.
-  const env: Record<string, string> = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: TEST_HOME };
+  const env: Record<string, string> = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: TEST_HOME, ...runtimeEnv };
   for (const [k, v] of Object.entries(o.env ?? {})) if (v !== undefined) env[k] = v;
   const proc = spawn(cmd, argv, { env, stdio: ["ignore", "pipe", "pipe"] });
   const stdout: string[] = [];
