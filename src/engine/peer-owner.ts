@@ -24,12 +24,16 @@ export async function readSocketTables(): Promise<SocketRow[] | undefined> {
   return tables.flatMap((t) => (t ? parseSocketTable(t) : []));
 }
 
-/** Parses one table; rows in TIME_WAIT are left out (the kernel shows them as uid 0, owner gone). */
+/**
+ * Parses one table; rows no process owns are left out: TIME_WAIT, and a socket its process has closed
+ * (an orphan; once its FIN is acknowledged the kernel lists it as FIN_WAIT2 with uid 0 and inode 0),
+ * which would otherwise pass as root's, so another user could take a root client's FTP data port.
+ */
 export function parseSocketTable(text: string, little = endianness() === "LE"): SocketRow[] {
   const rows: SocketRow[] = [];
   for (const line of text.split("\n").slice(1)) {
     const f = line.trim().split(/\s+/);
-    if (f.length < 8 || f[3] === TIME_WAIT) continue;
+    if (f.length < 10 || f[3] === TIME_WAIT || f[9] === "0") continue;
     const local = procEndpoint(f[1]!, little);
     const remote = procEndpoint(f[2]!, little);
     const uid = Number(f[7]);

@@ -153,6 +153,67 @@ print("bytes=%d"%n,flush=True)`;
   }, 30_000);
 });
 
+describe.skipIf(!asRoot)("a data port is not taken by a closed connection of another user", () => {
+  // A socket its process has closed is an orphan; once its FIN is acknowledged it lingers as
+  // FIN_WAIT2 (state 05), which /proc/net/tcp lists with uid 0 and inode 0: not the owner's uid.
+  // Only TIME_WAIT is skipped, so for a root client (uid 0) such a row passes as the owner's: a
+  // thief as nobody who connects and closes at once (or writes an upload, then closes) takes the port.
+  test("PASV: nobody connecting and closing in a loop does not take the root client's port", async () => {
+    const fwd = secureLegacy(`127.0.0.1:${ftpPort}`);
+    let thief: ChildProcess | undefined;
+    try {
+      await fwd.waitFor(/probe ok: FTP answered: 220/);
+      const c = await control(fwd.ports[0]!);
+      await c.reply(/^220 /);
+      c.send("USER anonymous");
+      await c.reply(/^230 /);
+      c.send("TYPE I");
+      await c.reply(/^200 /);
+      c.send("PASV");
+      const m = /\(\d+,\d+,\d+,\d+,(\d+),(\d+)\)/.exec(await c.reply(/^227 /))!;
+      const port = Number(m[1]) * 256 + Number(m[2]);
+      // Connect and close, again and again, for at most 6 s or until the port stops accepting; slowly, as a
+      // flood would fill the queue of connections waiting for a look at the tables (another defect).
+      const py = `import socket,time
+end=time.time()+6
+n=0
+while time.time()<end:
+  try:
+    s=socket.create_connection(("127.0.0.1",${port}),1)
+  except ConnectionRefusedError:
+    print("refused after %d"%n,flush=True); break
+  except OSError:
+    continue
+  n+=1
+  s.close()
+  time.sleep(0.1)
+else:
+  print("still open after %d"%n,flush=True)`;
+      thief = spawn("runuser", ["-u", "nobody", "--", "python3", "-c", py], { stdio: ["ignore", "pipe", "pipe"] });
+      let said = "";
+      thief.stdout!.on("data", (d) => (said += d));
+      await new Promise((r) => thief!.once("exit", r));
+      expect(said).toMatch(/^still open after \d+\n$/);
+      const data = net.connect(port, "127.0.0.1");
+      const chunks: Buffer[] = [];
+      data.on("data", (d: Buffer) => chunks.push(d));
+      const dataEnded = new Promise<void>((resolve, reject) => (data.once("end", resolve), data.once("error", reject)));
+      dataEnded.catch(() => {});
+      await new Promise((r, j) => (data.once("connect", r), data.once("error", j)));
+      c.send("RETR data.bin");
+      await c.reply(/^150 /);
+      await dataEnded;
+      await c.reply(/^226 /);
+      data.destroy();
+      expect(sha(Buffer.concat(chunks))).toBe(sha(file));
+      c.socket.destroy();
+    } finally {
+      if (thief && thief.exitCode === null) thief.kill("SIGKILL");
+      expect(await fwd.stop()).toBe(0);
+    }
+  }, 30_000);
+});
+
 /** A fake FTP server that greets, then on the client's first line does `attack` to its socket. */
 async function hostile(attack: (s: net.Socket) => void) {
   const sockets = new Set<net.Socket>();

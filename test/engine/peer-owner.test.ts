@@ -18,6 +18,7 @@ describe("parseSocketTable and ownerOf", () => {
     ["another port is another socket", row("0100007F:9C41", "0100007F:1F90", "01", 9), true, "127.0.0.1", 40000, "127.0.0.1", 8080, undefined],
     ["the reverse direction is our own socket, not the peer's", row("0100007F:1F90", "0100007F:9C40", "01", 0), true, "127.0.0.1", 40000, "127.0.0.1", 8080, undefined],
     ["TIME_WAIT rows have no owner", row("0100007F:9C40", "0100007F:1F90", "06", 0), true, "127.0.0.1", 40000, "127.0.0.1", 8080, undefined],
+    ["a closed socket (FIN_WAIT2, inode 0) has no owner", "   0: 0100007F:9C40 0100007F:1F90 05 00000000:00000000 03:00001766 00000000     0        0 0 3 00000000316ce34d\n", true, "127.0.0.1", 40000, "127.0.0.1", 8080, undefined],
     ["a garbled row is skipped", "   0: nonsense\n", true, "127.0.0.1", 40000, "127.0.0.1", 8080, undefined],
   ])("%s", (_name, rows, little, peerHost, peerPort, usHost, usPort, uid) => {
     const table = parseSocketTable(HEADER + rows, little);
