@@ -12,7 +12,7 @@ import { ensureSmallHeap } from "./runtime/index.ts";
 type Command = (argv: string[]) => Promise<number>;
 
 /** Commands that only print and exit: they skip the heap re-exec (see ensureSmallHeap). */
-const SHORT_LIVED = new Set(["scenarios", "plugin", "status"]);
+const SHORT_LIVED = new Set(["scenarios", "plugin", "status", "completion", "man", "help"]);
 
 const COMMANDS: Record<string, () => Promise<Command>> = {
   demo: async () => (await import("./cli/demo.ts")).runDemo,
@@ -22,6 +22,22 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   plugin: async () => (await import("./cli/plugin-new.ts")).pluginCommand,
   status: async () => (await import("./cli/status.ts")).statusCommand,
 };
+
+/** `fwd help …`, `fwd COMMAND --help`, `fwd run PLUGIN --help`: from the command table, before any command loads. */
+async function helpAnswer(argv: string[]): Promise<number | undefined> {
+  const { helpRequest } = await import("./cli/help.ts");
+  const req = helpRequest(argv);
+  if (req === undefined) return undefined;
+  if ("text" in req) {
+    process.stdout.write(req.text);
+    return EXIT.ok;
+  }
+  if ("error" in req) {
+    process.stderr.write(`fwd: ${req.error}\n  hint: ${req.hint}\n`);
+    return EXIT.config;
+  }
+  return (await import("./cli/scenarios.ts")).pluginHelp(req.plugin, req.pluginFiles, req.command);
+}
 
 /** `--version`/`-V` and `--help` answered without loading the forwarding code, as `ssh -V` does. */
 async function quickAnswer(argv: string[]): Promise<number | undefined> {
@@ -45,6 +61,8 @@ async function quickAnswer(argv: string[]): Promise<number | undefined> {
 async function main(argv: string[]): Promise<number> {
   const load = argv[0] !== undefined ? COMMANDS[argv[0]] : undefined;
   try {
+    const help = await helpAnswer(argv);
+    if (help !== undefined) return help;
     if (load) {
       if (!SHORT_LIVED.has(argv[0]!)) ensureSmallHeap();
       return await (await load())(argv.slice(1));

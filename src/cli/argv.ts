@@ -5,15 +5,15 @@
 import { FwdError, fail, ok, type Result } from "../errors.ts";
 
 /** Letters that take a value, and what we call the value in messages. */
-const WITH_VALUE: Record<string, string> = {
+export const WITH_VALUE: Record<string, string> = {
   L: "forward spec", R: "forward spec", D: "forward spec", J: "jump hosts", W: "host:port",
   p: "port", l: "user", i: "identity file", F: "config file", o: "Key=Value", c: "cipher list",
   E: "log file", b: "bind address", S: "control path", m: "MAC list", O: "control command",
 };
 /** Flags fwd accepts as OpenSSH does. -N/-T/-n are what fwd always does (no shell, no tty). */
-const FLAGS = new Set(["v", "q", "N", "T", "n", "4", "6", "C", "g", "A", "a", "x", "X", "Y", "f", "t", "M", "K", "k", "G", "s", "V"]);
+export const FLAGS = new Set(["v", "q", "N", "T", "n", "4", "6", "C", "g", "A", "a", "x", "X", "Y", "f", "t", "M", "K", "k", "G", "s", "V"]);
 /** Letters OpenSSH knows that fwd does not do; named so the error can say so, not "unknown". */
-const NOT_SUPPORTED: Record<string, string> = {
+export const NOT_SUPPORTED: Record<string, string> = {
   f: "run fwd under a service manager (systemd, launchd) or with `&` instead",
   M: "connection sharing is not needed: one fwd process carries all its forwards",
   S: "connection sharing is not needed: one fwd process carries all its forwards",
@@ -30,8 +30,8 @@ const NOT_SUPPORTED: Record<string, string> = {
 };
 
 /** fwd's own long options that take a value (`--allow 10.0.0.0/8` or `--allow=10.0.0.0/8`), repeatable. */
-const LONG_WITH_VALUE = new Set(["allow", "socks-user", "socks-password-file", "pac-domain", "max-retries", "max-connections", "status", "max-window"]);
-const LONG_FLAGS = new Set(["json", "version", "help", "pac", "no-reconnect", "once", "dry-run", "status-open-metrics"]);
+export const LONG_WITH_VALUE = new Set(["allow", "socks-user", "socks-password-file", "pac-domain", "max-retries", "max-connections", "status", "max-window"]);
+export const LONG_FLAGS = new Set(["json", "version", "help", "pac", "no-reconnect", "once", "dry-run", "status-open-metrics"]);
 
 export interface ParsedArgs {
   /** Values of letter options, in order: `o: ["User=x", …]`. */
