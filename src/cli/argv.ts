@@ -20,7 +20,6 @@ export const NOT_SUPPORTED: Record<string, string> = {
   O: "connection sharing is not needed: one fwd process carries all its forwards",
   t: "fwd opens no terminal session",
   s: "subsystems are not supported",
-  G: "use `fwd --dry-run` (later) to see the resolved configuration",
   E: "fwd logs to stderr; redirect it with 2>file",
   m: "MAC choice is not configurable",
   K: "GSSAPI is not supported", k: "GSSAPI is not supported",

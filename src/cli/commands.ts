@@ -139,6 +139,7 @@ export const SSH_OPTIONS: FlagDoc[] = [
   { flag: "-Y", summary: "forward X11 to the command (trusted)" },
   { flag: "-x", summary: "do not forward X11" },
   { flag: "-C", summary: "compress (zlib@openssh.com)" },
+  { flag: "-G", summary: "print the resolved settings as ssh -G does and connect nowhere" },
   { flag: "-N", summary: "accepted for compatibility (fwd never opens a shell)" },
   { flag: "-T", summary: "accepted for compatibility" },
   { flag: "-n", summary: "accepted for compatibility" },

@@ -59,6 +59,7 @@ staying up:
   --status-open-metrics  let /metrics be scraped without the status page's token
 
 checking (connects nowhere):
+  -G             print the resolved settings as \`ssh -G\` does (lower-case "key value" lines)
   --dry-run      print the plan: forwards, hops and the equivalent ssh command
 
 output:

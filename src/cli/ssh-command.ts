@@ -21,6 +21,7 @@ import { EXIT } from "./exit-codes.ts";
 import { buildForwards } from "./forwards.ts";
 import { HELP } from "./help.ts";
 import { Logger } from "./logger.ts";
+import { dryRunLines, sshGLines } from "./resolved-settings.ts";
 import { runRemoteCommand } from "./remote-command.ts";
 import { x11Setup } from "./x11.ts";
 import { ACQUIRE_TIMEOUT_MS, report, runEngine } from "./serve.ts";
@@ -30,7 +31,7 @@ import { resolveRoute } from "../config/route.ts";
 import { loadConfigContext } from "../config/target.ts";
 import { ttyPrompter } from "./tty-prompt.ts";
 
-const SUPPORTED = new Set(["L", "R", "D", "J", "W", "A", "a", "X", "Y", "x", "p", "l", "i", "F", "o", "c", "v", "q", "N", "T", "n", "C", "V"]);
+const SUPPORTED = new Set(["L", "R", "D", "J", "W", "A", "a", "X", "Y", "x", "p", "l", "i", "F", "o", "c", "v", "q", "N", "T", "n", "C", "V", "G"]);
 
 export async function runSsh(argv: string[]): Promise<number> {
   const parsed = parseArgv(argv);
@@ -51,6 +52,25 @@ export async function runSsh(argv: string[]): Promise<number> {
   if (host.hostKeyAlgorithms !== undefined) log.log("warn", "ssh config: HostKeyAlgorithms is not supported yet and has no effect");
   if (host.ignoredOptions.length > 0)
     log.log("warn", `ssh config: fwd ignores ${host.ignoredOptions.join(", ")} for ${host.alias}`, "these options have no effect in fwd; the connection goes direct");
+  // -G and --dry-run print what this command line resolves to and connect nowhere.
+  if (a.flags.G) {
+    const lines = sshGLines({
+      alias: host.alias,
+      host,
+      target: hops.at(-1)!,
+      local: a.values.L ?? [],
+      remote: a.values.R ?? [],
+      dynamic: a.values.D ?? [],
+      ...(a.values.J ? { jump: a.values.J.at(-1)! } : {}),
+      forwardAgent: !a.flags.a && (a.flags.A !== undefined || host.forwardAgent),
+    });
+    return print(lines.join("\n") + "\n");
+  }
+  if (a.long["dry-run"]) {
+    for (const line of dryRunLines(hops, forwards, command)) log.print(line);
+    if (stdio) log.print(`stdio: stdin/stdout to ${formatEndpoint(stdio)} through the server`);
+    return EXIT.ok;
+  }
 
   // -X/-Y (or ForwardX11 in a later version): only for a command, as there is no shell to give it to.
   const wantX11 = !a.flags.x && (a.flags.X !== undefined || a.flags.Y !== undefined);
@@ -129,12 +149,12 @@ async function buildPlan(a: ParsedArgs): Promise<Result<Plan>> {
     const why = hostNameProblem(stdioSpec.replace(/:[^:\]]*$/, "").replace(/^\[(.*)\]$/, "$1"));
     return fail(new FwdError("E_CONFIG", `-W '${stdioSpec}': ${why ? `target host: ${why}` : "expected host:port"}`, "e.g. -W db.internal:22, or in ssh_config: ProxyCommand fwd -W %h:%p bastion"));
   }
-  if (forwards.value.length === 0 && command === undefined && !stdio)
+  if (forwards.value.length === 0 && command === undefined && !stdio && !a.flags.G)
     return fail(new FwdError("E_CONFIG", "nothing to forward", "add -L, -R or -D (or LocalForward/RemoteForward/DynamicForward in ssh config), or a command to run"));
   // -A, or ForwardAgent yes (and -a wins, as in ssh): the agent goes to the final host only.
   const agent = !a.flags.a && (a.flags.A !== undefined || h.forwardAgent);
   const last = hops.at(-1)!;
-  if (agent) {
+  if (agent && !a.flags.G) {
     if (!last.agentSocket) return fail(new FwdError("E_CONFIG", "-A: there is no agent to forward", "start ssh-agent and ssh-add your key (SSH_AUTH_SOCK must be set)"));
     last.forwardAgent = true;
   }
