@@ -3,6 +3,7 @@
 // reads its own argv, plus a few long options of fwd's own.
 
 import { FwdError, fail, ok, type Result } from "../errors.ts";
+import { didYouMean } from "./suggest.ts";
 
 /** Letters that take a value, and what we call the value in messages. */
 export const WITH_VALUE: Record<string, string> = {
@@ -70,7 +71,7 @@ export function parseArgv(argv: string[]): Result<ParsedArgs> {
         const value = eq < 0 ? argv[++i] : arg.slice(eq + 1);
         if (value === undefined) return fail(usage(`--${name} needs a value`));
         (out.longValues[name] ??= []).push(value);
-      } else return fail(usage(`unknown option ${arg}`));
+      } else return fail(usage(`unknown option ${arg}`, didYouMean(`--${name}`, [...LONG_FLAGS, ...LONG_WITH_VALUE].map((n) => `--${n}`))));
       i++;
       continue;
     }
@@ -111,4 +112,4 @@ export function checkSupported(a: ParsedArgs, supported: Set<string>): Result<vo
   return ok(undefined);
 }
 
-const usage = (message: string, hint = "see `fwd --help`") => new FwdError("E_CONFIG", message, hint);
+const usage = (message: string, hint: string | undefined = undefined) => new FwdError("E_CONFIG", message, hint ?? "see `fwd --help`");

@@ -67,7 +67,8 @@ function minVerbosity(e: EngineEvent): number {
 function render(e: EngineEvent): string {
   switch (e.type) {
     case "log":
-      return `${e.level === "info" ? "" : `${e.level}: `}${e.message}${e.hint ? `\n  hint: ${e.hint}` : ""}`;
+      // An error reads as main.ts prints one (and as the README shows): `fwd: message`, then the hint.
+      return `${e.level === "info" ? "" : e.level === "error" ? "fwd: " : `${e.level}: `}${e.message}${e.hint ? `\n  hint: ${e.hint}` : ""}`;
     case "listening": {
       const where = e.side === "server" ? "on the server " : "";
       const to = e.target ? formatEndpoint(e.target) : e.side === "server" ? "SOCKS, connecting from here" : "SOCKS, connecting from the server";

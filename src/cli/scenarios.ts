@@ -11,7 +11,7 @@ import { redact } from "../redact.ts";
 import { readScenario } from "../scenario/file.ts";
 import { configDir, scenarioFile } from "../scenario/paths.ts";
 import { EXIT } from "./exit-codes.ts";
-import { loggerFor } from "./scenario-setup.ts";
+import { loggerFor, userScenarios } from "./scenario-setup.ts";
 import { report } from "./serve.ts";
 import { didYouMean } from "./suggest.ts";
 
@@ -84,11 +84,6 @@ function pluginText(name: string | undefined, registry: Registry, context: strin
   const example = BUILTIN_SCENARIOS[plugin.name];
   if (example) out.push("", `example scenario (save as ${join(configDir(), "scenarios", "NAME.toml")}):`, "", example.trimEnd());
   return ok(out.join("\n"));
-}
-
-/** The names of the user's scenario files (NAME.toml in the scenarios folder). */
-export function userScenarios(): string[] {
-  return safeList(join(configDir(), "scenarios")).filter((f) => f.endsWith(".toml")).map((f) => f.slice(0, -5));
 }
 
 function safeList(dir: string): string[] {

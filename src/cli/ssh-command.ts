@@ -20,7 +20,9 @@ import { parseDestination } from "../config/destination.ts";
 import { EXIT } from "./exit-codes.ts";
 import { buildForwards } from "./forwards.ts";
 import { HELP } from "./help.ts";
+import { COMMANDS } from "./commands.ts";
 import { Logger } from "./logger.ts";
+import { nearest } from "./suggest.ts";
 import { dryRunLines, sshGLines } from "./resolved-settings.ts";
 import { runRemoteCommand } from "./remote-command.ts";
 import { x11Setup } from "./x11.ts";
@@ -134,6 +136,12 @@ async function buildPlan(a: ParsedArgs): Promise<Result<Plan>> {
   const route = resolveRoute(ctx.value, dest.value, sshOverrides(a), a.values.J?.at(-1));
   if (!route.ok) return route;
   const { host: h, hops } = route.value;
+  // `fwd hepl`, `fwd rnu NAME`: a slip for a command, not a host (one with no settings and nothing to forward).
+  const bare = !/[@.:[\]]/.test(a.destination) && h.hostName === a.destination.toLowerCase();
+  const asked = [a.values.L, a.values.R, a.values.D, a.values.W, h.localForwards, h.remoteForwards, h.dynamicForwards].some((x) => x && x.length > 0);
+  const slip = bare && !asked ? nearest(a.destination, COMMANDS.map((c) => c.name)) : undefined;
+  if (slip !== undefined)
+    return fail(new FwdError("E_CONFIG", `unknown command "${a.destination}"`, `did you mean fwd ${slip}? (for a host of that name, write user@${a.destination} or give -L/-R/-D)`));
 
   const reconnect = reconnectPolicy(a);
   if (!reconnect.ok) return reconnect;
