@@ -12,7 +12,7 @@ import { ensureSmallHeap } from "./runtime/index.ts";
 type Command = (argv: string[]) => Promise<number>;
 
 /** Commands that only print and exit: they skip the heap re-exec (see ensureSmallHeap). */
-const SHORT_LIVED = new Set(["scenarios", "plugin", "status", "completion", "man", "help"]);
+const SHORT_LIVED = new Set(["scenarios", "plugin", "status", "completion", "man", "__complete"]);
 
 const COMMANDS: Record<string, () => Promise<Command>> = {
   demo: async () => (await import("./cli/demo.ts")).runDemo,
@@ -21,6 +21,10 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   scenarios: async () => (await import("./cli/scenarios.ts")).listScenarios,
   plugin: async () => (await import("./cli/plugin-new.ts")).pluginCommand,
   status: async () => (await import("./cli/status.ts")).statusCommand,
+  completion: async () => (await import("./cli/completion.ts")).completionCommand,
+  man: async () => (await import("./cli/man.ts")).manCommand,
+  // Hidden: what the completion scripts call for the words to offer.
+  __complete: async () => (await import("./cli/completion.ts")).completeCommand,
 };
 
 /** `fwd help …`, `fwd COMMAND --help`, `fwd run PLUGIN --help`: from the command table, before any command loads. */
