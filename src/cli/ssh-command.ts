@@ -10,7 +10,7 @@ import { hostNameProblem } from "../engine/host-name.ts";
 import { parseHostPort } from "../plugin/schemas.ts";
 import { FwdError, fail, ok, type Result } from "../errors.ts";
 import type { ExecOptions } from "../engine/link.ts";
-import type { SshTarget } from "../ssh/connect.ts";
+import type { SshDeps, SshTarget } from "../ssh/connect.ts";
 import { connectRoute, routeLabel } from "../ssh/route.ts";
 import { MAX_WINDOW_BYTES, MIN_WINDOW_BYTES, parseSize } from "../ssh/window.ts";
 import { VERSION } from "../version.ts";
@@ -22,6 +22,7 @@ import { buildForwards } from "./forwards.ts";
 import { HELP } from "./help.ts";
 import { COMMANDS } from "./commands.ts";
 import { Logger } from "./logger.ts";
+import { ProgressLine } from "./progress.ts";
 import { nearest } from "./suggest.ts";
 import { dryRunLines, sshGLines } from "./resolved-settings.ts";
 import { runRemoteCommand } from "./remote-command.ts";
@@ -46,7 +47,13 @@ export async function runSsh(argv: string[]): Promise<number> {
     return print(`fwd ${VERSION} (${rt.name} ${rt.version}${rt.compiled ? ", standalone binary" : ""})\n`);
   }
   const verbosity = a.flags.q ? 0 : 1 + (a.flags.v ?? 0);
-  const log = new Logger({ json: a.long.json, verbosity });
+  const progress = ProgressLine.forTerminal({ json: a.long.json, verbosity });
+  const log = new Logger({
+    json: a.long.json,
+    verbosity,
+    out: progress.around((l) => process.stdout.write(l + "\n")),
+    err: progress.around((l) => process.stderr.write(l + "\n")),
+  });
 
   const plan = await buildPlan(a);
   if (!plan.ok) return report(log, plan.error);
@@ -83,8 +90,18 @@ export async function runSsh(argv: string[]): Promise<number> {
     if (!setup.ok) return report(log, setup.error);
     x11 = setup.value.options;
   }
-  const deps = { prompt: ttyPrompter(host.batchMode), log: (level: "debug" | "info" | "warn", m: string) => log.log(level, m) };
-  if (stdio) return runStdioForward(hops, stdio, deps, log);
+  const asker = ttyPrompter(host.batchMode);
+  const deps: SshDeps = {
+    // A question must not share a line with the progress line.
+    prompt: asker && ((q, o) => (progress.clear(), asker(q, o))),
+    log: (level, m) => log.log(level, m),
+    progress: (label, stage) => progress.set(`connecting: ${label}: ${stage}`),
+  };
+  if (stdio) {
+    // -W serves a ProxyCommand: its stderr is often the user's terminal, and the line would never be erased.
+    progress.done();
+    return runStdioForward(hops, stdio, deps, log);
+  }
   const engine = new Engine(
     {
       sessions: [{ name: "main", host: routeLabel(hops), connect: (signal) => connectRoute(hops, deps, signal) }],
@@ -92,13 +109,17 @@ export async function runSsh(argv: string[]): Promise<number> {
     },
     { exitOnForwardFailure: host.exitOnForwardFailure, acquireTimeoutMs: ACQUIRE_TIMEOUT_MS, reconnect: plan.value.reconnect, maxConnections: plan.value.maxConnections },
   );
-  engine.bus.on((e) => log.event(e));
+  engine.bus.on((e) => {
+    log.event(e);
+    if (e.type === "session" && e.state === "up" && forwards.length > 0) progress.set(`${e.host}: connected, opening forwards`);
+  });
   const status = await statusFromFlag(a.longValues.status?.at(-1), engine, log, { openMetrics: a.long["status-open-metrics"] });
   if (!status.ok) return report(log, status.error);
   for (const f of forwards)
     if (f.kind === "remote" && !isUnix(f.bind) && !["localhost", "127.0.0.1", "::1"].includes(f.bind.host))
       log.log("info", `${f.id}: the server listens on ${f.bind.host || "every address"} only if its GatewayPorts is yes or clientspecified; otherwise on loopback`);
   const code = await runEngine(engine, log, async (bound) => {
+    progress.done();
     if (command !== undefined) return runRemoteCommand(engine, command, { agent: hops.at(-1)!.forwardAgent === true, ...x11 }, log);
     if (bound.length === 0) return report(log, new FwdError("E_BIND", "no forward could listen", "see the warnings above"));
     for (const b of bound)
@@ -106,6 +127,7 @@ export async function runSsh(argv: string[]): Promise<number> {
         log.print(`pac http://${formatEndpoint({ host: reachableHost(b.bound.host), port: b.bound.port })}/proxy.pac`);
     return undefined;
   });
+  progress.done();
   await status.value?.stop();
   return code;
 }
