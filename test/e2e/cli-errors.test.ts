@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { editDistance, nearest } from "../../src/cli/suggest.ts";
 import { fwdSync } from "../cli/run-cli.ts";
+import { freePort } from "../harness/net.ts";
 
 let dir: string;
 beforeAll(() => {
@@ -107,4 +108,14 @@ describe("scenario files", () => {
     const { file, r } = runFile('plugin = "mysql-via-bastoin"\n');
     expect(r.stderr).toBe(`fwd: ${file}:\n× no plugin named "mysql-via-bastoin" (did you mean mysql-via-bastion?)\n  → at plugin\n  hint: a scenario has plugin, name, [options] and optionally [reconnect]; see \`fwd scenarios show PLUGIN\`\n`);
   });
+});
+
+test("a connection that fails is one line and its hint (the session's states only with -v)", async () => {
+  const port = await freePort();
+  const args = ["-F", "none", "-l", "tester", "-p", String(port), "-L", "0:127.0.0.1:9", "127.0.0.1"];
+  const r = fwdSync(args);
+  expect(r.code).toBe(3);
+  expect(r.stderr).toBe(`fwd: tester@127.0.0.1:${port}: connection refused\n  hint: nothing listens there: check the host and port (-p), and that sshd is running\n`);
+  const verbose = fwdSync(["-v", ...args]);
+  expect(verbose.stderr).toContain(`tester@127.0.0.1:${port}: failed (`);
 });

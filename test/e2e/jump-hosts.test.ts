@@ -154,6 +154,6 @@ describe.skipIf(!ok)("errors on the way", () => {
   });
 });
 
-test.skipIf(ok)("network namespaces need root: skipped", () => {
+if (!ok) test("network namespaces need root: skipped", () => {
   console.log("jump-hosts: skipped, this machine cannot make network namespaces (not root?)");
 });
