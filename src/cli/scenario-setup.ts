@@ -13,6 +13,8 @@ import { readScenario, type ScenarioFile } from "../scenario/file.ts";
 import { configDir, scenarioFile } from "../scenario/paths.ts";
 import { checkSupported, parseArgv, type ParsedArgs } from "./argv.ts";
 import { Logger } from "./logger.ts";
+import { ProgressLine } from "./progress.ts";
+import type { SshDeps } from "../ssh/connect.ts";
 import { maxConnections, reconnectPolicy, sshOverrides } from "./ssh-command.ts";
 import { loadConfigContext } from "../config/target.ts";
 import { ttyPrompter } from "./tty-prompt.ts";
@@ -30,7 +32,7 @@ export interface Prepared {
 
 const SSH_LETTERS = new Set(["F", "o", "i", "c", "v", "q"]);
 
-export async function prepareScenario(argv: string[], log: Logger, usage: string): Promise<Result<Prepared>> {
+export async function prepareScenario(argv: string[], log: Logger, usage: string, progress?: ProgressLine): Promise<Result<Prepared>> {
   const pluginFiles: string[] = [];
   let file: string | undefined;
   const rest: string[] = [];
@@ -105,7 +107,7 @@ export async function prepareScenario(argv: string[], log: Logger, usage: string
   }
   const ctx = await loadConfigContext(a.values.F?.at(-1));
   if (!ctx.ok) return ctx;
-  const concrete = concretePlan(scenarioName, plan, ctx.value, sshOverrides(a), { prompt: ttyPrompter(false), log: (level, m) => log.log(level, m) });
+  const concrete = concretePlan(scenarioName, plan, ctx.value, sshOverrides(a), sshDeps(log, progress));
   if (!concrete.ok) return concrete;
   const reconnect = reconnectPolicy(a);
   if (!reconnect.ok) return reconnect;
@@ -127,9 +129,31 @@ export async function prepareScenario(argv: string[], log: Logger, usage: string
   });
 }
 
-/** A logger set up from the flags, before the rest of argv is understood. */
-export const loggerFor = (argv: string[]) =>
-  new Logger({ json: argv.includes("--json"), verbosity: argv.includes("-q") ? 0 : 1 + argv.filter((a) => /^-v+$/.test(a)).reduce((n, a) => n + a.length - 1, 0) });
+/** How the ssh layer talks to the person: prompts (erasing the progress line first), logs, progress. */
+function sshDeps(log: Logger, progress: ProgressLine | undefined): SshDeps {
+  const asker = ttyPrompter(false);
+  return {
+    prompt: asker && ((q, o) => (progress?.clear(), asker(q, o))),
+    log: (level, m) => log.log(level, m),
+    ...(progress ? { progress: (label: string, stage: string) => progress.set(`connecting: ${label}: ${stage}`) } : {}),
+  };
+}
+
+/** -q / -v… as a verbosity, before the rest of argv is understood. */
+const verbosityOf = (argv: string[]) => (argv.includes("-q") ? 0 : 1 + argv.filter((a) => /^-v+$/.test(a)).reduce((n, a) => n + a.length - 1, 0));
+
+/** A logger set up from the flags; with a progress line, every line it prints erases that first. */
+export const loggerFor = (argv: string[], progress?: ProgressLine) =>
+  new Logger({
+    json: argv.includes("--json"),
+    verbosity: verbosityOf(argv),
+    ...(progress
+      ? { out: progress.around((l) => process.stdout.write(l + "\n")), err: progress.around((l) => process.stderr.write(l + "\n")) }
+      : {}),
+  });
+
+/** The terminal's progress line for `fwd run`/`fwd check` (none on a pipe, with --json or -q). */
+export const progressFor = (argv: string[]) => ProgressLine.forTerminal({ json: argv.includes("--json"), verbosity: verbosityOf(argv) });
 
 /** The names of the user's scenario files (NAME.toml in the scenarios folder), for suggestions. */
 export function userScenarios(): string[] {

@@ -62,6 +62,17 @@ describe("progress while connecting", () => {
     expect(screen).toContain("remote-ran");
   });
 
+  test("fwd check (and run) on a terminal: the same line, erased before the ✓ lines", async () => {
+    const ssh = args.filter((a, i) => !["-p", "-l"].includes(a) && !["-p", "-l"].includes(args[i - 1]!));
+    const { code, screen } = await onTerminal(["check", "ssh-via-bastion", "--bastion", `${sshd.user}@localhost:${sshd.port}`, "--host", `127.0.0.1:${sshd.port}`, "--listen", "127.0.0.1:0", ...ssh]);
+    expect(code).toBe(0);
+    const label = `${sshd.user}@localhost:${sshd.port}`;
+    expect(screen).toContain(`${CLEAR}connecting: ${label}: resolving localhost`);
+    expect(screen).toContain(`${CLEAR}connecting: ${label}: authenticating`);
+    expect(screen).toMatch(new RegExp(`${CLEAR.replace(/[[\]\\]/g, "\\$&")}(\\r?\\n)?✓ ssh: connected to ${label}`));
+    expect(screen).toContain("✓ probe: ");
+  });
+
   test("with --json on a terminal: none", async () => {
     const { code, screen } = await onTerminal([...args, "--json", "-L", "0:127.0.0.1:9", "localhost", "--", "true"]);
     expect(code).toBe(0);
