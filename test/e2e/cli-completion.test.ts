@@ -58,6 +58,10 @@ describe("bash completion", () => {
     expect(complete("-L", "8080:db:3306", "db")).toEqual(["db-prod"]);
     expect(complete("-J", "b")).toEqual(["bastion", "bastion-eu"]);
     expect(complete("-i", "")).toEqual([]);
+    // -F on the line: that file's aliases instead of ~/.ssh/config's.
+    const other = join(dir, "other_config");
+    writeFileSync(other, "Host lab-a lab-b\n  Port 2200\n", { mode: 0o600 });
+    expect(complete("-F", other, "lab")).toEqual(["lab-a", "lab-b"]);
     // After the destination comes a remote command: fwd offers nothing of its own.
     expect(complete("db-prod", "")).toEqual([]);
   });

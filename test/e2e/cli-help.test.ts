@@ -54,6 +54,13 @@ describe("fwd help and --help", () => {
     expect(a.loaded).toEqual([]);
   });
 
+  test("fwd --version still loads none of the heavy packages", () => {
+    const r = fwdSync(["--version"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toStartWith("fwd ");
+    expect(r.loaded).toEqual([]);
+  });
+
   test("fwd status --help connects nowhere, even with a URL given", () => {
     const r = fwdSync(["status", "http://127.0.0.1:9/", "--help"]);
     expect(r.code).toBe(0);
