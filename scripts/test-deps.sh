@@ -26,6 +26,9 @@ command -v Xvnc >/dev/null || need+=(tigervnc-standalone-server)
 command -v vsftpd >/dev/null || need+=(vsftpd)
 command -v dovecot >/dev/null || need+=(dovecot-imapd dovecot-pop3d)
 command -v script >/dev/null || need+=(bsdutils)
+# fwd man's page is checked with groff's warnings and read back through man -l.
+command -v groff >/dev/null || need+=(groff-base)
+command -v man >/dev/null || need+=(man-db)
 command -v ssh-agent >/dev/null || need+=(openssh-client)
 # TinySSH speaks only chacha20-poly1305; tcpserver runs it per connection.
 command -v /usr/sbin/tinysshd >/dev/null || need+=(tinysshd)

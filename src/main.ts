@@ -17,7 +17,27 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   scenarios: async () => (await import("./cli/scenarios.ts")).listScenarios,
   plugin: async () => (await import("./cli/plugin-new.ts")).pluginCommand,
   status: async () => (await import("./cli/status.ts")).statusCommand,
+  completion: async () => (await import("./cli/completion.ts")).completionCommand,
+  man: async () => (await import("./cli/man.ts")).manCommand,
+  // Hidden: what the completion scripts call for the words to offer.
+  __complete: async () => (await import("./cli/completion.ts")).completeCommand,
 };
+
+/** `fwd help …`, `fwd COMMAND --help`, `fwd run PLUGIN --help`: from the command table, before any command loads. */
+async function helpAnswer(argv: string[]): Promise<number | undefined> {
+  const { helpRequest } = await import("./cli/help.ts");
+  const req = helpRequest(argv);
+  if (req === undefined) return undefined;
+  if ("text" in req) {
+    process.stdout.write(req.text);
+    return EXIT.ok;
+  }
+  if ("error" in req) {
+    process.stderr.write(`fwd: ${req.error}\n  hint: ${req.hint}\n`);
+    return EXIT.config;
+  }
+  return (await import("./cli/scenarios.ts")).pluginHelp(req.plugin, req.pluginFiles, req.command);
+}
 
 /** `--version`/`-V` and `--help` answered without loading the forwarding code, as `ssh -V` does. */
 async function quickAnswer(argv: string[]): Promise<number | undefined> {
@@ -41,6 +61,8 @@ async function quickAnswer(argv: string[]): Promise<number | undefined> {
 async function main(argv: string[]): Promise<number> {
   const load = argv[0] !== undefined ? COMMANDS[argv[0]] : undefined;
   try {
+    const help = await helpAnswer(argv);
+    if (help !== undefined) return help;
     if (load) return await (await load())(argv.slice(1));
     const quick = await quickAnswer(argv);
     if (quick !== undefined) return quick;

@@ -3,24 +3,24 @@
 // reads its own argv, plus a few long options of fwd's own.
 
 import { FwdError, fail, ok, type Result } from "../errors.ts";
+import { didYouMean } from "./suggest.ts";
 
 /** Letters that take a value, and what we call the value in messages. */
-const WITH_VALUE: Record<string, string> = {
+export const WITH_VALUE: Record<string, string> = {
   L: "forward spec", R: "forward spec", D: "forward spec", J: "jump hosts", W: "host:port",
   p: "port", l: "user", i: "identity file", F: "config file", o: "Key=Value", c: "cipher list",
   E: "log file", b: "bind address", S: "control path", m: "MAC list", O: "control command",
 };
 /** Flags fwd accepts as OpenSSH does. -N/-T/-n are what fwd always does (no shell, no tty). */
-const FLAGS = new Set(["v", "q", "N", "T", "n", "4", "6", "C", "g", "A", "a", "x", "X", "Y", "f", "t", "M", "K", "k", "G", "s", "V"]);
+export const FLAGS = new Set(["v", "q", "N", "T", "n", "4", "6", "C", "g", "A", "a", "x", "X", "Y", "f", "t", "M", "K", "k", "G", "s", "V"]);
 /** Letters OpenSSH knows that fwd does not do; named so the error can say so, not "unknown". */
-const NOT_SUPPORTED: Record<string, string> = {
+export const NOT_SUPPORTED: Record<string, string> = {
   f: "run fwd under a service manager (systemd, launchd) or with `&` instead",
   M: "connection sharing is not needed: one fwd process carries all its forwards",
   S: "connection sharing is not needed: one fwd process carries all its forwards",
   O: "connection sharing is not needed: one fwd process carries all its forwards",
   t: "fwd opens no terminal session",
   s: "subsystems are not supported",
-  G: "use `fwd --dry-run` (later) to see the resolved configuration",
   E: "fwd logs to stderr; redirect it with 2>file",
   m: "MAC choice is not configurable",
   K: "GSSAPI is not supported", k: "GSSAPI is not supported",
@@ -30,8 +30,8 @@ const NOT_SUPPORTED: Record<string, string> = {
 };
 
 /** fwd's own long options that take a value (`--allow 10.0.0.0/8` or `--allow=10.0.0.0/8`), repeatable. */
-const LONG_WITH_VALUE = new Set(["allow", "socks-user", "socks-password-file", "pac-domain", "max-retries", "max-connections", "status", "max-window", "route", "exclude", "dns-server"]);
-const LONG_FLAGS = new Set(["json", "version", "help", "pac", "no-reconnect", "once", "dry-run", "status-open-metrics", "dns", "lan"]);
+export const LONG_WITH_VALUE = new Set(["allow", "socks-user", "socks-password-file", "pac-domain", "max-retries", "max-connections", "status", "max-window", "route", "exclude", "dns-server"]);
+export const LONG_FLAGS = new Set(["json", "version", "help", "pac", "no-reconnect", "once", "dry-run", "status-open-metrics", "dns", "lan"]);
 
 export interface ParsedArgs {
   /** Values of letter options, in order: `o: ["User=x", …]`. */
@@ -71,7 +71,7 @@ export function parseArgv(argv: string[]): Result<ParsedArgs> {
         const value = eq < 0 ? argv[++i] : arg.slice(eq + 1);
         if (value === undefined) return fail(usage(`--${name} needs a value`));
         (out.longValues[name] ??= []).push(value);
-      } else return fail(usage(`unknown option ${arg}`));
+      } else return fail(usage(`unknown option ${arg}`, didYouMean(`--${name}`, [...LONG_FLAGS, ...LONG_WITH_VALUE].map((n) => `--${n}`))));
       i++;
       continue;
     }
@@ -112,4 +112,4 @@ export function checkSupported(a: ParsedArgs, supported: Set<string>): Result<vo
   return ok(undefined);
 }
 
-const usage = (message: string, hint = "see `fwd --help`") => new FwdError("E_CONFIG", message, hint);
+const usage = (message: string, hint: string | undefined = undefined) => new FwdError("E_CONFIG", message, hint ?? "see `fwd --help`");

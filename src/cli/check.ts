@@ -7,18 +7,20 @@ import { formatEndpoint } from "../engine/types.ts";
 import { runProbe } from "../plugin/deadline.ts";
 import { EXIT } from "./exit-codes.ts";
 import { probeContext } from "./probe-context.ts";
-import { loggerFor, prepareScenario } from "./scenario-setup.ts";
+import { loggerFor, prepareScenario, progressFor } from "./scenario-setup.ts";
 import { ACQUIRE_TIMEOUT_MS, report } from "./serve.ts";
 
 const USAGE = "usage: fwd check NAME [--option value …] | fwd check -f scenario.toml";
 
 export async function checkScenario(argv: string[]): Promise<number> {
-  const log = loggerFor(argv);
-  const prepared = await prepareScenario(argv, log, USAGE);
+  const progress = progressFor(argv);
+  const log = loggerFor(argv, progress);
+  const prepared = await prepareScenario(argv, log, USAGE, progress);
   if (!prepared.ok) return report(log, prepared.error);
   const { name, plugin, options, concrete } = prepared.value;
   const engine = new Engine(concrete.engine, { exitOnForwardFailure: true, acquireTimeoutMs: ACQUIRE_TIMEOUT_MS, reconnect: { ...prepared.value.reconnect, enabled: false } });
   const started = await engine.start();
+  progress.done();
   if (!started.ok) {
     engine.kill();
     log.print(`✗ ssh: ${started.error.message}`);

@@ -7,26 +7,24 @@ import { SAMPLE_MARKER, startSampleService } from "../demo/sample-service.ts";
 import { Engine } from "../engine/engine.ts";
 import { FwdError } from "../errors.ts";
 import { connectSsh } from "../ssh/connect.ts";
+import { commandNamed, parseCommandFlags } from "./commands.ts";
 import { Logger } from "./logger.ts";
 import { EXIT } from "./exit-codes.ts";
 import { report, runEngine } from "./serve.ts";
 import { statusFromFlag } from "./status-flag.ts";
 
-const USAGE = "usage: fwd demo [--once] [--json] [--port N] [--status [address:]port | --no-status]";
-
 export async function runDemo(argv: string[]): Promise<number> {
-  const once = argv.includes("--once");
-  const json = argv.includes("--json");
-  const portAt = argv.indexOf("--port");
-  const port = portAt >= 0 ? Number(argv[portAt + 1]) : 0;
-  const statusAt = argv.indexOf("--status");
+  const parsed = parseCommandFlags(commandNamed("demo")!, argv);
+  const log = new Logger({ json: parsed.ok ? parsed.value.flags["--json"] === true : argv.includes("--json"), verbosity: 1 });
+  if (!parsed.ok) return report(log, new FwdError("E_CONFIG", parsed.message, parsed.hint));
+  const { flags, positionals } = parsed.value;
+  const once = flags["--once"] === true;
+  const port = typeof flags["--port"] === "string" ? Number(flags["--port"]) : 0;
+  const statusFlag = typeof flags["--status"] === "string" ? flags["--status"] : undefined;
   // The demo shows the status page unless told not to (or only checking, with --once).
-  const statusBind = argv.includes("--no-status") || (once && statusAt < 0) ? undefined : statusAt >= 0 ? argv[statusAt + 1] : "127.0.0.1:0";
-  const log = new Logger({ json, verbosity: 1 });
-  const known = new Set(["--once", "--json", "--port", "--status", "--no-status", ...(portAt >= 0 ? [argv[portAt + 1]] : []), ...(statusAt >= 0 ? [argv[statusAt + 1]] : [])]);
-  const unknown = argv.find((a) => !known.has(a));
-  if (unknown !== undefined || !Number.isInteger(port) || port < 0 || port > 65535)
-    return report(log, new FwdError("E_CONFIG", unknown !== undefined ? `demo: unknown argument '${unknown}'` : `demo: --port must be 0-65535`, USAGE));
+  const statusBind = flags["--no-status"] || (once && statusFlag === undefined) ? undefined : (statusFlag ?? "127.0.0.1:0");
+  if (positionals.length > 0) return report(log, new FwdError("E_CONFIG", `demo: unexpected argument '${positionals[0]}'`, "see `fwd demo --help`"));
+  if (!/^\d+$/.test(String(port)) || port > 65535) return report(log, new FwdError("E_CONFIG", "demo: --port must be 0-65535", "see `fwd demo --help`"));
 
   const service = await startSampleService();
   const clientKey = ed25519KeyPair();

@@ -1,15 +1,20 @@
-// The text of `fwd --help`: OpenSSH's flags as fwd reads them, with examples from the field.
+// The text of `fwd --help` (OpenSSH's flags as fwd reads them, with examples from the field) and of
+// `fwd help COMMAND` / `fwd COMMAND --help`, both drawn from the command table in commands.ts.
+
+import { COMMANDS, commandNamed, type CommandDoc, type FlagDoc } from "./commands.ts";
+import { didYouMean } from "./suggest.ts";
+
+/** `  usage   summary`, the summary on a line of its own when the usage is too long to share one. */
+const row = (usage: string, summary: string, width: number) =>
+  usage.length < width ? `  ${usage.padEnd(width)}${summary}` : `  ${usage}\n  ${"".padEnd(width)}${summary}`;
+
+const commandList = () =>
+  [row("fwd [options] [user@]host[:port]", "carry the forwards given by -L, -R and -D", 38), ...COMMANDS.map((c) => row(`fwd ${c.usage[0]}`, c.summary, 38))].join("\n");
 
 export const HELP = `fwd — SSH port forwarding in one binary
 
 usage:
-  fwd [options] [user@]host[:port]      carry the forwards given by -L, -R and -D
-  fwd run NAME [--option value …]       a scenario: yours (~/.config/fwd/scenarios) or a plugin
-  fwd check NAME [--option value …]     connect, run the scenario's probe once, report, exit
-  fwd scenarios [show PLUGIN]           list plugins and scenarios; explain a plugin's options
-  fwd plugin new NAME [DIR]             write a plugin to start from
-  fwd status [URL]                      the status page's summary in the terminal
-  fwd demo [--once] [--json]            a built-in SSH server, a sample service and a tunnel to it
+${commandList()}
 
 forwarding (repeatable, as in ssh):
   -L [bind_address:]port:host:hostport  a local port that reaches host:hostport as the server sees it
@@ -48,7 +53,7 @@ connection (as ssh):
                  LocalForward, RemoteForward, DynamicForward, ProxyJump, ForwardAgent, Ciphers,
                  Compression
   -C             compress (zlib@openssh.com), for thin links; same as -o Compression=yes
-  -N -T -n       accepted for compatibility (fwd never opens a shell)
+  -N -T -n -4 -6 accepted for compatibility (fwd never opens a shell)
   --max-window SIZE  how far each channel's receive window may grow (default 16M; 2M keeps
                  OpenSSH's fixed window): long links go faster with a larger one
 
@@ -59,10 +64,14 @@ staying up:
   --status [addr:]port  a live status page (JSON API, /metrics); SIGHUP reconnects now
   --status-open-metrics  let /metrics be scraped without the status page's token
 
+checking (connects nowhere):
+  -G             print the resolved settings as \`ssh -G\` does (lower-case "key value" lines)
+  --dry-run      print the plan: forwards, hops and the equivalent ssh command
+
 output:
   -v / -vv       also log each connection / debug detail     -q   errors only
   --json         one JSON object per log line on stdout
-  --version      print the version                           --help  this text
+  --version, -V  print the version                           --help  this text
 
 examples:
   fwd -L 3306:db.internal:3306 deploy@bastion.example.com     MySQL on B, through bastion A
@@ -82,4 +91,53 @@ exit codes:
 authentication: ssh-agent (SSH_AUTH_SOCK), then -i / IdentityFile keys (default ~/.ssh/id_ed25519,
 id_ecdsa, id_rsa), then keyboard-interactive and password when a terminal can ask.
 host keys: checked against ~/.ssh/known_hosts and /etc/ssh/ssh_known_hosts; a changed key is refused.
+more: fwd help COMMAND, fwd run PLUGIN --help, fwd man
 `;
+
+const flagLine = (f: FlagDoc) => row(`${f.flag}${f.value ? ` ${f.value}` : ""}`, f.summary, 26);
+
+/** `fwd help run`, `fwd run --help`: usage, summary, the flags the command parses, notes. */
+export function commandHelp(doc: CommandDoc): string {
+  const [first, ...more] = doc.usage;
+  const lines = [`usage: fwd ${first}`, ...more.map((u) => `       fwd ${u}`), "", doc.summary];
+  if (doc.flags.length > 0) lines.push("", "options:", ...doc.flags.map(flagLine));
+  if (doc.notes) lines.push("", ...doc.notes);
+  return lines.join("\n") + "\n";
+}
+
+export type HelpRequest = { text: string } | { plugin: string; pluginFiles: string[]; command: string } | { error: string; hint: string };
+
+/**
+ * What `fwd help …` or `fwd COMMAND … --help` asks for, or undefined when argv is no help request.
+ * `--help` after `--` belongs to a remote command, not to fwd.
+ */
+export function helpRequest(argv: string[]): HelpRequest | undefined {
+  if (argv[0] === "help") {
+    const [, name, plugin] = argv;
+    if (name === undefined || name.startsWith("-")) return { text: HELP };
+    const doc = commandNamed(name);
+    if (!doc) return { error: `help: no command named "${name}"`, hint: didYouMean(name, COMMANDS.map((c) => c.name)) ?? `commands: ${COMMANDS.map((c) => c.name).join(", ")}` };
+    if (plugin !== undefined && (name === "run" || name === "check")) return { plugin, pluginFiles: [], command: name };
+    return { text: commandHelp(doc) };
+  }
+  const doc = argv[0] === undefined ? undefined : commandNamed(argv[0]);
+  if (!doc) return undefined;
+  const rest = argv.slice(1);
+  const end = rest.indexOf("--");
+  const mine = end < 0 ? rest : rest.slice(0, end);
+  if (!mine.includes("--help") && !mine.includes("-h")) return undefined;
+  if (doc.name === "run" || doc.name === "check") {
+    // A name given too (`fwd run mysql-via-bastion --help`): that plugin's options.
+    const pluginFiles: string[] = [];
+    let name: string | undefined;
+    for (let i = 0; i < mine.length; i++) {
+      const a = mine[i]!;
+      if (a === "--plugin" || a === "-f") {
+        if (a === "--plugin" && mine[i + 1] !== undefined) pluginFiles.push(mine[i + 1]!);
+        i++;
+      } else if (!a.startsWith("-") && name === undefined) name = a;
+    }
+    if (name !== undefined) return { plugin: name, pluginFiles, command: doc.name };
+  }
+  return { text: commandHelp(doc) };
+}

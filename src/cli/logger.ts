@@ -36,7 +36,7 @@ export class Logger {
   }
 
   event(e: EngineEvent): void {
-    const need = minVerbosity(e);
+    const need = minVerbosity(e, this.o.json);
     if (this.o.verbosity < need) return;
     if (this.o.json) {
       this.out(JSON.stringify({ time: new Date().toISOString(), ...redact(e) }));
@@ -48,7 +48,7 @@ export class Logger {
   }
 }
 
-function minVerbosity(e: EngineEvent): number {
+function minVerbosity(e: EngineEvent, json: boolean): number {
   switch (e.type) {
     case "log":
       return LEVEL_MIN[e.level];
@@ -56,6 +56,10 @@ function minVerbosity(e: EngineEvent): number {
     case "connection-close":
       return 2;
     case "session":
+      // On a terminal "failed" says what the error fwd then reports says, and "closed" follows it or
+      // a stop: with them a failed connection was three lines where one (and its hint) says it all.
+      // A program reading --json still gets every state change.
+      if (e.state === "failed" || e.state === "closed") return json ? 1 : 2;
       return e.state === "connecting" ? 2 : 1;
     case "open-failed":
       return 1;
@@ -67,7 +71,8 @@ function minVerbosity(e: EngineEvent): number {
 function render(e: EngineEvent): string {
   switch (e.type) {
     case "log":
-      return `${e.level === "info" ? "" : `${e.level}: `}${e.message}${e.hint ? `\n  hint: ${e.hint}` : ""}`;
+      // An error reads as main.ts prints one (and as the README shows): `fwd: message`, then the hint.
+      return `${e.level === "info" ? "" : e.level === "error" ? "fwd: " : `${e.level}: `}${e.message}${e.hint ? `\n  hint: ${e.hint}` : ""}`;
     case "listening": {
       const where = e.side === "server" ? "on the server " : "";
       const to = e.target ? formatEndpoint(e.target) : e.via === "route" ? "redirected connections, connecting from the server" : e.side === "server" ? "SOCKS, connecting from here" : "SOCKS, connecting from the server";

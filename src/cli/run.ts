@@ -10,15 +10,16 @@ import { sshCommandLines } from "../plugin/to-engine.ts";
 import { redact } from "../redact.ts";
 import { EXIT } from "./exit-codes.ts";
 import { probeContext } from "./probe-context.ts";
-import { loggerFor, prepareScenario } from "./scenario-setup.ts";
+import { loggerFor, prepareScenario, progressFor } from "./scenario-setup.ts";
 import { ACQUIRE_TIMEOUT_MS, report, runEngine } from "./serve.ts";
 import { statusFromFlag } from "./status-flag.ts";
 
 const USAGE = "usage: fwd run NAME [--option value …] [--dry-run] | fwd run -f scenario.toml — `fwd scenarios` lists them";
 
 export async function runScenario(argv: string[]): Promise<number> {
-  const log = loggerFor(argv);
-  const prepared = await prepareScenario(argv, log, USAGE);
+  const progress = progressFor(argv);
+  const log = loggerFor(argv, progress);
+  const prepared = await prepareScenario(argv, log, USAGE, progress);
   if (!prepared.ok) return report(log, prepared.error);
   const { name, plugin, options, concrete, args, reconnect, maxConnections } = prepared.value;
 
@@ -32,11 +33,15 @@ export async function runScenario(argv: string[]): Promise<number> {
   }
 
   const engine = new Engine(concrete.engine, { exitOnForwardFailure: true, acquireTimeoutMs: ACQUIRE_TIMEOUT_MS, reconnect, maxConnections });
-  engine.bus.on((e) => log.event(e));
+  engine.bus.on((e) => {
+    log.event(e);
+    if (e.type === "session" && e.state === "up") progress.set(`${e.host}: connected, opening forwards`);
+  });
   const status = await statusFromFlag(args.longValues.status?.at(-1), engine, log, { openMetrics: args.long["status-open-metrics"] });
   if (!status.ok) return report(log, status.error);
   status.value?.store.setScenario({ name, plugin: plugin.name, options });
   const code = await runEngine(engine, log, async (bound) => {
+    progress.done();
     const ctx = probeContext(engine, bound, concrete.names);
     for (const line of plugin.usage?.(options as v.InferOutput<typeof plugin.options>, ctx.bound) ?? []) log.print(line);
     if (plugin.probe) {
@@ -48,6 +53,7 @@ export async function runScenario(argv: string[]): Promise<number> {
     }
     return undefined;
   });
+  progress.done();
   await status.value?.stop();
   return code;
 }

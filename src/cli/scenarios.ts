@@ -1,17 +1,19 @@
 // `fwd scenarios` lists plugins and the user's scenarios; `fwd scenarios show NAME` explains a
 // plugin's options (types, defaults, descriptions) and prints its example scenario.
 
-import { readdirSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { BUILTIN_SCENARIOS } from "../../scenarios/index.ts";
-import { FwdError } from "../errors.ts";
+import { FwdError, fail, ok, type Result } from "../errors.ts";
 import { describeOptions } from "../plugin/options.ts";
-import { loadRegistry } from "../plugin/registry.ts";
+import { loadRegistry, type Registry } from "../plugin/registry.ts";
+import { redact } from "../redact.ts";
 import { readScenario } from "../scenario/file.ts";
-import { configDir } from "../scenario/paths.ts";
+import { configDir, scenarioFile } from "../scenario/paths.ts";
 import { EXIT } from "./exit-codes.ts";
-import { loggerFor } from "./scenario-setup.ts";
+import { loggerFor, userScenarios } from "./scenario-setup.ts";
 import { report } from "./serve.ts";
+import { didYouMean } from "./suggest.ts";
 
 export async function listScenarios(argv: string[]): Promise<number> {
   const log = loggerFor(argv);
@@ -35,10 +37,44 @@ export async function listScenarios(argv: string[]): Promise<number> {
   return EXIT.ok;
 }
 
-function show(name: string | undefined, registry: Awaited<ReturnType<typeof loadRegistry>>, log: ReturnType<typeof loggerFor>): number {
+function show(name: string | undefined, registry: Registry, log: ReturnType<typeof loggerFor>): number {
+  const text = pluginText(name, registry, "scenarios show");
+  if (!text.ok) return report(log, text.error);
+  log.print(text.value);
+  return EXIT.ok;
+}
+
+/** `fwd run PLUGIN --help` (or a scenario's name: its plugin's options, and the values it sets). */
+export async function pluginHelp(name: string, pluginFiles: string[], command: string): Promise<number> {
+  const log = loggerFor([]);
+  const registry = await loadRegistry(pluginFiles);
+  for (const p of registry.problems) log.log("warn", p.message, p.hint);
+  let plugin = name;
+  let from: string | undefined;
+  if (!registry.plugins.has(name)) {
+    const file = scenarioFile(name);
+    if (!file.ok) return report(log, file.error);
+    if (existsSync(file.value)) {
+      const s = readScenario(file.value);
+      if (!s.ok) return report(log, s.error);
+      plugin = s.value.plugin;
+      from = `scenario ${name} (${file.value}) uses plugin ${plugin}; flags override its [options]:\n${Object.entries(redact(s.value.options) as Record<string, unknown>).map(([k, val]) => `  ${k} = ${JSON.stringify(val)}`).join("\n") || "  (none set)"}\n`;
+    }
+  }
+  const text = pluginText(plugin, registry, command, name);
+  if (!text.ok) return report(log, text.error);
+  log.print(`usage: fwd ${command} ${name} [--option value …]${command === "run" ? " [--dry-run]" : ""}\n\n${from ? `${from}\n` : ""}${text.value}`);
+  return EXIT.ok;
+}
+
+/** A plugin's summary, options (from its schema: the one its flags are parsed by) and example. */
+function pluginText(name: string | undefined, registry: Registry, context: string, typed = name): Result<string> {
   const entry = name === undefined ? undefined : registry.plugins.get(name);
-  if (!entry)
-    return report(log, new FwdError("E_CONFIG", name === undefined ? "scenarios show: which plugin?" : `no plugin named "${name}"`, `plugins: ${[...registry.plugins.keys()].join(", ")}`));
+  if (!entry) {
+    if (name === undefined) return fail(new FwdError("E_CONFIG", `${context}: which plugin?`, `plugins: ${[...registry.plugins.keys()].join(", ")}`));
+    const near = didYouMean(typed ?? name, [...registry.plugins.keys(), ...userScenarios()]);
+    return fail(new FwdError("E_CONFIG", `${context}: no plugin or scenario named "${typed}"`, near ?? `plugins: ${[...registry.plugins.keys()].join(", ")}`));
+  }
   const { plugin } = entry;
   const out = [`${plugin.name} — ${plugin.summary}`, "", "options (in a scenario's [options], or as --flags of fwd run):"];
   for (const o of describeOptions(plugin.options)) {
@@ -47,8 +83,7 @@ function show(name: string | undefined, registry: Awaited<ReturnType<typeof load
   }
   const example = BUILTIN_SCENARIOS[plugin.name];
   if (example) out.push("", `example scenario (save as ${join(configDir(), "scenarios", "NAME.toml")}):`, "", example.trimEnd());
-  log.print(out.join("\n"));
-  return EXIT.ok;
+  return ok(out.join("\n"));
 }
 
 function safeList(dir: string): string[] {

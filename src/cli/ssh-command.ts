@@ -10,7 +10,7 @@ import { hostNameProblem } from "../engine/host-name.ts";
 import { parseHostPort } from "../plugin/schemas.ts";
 import { FwdError, fail, ok, type Result } from "../errors.ts";
 import type { ExecOptions } from "../engine/link.ts";
-import type { SshTarget } from "../ssh/connect.ts";
+import type { SshDeps, SshTarget } from "../ssh/connect.ts";
 import { connectRoute, routeLabel } from "../ssh/route.ts";
 import { MAX_WINDOW_BYTES, MIN_WINDOW_BYTES, parseSize } from "../ssh/window.ts";
 import { VERSION } from "../version.ts";
@@ -21,7 +21,11 @@ import { EXIT } from "./exit-codes.ts";
 import { buildForwards, buildRoute } from "./forwards.ts";
 import { preflight } from "../route/nft.ts";
 import { HELP } from "./help.ts";
+import { COMMANDS } from "./commands.ts";
 import { Logger } from "./logger.ts";
+import { ProgressLine } from "./progress.ts";
+import { nearest } from "./suggest.ts";
+import { dryRunLines, sshGLines } from "./resolved-settings.ts";
 import { runRemoteCommand } from "./remote-command.ts";
 import { x11Setup } from "./x11.ts";
 import { ACQUIRE_TIMEOUT_MS, report, runEngine } from "./serve.ts";
@@ -31,7 +35,7 @@ import { resolveRoute } from "../config/route.ts";
 import { loadConfigContext } from "../config/target.ts";
 import { ttyPrompter } from "./tty-prompt.ts";
 
-const SUPPORTED = new Set(["L", "R", "D", "J", "W", "A", "a", "X", "Y", "x", "p", "l", "i", "F", "o", "c", "v", "q", "N", "T", "n", "C", "V"]);
+const SUPPORTED = new Set(["L", "R", "D", "J", "W", "A", "a", "X", "Y", "x", "p", "l", "i", "F", "o", "c", "v", "q", "N", "T", "n", "C", "V", "G"]);
 
 export async function runSsh(argv: string[]): Promise<number> {
   const parsed = parseArgv(argv);
@@ -44,7 +48,13 @@ export async function runSsh(argv: string[]): Promise<number> {
     return print(`fwd ${VERSION} (${rt.name} ${rt.version}${rt.compiled ? ", standalone binary" : ""})\n`);
   }
   const verbosity = a.flags.q ? 0 : 1 + (a.flags.v ?? 0);
-  const log = new Logger({ json: a.long.json, verbosity });
+  const progress = ProgressLine.forTerminal({ json: a.long.json, verbosity });
+  const log = new Logger({
+    json: a.long.json,
+    verbosity,
+    out: progress.around((l) => process.stdout.write(l + "\n")),
+    err: progress.around((l) => process.stderr.write(l + "\n")),
+  });
 
   const plan = await buildPlan(a);
   if (!plan.ok) return report(log, plan.error);
@@ -52,6 +62,25 @@ export async function runSsh(argv: string[]): Promise<number> {
   if (host.hostKeyAlgorithms !== undefined) log.log("warn", "ssh config: HostKeyAlgorithms is not supported yet and has no effect");
   if (host.ignoredOptions.length > 0)
     log.log("warn", `ssh config: fwd ignores ${host.ignoredOptions.join(", ")} for ${host.alias}`, "these options have no effect in fwd; the connection goes direct");
+  // -G and --dry-run print what this command line resolves to and connect nowhere.
+  if (a.flags.G) {
+    const lines = sshGLines({
+      alias: host.alias,
+      host,
+      target: hops.at(-1)!,
+      local: a.values.L ?? [],
+      remote: a.values.R ?? [],
+      dynamic: a.values.D ?? [],
+      ...(a.values.J ? { jump: a.values.J.at(-1)! } : {}),
+      forwardAgent: !a.flags.a && (a.flags.A !== undefined || host.forwardAgent),
+    });
+    return print(lines.join("\n") + "\n");
+  }
+  if (a.long["dry-run"]) {
+    for (const line of dryRunLines(hops, forwards, command)) log.print(line);
+    if (stdio) log.print(`stdio: stdin/stdout to ${formatEndpoint(stdio)} through the server`);
+    return EXIT.ok;
+  }
 
   // -X/-Y (or ForwardX11 in a later version): only for a command, as there is no shell to give it to.
   const wantX11 = !a.flags.x && (a.flags.X !== undefined || a.flags.Y !== undefined);
@@ -62,8 +91,18 @@ export async function runSsh(argv: string[]): Promise<number> {
     if (!setup.ok) return report(log, setup.error);
     x11 = setup.value.options;
   }
-  const deps = { prompt: ttyPrompter(host.batchMode), log: (level: "debug" | "info" | "warn", m: string) => log.log(level, m) };
-  if (stdio) return runStdioForward(hops, stdio, deps, log);
+  const asker = ttyPrompter(host.batchMode);
+  const deps: SshDeps = {
+    // A question must not share a line with the progress line.
+    prompt: asker && ((q, o) => (progress.clear(), asker(q, o))),
+    log: (level, m) => log.log(level, m),
+    progress: (label, stage) => progress.set(`connecting: ${label}: ${stage}`),
+  };
+  if (stdio) {
+    // -W serves a ProxyCommand: its stderr is often the user's terminal, and the line would never be erased.
+    progress.done();
+    return runStdioForward(hops, stdio, deps, log);
+  }
   const engine = new Engine(
     {
       sessions: [{ name: "main", host: routeLabel(hops), connect: (signal) => connectRoute(hops, deps, signal) }],
@@ -71,13 +110,17 @@ export async function runSsh(argv: string[]): Promise<number> {
     },
     { exitOnForwardFailure: host.exitOnForwardFailure, acquireTimeoutMs: ACQUIRE_TIMEOUT_MS, reconnect: plan.value.reconnect, maxConnections: plan.value.maxConnections },
   );
-  engine.bus.on((e) => log.event(e));
+  engine.bus.on((e) => {
+    log.event(e);
+    if (e.type === "session" && e.state === "up" && forwards.length > 0) progress.set(`${e.host}: connected, opening forwards`);
+  });
   const status = await statusFromFlag(a.longValues.status?.at(-1), engine, log, { openMetrics: a.long["status-open-metrics"] });
   if (!status.ok) return report(log, status.error);
   for (const f of forwards)
     if (f.kind === "remote" && !isUnix(f.bind) && !["localhost", "127.0.0.1", "::1"].includes(f.bind.host))
       log.log("info", `${f.id}: the server listens on ${f.bind.host || "every address"} only if its GatewayPorts is yes or clientspecified; otherwise on loopback`);
   const code = await runEngine(engine, log, async (bound) => {
+    progress.done();
     if (command !== undefined) return runRemoteCommand(engine, command, { agent: hops.at(-1)!.forwardAgent === true, ...x11 }, log);
     if (bound.length === 0) return report(log, new FwdError("E_BIND", "no forward could listen", "see the warnings above"));
     for (const b of bound)
@@ -85,6 +128,7 @@ export async function runSsh(argv: string[]): Promise<number> {
         log.print(`pac http://${formatEndpoint({ host: reachableHost(b.bound.host), port: b.bound.port })}/proxy.pac`);
     return undefined;
   });
+  progress.done();
   await status.value?.stop();
   return code;
 }
@@ -115,6 +159,12 @@ async function buildPlan(a: ParsedArgs): Promise<Result<Plan>> {
   const route = resolveRoute(ctx.value, dest.value, sshOverrides(a), a.values.J?.at(-1));
   if (!route.ok) return route;
   const { host: h, hops } = route.value;
+  // `fwd hepl`, `fwd rnu NAME`: a slip for a command, not a host (one with no settings and nothing to forward).
+  const bare = !/[@.:[\]]/.test(a.destination) && h.hostName === a.destination.toLowerCase();
+  const asked = [a.values.L, a.values.R, a.values.D, a.values.W, h.localForwards, h.remoteForwards, h.dynamicForwards].some((x) => x && x.length > 0);
+  const slip = bare && !asked ? nearest(a.destination, COMMANDS.map((c) => c.name)) : undefined;
+  if (slip !== undefined)
+    return fail(new FwdError("E_CONFIG", `unknown command "${a.destination}"`, `did you mean fwd ${slip}? (for a host of that name, write user@${a.destination} or give -L/-R/-D)`));
 
   const reconnect = reconnectPolicy(a);
   if (!reconnect.ok) return reconnect;
@@ -138,12 +188,12 @@ async function buildPlan(a: ParsedArgs): Promise<Result<Plan>> {
     const why = hostNameProblem(stdioSpec.replace(/:[^:\]]*$/, "").replace(/^\[(.*)\]$/, "$1"));
     return fail(new FwdError("E_CONFIG", `-W '${stdioSpec}': ${why ? `target host: ${why}` : "expected host:port"}`, "e.g. -W db.internal:22, or in ssh_config: ProxyCommand fwd -W %h:%p bastion"));
   }
-  if (forwards.value.length === 0 && command === undefined && !stdio)
+  if (forwards.value.length === 0 && command === undefined && !stdio && !a.flags.G)
     return fail(new FwdError("E_CONFIG", "nothing to forward", "add -L, -R, -D or --route (or LocalForward/RemoteForward/DynamicForward in ssh config), or a command to run"));
   // -A, or ForwardAgent yes (and -a wins, as in ssh): the agent goes to the final host only.
   const agent = !a.flags.a && (a.flags.A !== undefined || h.forwardAgent);
   const last = hops.at(-1)!;
-  if (agent) {
+  if (agent && !a.flags.G) {
     if (!last.agentSocket) return fail(new FwdError("E_CONFIG", "-A: there is no agent to forward", "start ssh-agent and ssh-add your key (SSH_AUTH_SOCK must be set)"));
     last.forwardAgent = true;
   }

@@ -9,14 +9,17 @@ import { FwdError } from "../errors.ts";
 import { redact } from "../redact.ts";
 import { configDir } from "../scenario/paths.ts";
 import type { StatusSnapshot } from "../status/store.ts";
+import { commandNamed, parseCommandFlags } from "./commands.ts";
 import { EXIT } from "./exit-codes.ts";
 import { loggerFor } from "./scenario-setup.ts";
 import { report } from "./serve.ts";
 
 export async function statusCommand(argv: string[]): Promise<number> {
   const log = loggerFor(argv);
+  const parsed = parseCommandFlags(commandNamed("status")!, argv);
+  if (!parsed.ok) return report(log, new FwdError("E_CONFIG", parsed.message, parsed.hint));
   const last = readLast();
-  const given = argv.find((a) => /^https?:\/\//.test(a)) ?? last?.url;
+  const given = parsed.value.positionals[0] ?? last?.url;
   if (!given) return report(log, new FwdError("E_CONFIG", "no status page known", "start fwd with --status [address:]port, or give its URL: fwd status http://127.0.0.1:PORT/"));
   let page: URL;
   try {
@@ -35,7 +38,7 @@ export async function statusCommand(argv: string[]): Promise<number> {
   } catch (e) {
     return report(log, new FwdError("E_CONNECT", `${url}: ${(e as Error).message}`, "is that fwd still running? its status URL is printed at start"));
   }
-  if (argv.includes("--json")) {
+  if (parsed.value.flags["--json"]) {
     process.stdout.write(JSON.stringify(redact(s)) + "\n");
     return EXIT.ok;
   }

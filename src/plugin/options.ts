@@ -4,6 +4,7 @@
 import * as v from "valibot";
 import { FwdError, fail, ok, type Result } from "../errors.ts";
 import type { OptionsSchema } from "./types.ts";
+import { issueLines } from "../config/issues.ts";
 
 export interface OptionInfo {
   key: string;
@@ -81,13 +82,27 @@ export function readOptionFlags(argv: string[], infos: OptionInfo[]): Result<{ v
   return ok({ values, rest });
 }
 
-/** Checks merged options against the plugin's schema; unknown keys are errors, not ignored. */
-export function validateOptions<S extends OptionsSchema>(schema: S, values: Record<string, unknown>, where: string): Result<v.InferOutput<S>> {
-  const known = new Set(Object.keys(schema.entries));
-  const unknown = Object.keys(values).filter((k) => !known.has(k));
-  if (unknown.length)
-    return fail(new FwdError("E_CONFIG", `${where}: unknown option${unknown.length > 1 ? "s" : ""} ${unknown.join(", ")}`, `known options: ${[...known].join(", ")}`));
-  const r = v.safeParse(schema, values);
-  if (!r.success) return fail(new FwdError("E_CONFIG", `${where}:\n${v.summarize(r.issues)}`, "`fwd scenarios show PLUGIN` lists every option with its type"));
-  return ok(r.output);
+/** Checks merged options against the plugin's schema; unknown keys are errors, not ignored. All at once. */
+export function validateOptions<S extends OptionsSchema>(schema: S, values: Record<string, unknown>, where: string, near?: Near): Result<v.InferOutput<S>> {
+  const problems = optionProblems(schema, values, [], near);
+  if (problems.lines.length > 0) return fail(new FwdError("E_CONFIG", `${where}:\n${problems.lines.join("\n")}`, problems.hint));
+  return ok(v.parse(schema, values));
+}
+
+/** The known name nearest to a mistyped one, if any (the CLI's did-you-mean). */
+export type Near = (typed: string, known: string[]) => string | undefined;
+
+/** Every problem with `values` as options of `schema`, one line each (unknown keys name the near one). */
+export function optionProblems(schema: OptionsSchema, values: Record<string, unknown>, prefix: string[] = [], nearest: Near = () => undefined): { lines: string[]; hint: string } {
+  const known = Object.keys(schema.entries);
+  const at = (k: string) => [...prefix, k].join(".");
+  const unknown = Object.keys(values).filter((k) => !known.includes(k));
+  const lines = unknown.map((k) => {
+    const near = nearest(k, known);
+    return `× unknown option ${k}${near ? ` (did you mean ${near}?)` : ""}${prefix.length > 0 ? `\n  → at ${at(k)}` : ""}`;
+  });
+  const known_ = Object.fromEntries(Object.entries(values).filter(([k]) => known.includes(k)));
+  const r = v.safeParse(schema, known_);
+  if (!r.success) lines.push(...issueLines(r.issues, "option", prefix));
+  return { lines, hint: unknown.length > 0 ? `known options: ${known.join(", ")}` : "`fwd scenarios show PLUGIN` lists every option with its type" };
 }

@@ -1,7 +1,7 @@
 // One SSH connection through ssh2, wrapped as the engine's Link: host key checked, authenticated,
 // keepalive on, and channels opened with errors already mapped.
 
-import type { Socket } from "node:net";
+import { isIP, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { Client, type AuthHandlerMiddleware, type ClientChannel } from "ssh2";
 import { badTarget } from "../engine/host-name.ts";
@@ -42,6 +42,8 @@ export interface SshTarget {
 export interface SshDeps {
   prompt: Prompter | undefined;
   log: (level: "debug" | "info" | "warn", msg: string) => void;
+  /** Where an attempt has got to (resolving, connecting, key exchange, authenticating), for a terminal's progress line. */
+  progress?: (label: string, stage: string) => void;
 }
 
 /** `sock`: an already-open stream to the server (a channel through a jump host) instead of TCP. */
@@ -76,6 +78,7 @@ export async function connectSsh(t: SshTarget, deps: SshDeps, signal?: AbortSign
     clock.start();
     client.once("handshake", (n) => {
       stage = "authentication";
+      deps.progress?.(t.label, "authenticating");
       deps.log("debug", `${t.label}: key exchange ${n.kex}, host key ${n.serverHostKey}, cipher ${n.cs.cipher}${n.cs.mac ? ` with ${n.cs.mac}` : ""}`);
       const compression = n.cs.compress === n.sc.compress ? n.cs.compress : `${n.cs.compress} up, ${n.sc.compress} down`;
       algorithms = { cipher: n.cs.cipher, compression };
@@ -196,6 +199,17 @@ export async function connectSsh(t: SshTarget, deps: SshDeps, signal?: AbortSign
       ...(t.forwardAgent && t.agentSocket ? { agent: t.agentSocket, agentForward: true } : {}),
     } as Parameters<Client["connect"]>[0]);
     tuneSocket(client);
+    // Node's socket says when DNS answered ('lookup') and when TCP is up ('connect'); a jump host's channel is up already.
+    const progress = deps.progress;
+    if (progress && sock) progress(t.label, "key exchange");
+    else if (progress) {
+      progress(t.label, isIP(t.host) ? `connecting to ${formatEndpoint({ host: t.host, port: t.port })}` : `resolving ${t.host}`);
+      const s = rawSocket(client);
+      s?.once("lookup", (err: Error | null, address: string) => {
+        if (!err) progress(t.label, `connecting to ${formatEndpoint({ host: address, port: t.port })}`);
+      });
+      s?.once("connect", () => progress(t.label, "key exchange"));
+    }
   });
 }
 

@@ -92,7 +92,7 @@ describe("cipher names", () => {
   test("an unknown name given with -c is a usage error (exit 2) that lists the supported ones", async () => {
     const r = await runFwdToEnd([...plain.clientArgs, "-c", "aes128-ctr,no-such-cipher", "-L", "0:127.0.0.1:9", plain.host]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('error: -o Ciphers: unknown cipher "no-such-cipher"');
+    expect(r.stderr).toContain('fwd: -o Ciphers: unknown cipher "no-such-cipher"');
     expect(r.stderr).toMatch(SUPPORTED);
     expect(r.stderr).not.toContain("    at ");
   });
@@ -102,7 +102,7 @@ describe("cipher names", () => {
     writeFileSync(cfg, `Host lab\n  HostName 127.0.0.1\n  Port ${plain.port}\n  Ciphers +arcfour512\n`);
     const r = await runFwdToEnd(["-F", cfg, "-L", "0:127.0.0.1:9", "lab"]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain(`error: ${cfg}: Ciphers: unknown cipher "arcfour512"`);
+    expect(r.stderr).toContain(`fwd: ${cfg}: Ciphers: unknown cipher "arcfour512"`);
     expect(r.stderr).toMatch(SUPPORTED);
   });
 });

@@ -104,7 +104,7 @@ describe("the example scenarios", () => {
 describe("validation", () => {
   const run = (...args: string[]) => runFwdToEnd(["run", ...args, "-F", "none"]);
   test.each([
-    [["mysql-via-bastion", "--db", "x"], /× Invalid key: Expected "bastion" but received undefined\n\s+→ at bastion/],
+    [["mysql-via-bastion", "--db", "x"], /mysql-via-bastion options:\n× missing required option bastion\n/],
     [["mysql-via-bastion", "--bastion", "h", "--db", "db:99999"], /Expected host\[:port\] but received "db:99999"\n\s+→ at db/],
     [["mysql-via-bastion", "--bastion", "h", "--db", "x", "--flavor", "oracle"], /→ at flavor/],
     [["mysql-via-bastion", "--bastion", "h", "--db", "x", "--listen", "70000"], /Expected \[address:\]port \(0-65535\) but received "70000"/],

@@ -52,6 +52,6 @@ test.skipIf(!ok)("keepalive notices a silent link within 1 s × 2 + 3 s, and the
   }
 }, 60_000);
 
-test.skipIf(ok)("network namespaces need root: skipped", () => {
+if (!ok) test("network namespaces need root: skipped", () => {
   console.log("silent-network: skipped, this machine cannot make network namespaces (not root?)");
 });

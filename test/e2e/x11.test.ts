@@ -78,6 +78,6 @@ test.skipIf(!ok)("without -X the command on A has no display", () => {
   expect(r.status).not.toBe(0);
 });
 
-test.skipIf(ok)("network namespaces need root: skipped", () => {
+if (!ok) test("network namespaces need root: skipped", () => {
   console.log("x11: skipped, this machine cannot make network namespaces (not root?)");
 });
