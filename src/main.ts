@@ -12,7 +12,7 @@ import { ensureSmallHeap } from "./runtime/index.ts";
 type Command = (argv: string[]) => Promise<number>;
 
 /** Commands that only print and exit: they skip the heap re-exec (see ensureSmallHeap). */
-const SHORT_LIVED = new Set(["scenarios", "plugin", "status"]);
+const SHORT_LIVED = new Set(["scenarios", "plugin", "status", "reload", "forward"]);
 
 const COMMANDS: Record<string, () => Promise<Command>> = {
   demo: async () => (await import("./cli/demo.ts")).runDemo,
@@ -21,6 +21,9 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   scenarios: async () => (await import("./cli/scenarios.ts")).listScenarios,
   plugin: async () => (await import("./cli/plugin-new.ts")).pluginCommand,
   status: async () => (await import("./cli/status.ts")).statusCommand,
+  up: async () => (await import("./cli/up.ts")).upCommand,
+  reload: async () => (await import("./cli/live-client.ts")).reloadCommand,
+  forward: async () => (await import("./cli/live-client.ts")).forwardCommand,
 };
 
 /** `--version`/`-V` and `--help` answered without loading the forwarding code, as `ssh -V` does. */

@@ -12,6 +12,7 @@ import { EXIT } from "./exit-codes.ts";
 import { probeContext } from "./probe-context.ts";
 import { loggerFor, prepareScenario } from "./scenario-setup.ts";
 import { ACQUIRE_TIMEOUT_MS, report, runEngine } from "./serve.ts";
+import { liveControl } from "./forward-live.ts";
 import { statusFromFlag } from "./status-flag.ts";
 
 const USAGE = "usage: fwd run NAME [--option value …] [--dry-run] | fwd run -f scenario.toml — `fwd scenarios` lists them";
@@ -33,7 +34,7 @@ export async function runScenario(argv: string[]): Promise<number> {
 
   const engine = new Engine(concrete.engine, { exitOnForwardFailure: true, acquireTimeoutMs: ACQUIRE_TIMEOUT_MS, reconnect, maxConnections });
   engine.bus.on((e) => log.event(e));
-  const status = await statusFromFlag(args.longValues.status?.at(-1), engine, log, { openMetrics: args.long["status-open-metrics"] });
+  const status = await statusFromFlag(args.longValues.status?.at(-1), engine, log, { openMetrics: args.long["status-open-metrics"], control: liveControl(engine) });
   if (!status.ok) return report(log, status.error);
   status.value?.store.setScenario({ name, plugin: plugin.name, options });
   const code = await runEngine(engine, log, async (bound) => {

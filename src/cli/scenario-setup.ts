@@ -29,7 +29,8 @@ export interface Prepared {
 
 const SSH_LETTERS = new Set(["F", "o", "i", "c", "v", "q"]);
 
-export async function prepareScenario(argv: string[], log: Logger, usage: string): Promise<Result<Prepared>> {
+/** `name`: what a scenario file without a name is called (`fwd up`: its file name), not its plugin's. */
+export async function prepareScenario(argv: string[], log: Logger, usage: string, o: { name?: string } = {}): Promise<Result<Prepared>> {
   const pluginFiles: string[] = [];
   let file: string | undefined;
   const rest: string[] = [];
@@ -80,7 +81,7 @@ export async function prepareScenario(argv: string[], log: Logger, usage: string
   const where = scenario ? `${scenario.source} with flags` : `${plugin.name} options`;
   const options = validateOptions(plugin.options, { ...scenario?.options, ...flags.value.values }, where);
   if (!options.ok) return options;
-  const scenarioName = scenario?.name ?? name ?? plugin.name;
+  const scenarioName = scenario?.name ?? o.name ?? name ?? plugin.name;
   let plan;
   try {
     plan = plugin.plan(options.value);

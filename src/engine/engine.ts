@@ -24,6 +24,8 @@ export interface SessionPlan {
   connect: Connect;
   /** A failed first connection is retried instead of stopping the start (a pool's exits). */
   keepTrying?: boolean;
+  /** This session's own policy (`fwd up`: each scenario file's [reconnect]); the engine's otherwise. */
+  reconnect?: ReconnectPolicy;
 }
 
 export interface EnginePlan {
@@ -73,7 +75,7 @@ export class Engine {
   }
 
   private makeSession(s: SessionPlan): Session {
-    const session = new Session({ ...s, bus: this.bus, reconnect: this.opts.reconnect ?? DEFAULT_RECONNECT });
+    const session = new Session({ ...s, bus: this.bus, reconnect: s.reconnect ?? this.opts.reconnect ?? DEFAULT_RECONNECT });
     this.sessions.set(s.name, session);
     session.onLink((link) => this.attachLink(session, link));
     void session.failed.then((e) => {
