@@ -12,7 +12,7 @@ import { ensureSmallHeap } from "./runtime/index.ts";
 type Command = (argv: string[]) => Promise<number>;
 
 /** Commands that only print and exit: they skip the heap re-exec (see ensureSmallHeap). */
-const SHORT_LIVED = new Set(["scenarios", "plugin", "status", "reload", "forward"]);
+const SHORT_LIVED = new Set(["scenarios", "plugin", "status", "reload", "forward", "service"]);
 
 const COMMANDS: Record<string, () => Promise<Command>> = {
   demo: async () => (await import("./cli/demo.ts")).runDemo,
@@ -24,6 +24,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   up: async () => (await import("./cli/up.ts")).upCommand,
   reload: async () => (await import("./cli/live-client.ts")).reloadCommand,
   forward: async () => (await import("./cli/live-client.ts")).forwardCommand,
+  service: async () => (await import("./cli/service.ts")).serviceCommand,
 };
 
 /** `--version`/`-V` and `--help` answered without loading the forwarding code, as `ssh -V` does. */

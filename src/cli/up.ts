@@ -78,7 +78,8 @@ export async function upCommand(argv: string[]): Promise<number> {
       return exitCodeFor(p.code as FwdError["code"]);
     }
     log.log("info", `up: ${summary(first)}`);
-    await notifyReady(log);
+    // Not awaited: systemd-notify may wait seconds for its barrier, and a signal must stop fwd meanwhile.
+    void notifyReady(log);
     await engine.ended;
     return EXIT.ok;
   } finally {
