@@ -164,10 +164,15 @@ export class Engine {
     return r.ok ? ok(undefined) : r;
   }
 
-  /** Closes a session and forgets it; its forwards should be removed first. False when there is none. */
+  /**
+   * Closes a session and forgets it. Forwards still riding on it (a live one added beside a scenario
+   * that has now stopped) go with it, their connections cut. False when there is no such session.
+   */
   removeSession(name: string): boolean {
     const s = this.sessions.get(name);
     if (!s) return false;
+    const on = (f: Forwarder) => (typeof f.spec.via === "object" ? f.spec.via.pool.includes(name) : (f.spec.via ?? this.firstSession) === name);
+    for (const f of this.forwarders.filter(on)) this.removeForward(f.spec.id, { cut: true });
     this.sessions.delete(name);
     s.close();
     return true;

@@ -3,7 +3,7 @@
 // alone, and live forwards added and cancelled through the status API.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -212,6 +212,30 @@ describe("fwd up", () => {
       expect((await exchange(live, "plain")).reply.toString()).toBe("plain");
       expect(await held.say("b")).toBe("b");
       held.s.destroy();
+    } finally {
+      expect(await fwd.stop()).toBe(0);
+    }
+  }, 30_000);
+
+  test("a key the server refuses and a port in use stop only their own scenarios", async () => {
+    const { home, dir } = makeHome();
+    scenario(dir, "fine", echo.port);
+    scenario(dir, "locked", echo.port);
+    // Another key: the server refuses it (the sshd's own host key, 0600, never in authorized_keys).
+    const locked = join(dir, "locked.toml");
+    writeFileSync(locked, readFileSync(locked, "utf8").replace(sshd.clientKey, join(sshd.dir, "host_key")), { mode: 0o600 });
+    scenario(dir, "taken", echo.port);
+    const taken = join(dir, "taken.toml");
+    writeFileSync(taken, readFileSync(taken, "utf8").replace('listen = "127.0.0.1:0"', `listen = "127.0.0.1:${echo.port}"`), { mode: 0o600 });
+    const fwd = runFwd(["up", ...ssh()], { env: { HOME: home } });
+    try {
+      const fine = await portOf(fwd, "fine");
+      await fwd.waitFor(/^up: started fine; 2 files with problems/);
+      const err = fwd.stderr.join("\n");
+      expect(err).toContain(`error: ${locked}: `);
+      expect(err).toMatch(/authentication|refused|denied/i);
+      expect(err).toContain(`error: ${taken}: taken/rsh: bind 127.0.0.1:${echo.port}: address in use`);
+      expect((await exchange(fine, "still fine")).reply.toString()).toBe("still fine");
     } finally {
       expect(await fwd.stop()).toBe(0);
     }

@@ -88,7 +88,12 @@ test("forwards and sessions added and removed at runtime; the others keep their 
     // A second session, added and removed, leaves the first one up.
     expect((await engine.addSession(session("b"))).ok).toBe(true);
     expect(engine.sessionNames()).toEqual(["a", "b"]);
+    const onB = await engine.addForward(local("live/x", "b"));
+    if (!onB.ok) throw onB.error;
+    // Removing a session takes the forwards that still ride on it along.
     expect(engine.removeSession("b")).toBe(true);
+    expect(engine.snapshot().forwards.map((f) => f.spec.id)).toEqual([]);
+    await expect(exchange((onB.value as TcpEndpoint).port, "x")).rejects.toThrow(/ECONNREFUSED/);
     expect(engine.sessionNames()).toEqual(["a"]);
     expect(await kept.say("end")).toBe("end");
     kept.s.destroy();
