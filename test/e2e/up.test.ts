@@ -206,6 +206,11 @@ describe("fwd up", () => {
       const body = JSON.stringify({ kind: "L", spec: `127.0.0.1:0:127.0.0.1:${echo2.port}` });
       const forged = await fetch(new URL("/api/v1/forwards", url.origin), { method: "POST", body, headers: { cookie: `fwd-token-${url.port}=${token}`, "content-type": "application/json" } });
       expect(forged.status).toBe(403);
+      const big = await fetch(new URL("/api/v1/forwards", url.origin), { method: "POST", body: "x".repeat(5000), headers: { authorization: `Bearer ${token}` } });
+      expect(big.status).toBe(400);
+      expect(((await big.json()) as { error: string }).error).toBe("status api: body over 4096 bytes");
+      const noReload = await fetch(new URL("/api/v1/reload", url.origin), { method: "POST", headers: { authorization: `Bearer ${token}` } });
+      expect(noReload.status).toBe(404);
       const added = await runFwdToEnd(["forward", "add", "-L", `127.0.0.1:0:127.0.0.1:${echo2.port}`, "--to", url.href]);
       expect(added.code).toBe(0);
       const live = Number(/listening 127\.0\.0\.1:(\d+)$/.exec(added.stdout)![1]);
@@ -239,5 +244,15 @@ describe("fwd up", () => {
     } finally {
       expect(await fwd.stop()).toBe(0);
     }
+  }, 30_000);
+
+  test("a scenarios folder others can write: its files are refused, and with nothing to run fwd up exits 2", async () => {
+    const { home, dir } = makeHome();
+    scenario(dir, "open", echo.port);
+    chmodSync(dir, 0o777);
+    const r = await runFwdToEnd(["up", ...ssh()], { env: { HOME: home } });
+    expect(r.stderr).toContain(join(dir, "open.toml"));
+    expect(r.stderr).toContain(`directory ${dir} is writable by group and others (mode 0777)`);
+    expect(r.code).toBe(2);
   }, 30_000);
 });
