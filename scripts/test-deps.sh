@@ -33,6 +33,8 @@ command -v ssh-agent >/dev/null || need+=(openssh-client)
 # TinySSH speaks only chacha20-poly1305; tcpserver runs it per connection.
 command -v /usr/sbin/tinysshd >/dev/null || need+=(tinysshd)
 command -v tcpserver >/dev/null || need+=(ucspi-tcp)
+# systemd-analyze checks the units `fwd service` prints, systemd-notify reports readiness (nothing is started).
+command -v systemd-analyze >/dev/null || need+=(systemd)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "test-deps: missing ${need[*]}; install them (apt-get install ${need[*]}) or run as root" >&2

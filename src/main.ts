@@ -21,6 +21,10 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   man: async () => (await import("./cli/man.ts")).manCommand,
   // Hidden: what the completion scripts call for the words to offer.
   __complete: async () => (await import("./cli/completion.ts")).completeCommand,
+  up: async () => (await import("./cli/up.ts")).upCommand,
+  reload: async () => (await import("./cli/live-client.ts")).reloadCommand,
+  forward: async () => (await import("./cli/live-client.ts")).forwardCommand,
+  service: async () => (await import("./cli/service.ts")).serviceCommand,
 };
 
 /** `fwd help …`, `fwd COMMAND --help`, `fwd run PLUGIN --help`: from the command table, before any command loads. */

@@ -15,7 +15,7 @@ const USAGE = "usage: fwd check NAME [--option value …] | fwd check -f scenari
 export async function checkScenario(argv: string[]): Promise<number> {
   const progress = progressFor(argv);
   const log = loggerFor(argv, progress);
-  const prepared = await prepareScenario(argv, log, USAGE, progress);
+  const prepared = await prepareScenario(argv, log, USAGE, { progress });
   if (!prepared.ok) return report(log, prepared.error);
   const { name, plugin, options, concrete } = prepared.value;
   const engine = new Engine(concrete.engine, { exitOnForwardFailure: true, acquireTimeoutMs: ACQUIRE_TIMEOUT_MS, reconnect: { ...prepared.value.reconnect, enabled: false } });

@@ -6,7 +6,7 @@ import type { BoundForward as EngineBound, Engine } from "../engine/engine.ts";
 import { isUnix, reachableHost } from "../engine/types.ts";
 import type { BoundForward, ProbeContext } from "../plugin/types.ts";
 
-export function probeContext(engine: Engine, bound: EngineBound[], names: Map<string, string>): ProbeContext {
+export function probeContext(engine: Pick<Engine, "link">, bound: EngineBound[], names: Map<string, string>): ProbeContext {
   const list: BoundForward[] = bound.map((b) => ({ name: names.get(b.spec.id) ?? b.spec.id, kind: b.spec.kind, bound: b.bound }));
   return {
     bound: list,

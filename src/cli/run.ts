@@ -12,6 +12,7 @@ import { EXIT } from "./exit-codes.ts";
 import { probeContext } from "./probe-context.ts";
 import { loggerFor, prepareScenario, progressFor } from "./scenario-setup.ts";
 import { ACQUIRE_TIMEOUT_MS, report, runEngine } from "./serve.ts";
+import { liveControl } from "./forward-live.ts";
 import { statusFromFlag } from "./status-flag.ts";
 
 const USAGE = "usage: fwd run NAME [--option value …] [--dry-run] | fwd run -f scenario.toml — `fwd scenarios` lists them";
@@ -19,7 +20,7 @@ const USAGE = "usage: fwd run NAME [--option value …] [--dry-run] | fwd run -f
 export async function runScenario(argv: string[]): Promise<number> {
   const progress = progressFor(argv);
   const log = loggerFor(argv, progress);
-  const prepared = await prepareScenario(argv, log, USAGE, progress);
+  const prepared = await prepareScenario(argv, log, USAGE, { progress });
   if (!prepared.ok) return report(log, prepared.error);
   const { name, plugin, options, concrete, args, reconnect, maxConnections } = prepared.value;
 
@@ -37,7 +38,7 @@ export async function runScenario(argv: string[]): Promise<number> {
     log.event(e);
     if (e.type === "session" && e.state === "up") progress.set(`${e.host}: connected, opening forwards`);
   });
-  const status = await statusFromFlag(args.longValues.status?.at(-1), engine, log, { openMetrics: args.long["status-open-metrics"] });
+  const status = await statusFromFlag(args.longValues.status?.at(-1), engine, log, { openMetrics: args.long["status-open-metrics"], control: liveControl(engine) });
   if (!status.ok) return report(log, status.error);
   status.value?.store.setScenario({ name, plugin: plugin.name, options });
   const code = await runEngine(engine, log, async (bound) => {

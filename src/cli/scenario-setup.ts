@@ -32,7 +32,12 @@ export interface Prepared {
 
 const SSH_LETTERS = new Set(["F", "o", "i", "c", "v", "q"]);
 
-export async function prepareScenario(argv: string[], log: Logger, usage: string, progress?: ProgressLine): Promise<Result<Prepared>> {
+/**
+ * `name`: what a scenario file without a name is called (`fwd up`: its file name), not its plugin's;
+ * `progress`: the terminal's progress line while connecting.
+ */
+export async function prepareScenario(argv: string[], log: Logger, usage: string, o: { name?: string; progress?: ProgressLine } = {}): Promise<Result<Prepared>> {
+  const progress = o.progress;
   const pluginFiles: string[] = [];
   let file: string | undefined;
   const rest: string[] = [];
@@ -98,7 +103,7 @@ export async function prepareScenario(argv: string[], log: Logger, usage: string
   const where = scenario ? `${scenario.source} with flags` : `${plugin.name} options`;
   const options = validateOptions(plugin.options, { ...scenario?.options, ...flags.value.values }, where, nearest);
   if (!options.ok) return options;
-  const scenarioName = scenario?.name ?? name ?? plugin.name;
+  const scenarioName = scenario?.name ?? o.name ?? name ?? plugin.name;
   let plan;
   try {
     plan = plugin.plan(options.value);

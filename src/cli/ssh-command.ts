@@ -30,6 +30,7 @@ import { runRemoteCommand } from "./remote-command.ts";
 import { x11Setup } from "./x11.ts";
 import { ACQUIRE_TIMEOUT_MS, report, runEngine } from "./serve.ts";
 import { runStdioForward } from "./stdio-forward.ts";
+import { liveControl } from "./forward-live.ts";
 import { statusFromFlag } from "./status-flag.ts";
 import { resolveRoute } from "../config/route.ts";
 import { loadConfigContext } from "../config/target.ts";
@@ -114,7 +115,7 @@ export async function runSsh(argv: string[]): Promise<number> {
     log.event(e);
     if (e.type === "session" && e.state === "up" && forwards.length > 0) progress.set(`${e.host}: connected, opening forwards`);
   });
-  const status = await statusFromFlag(a.longValues.status?.at(-1), engine, log, { openMetrics: a.long["status-open-metrics"] });
+  const status = await statusFromFlag(a.longValues.status?.at(-1), engine, log, { openMetrics: a.long["status-open-metrics"], control: liveControl(engine) });
   if (!status.ok) return report(log, status.error);
   for (const f of forwards)
     if (f.kind === "remote" && !isUnix(f.bind) && !["localhost", "127.0.0.1", "::1"].includes(f.bind.host))

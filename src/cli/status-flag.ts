@@ -4,12 +4,15 @@
 import type { Engine } from "../engine/engine.ts";
 import { FwdError, fail, ok, type Result } from "../errors.ts";
 import { parseListen } from "../plugin/schemas.ts";
+import type { StatusControl } from "../status/app.ts";
 import type { StatusOptions, StatusServer } from "../status/serve.ts";
 import type { Logger } from "./logger.ts";
 
 export interface StatusFlags {
   /** `--status-open-metrics`: Prometheus may scrape /metrics without the token. */
   openMetrics?: boolean;
+  /** Live forwards (and reloads) through the page's API. */
+  control?: StatusControl;
 }
 
 export async function statusFromFlag(value: string | undefined, engine: Engine, log: Logger, flags: StatusFlags = {}): Promise<Result<StatusServer | undefined>> {
@@ -23,7 +26,7 @@ export async function statusFromFlag(value: string | undefined, engine: Engine, 
   if (!maxReaders.ok) return maxReaders;
   const idleTimeoutS = envCount("FWD_STATUS_IDLE_TIMEOUT", 5, 255);
   if (!idleTimeoutS.ok) return idleTimeoutS;
-  const o: StatusOptions = { openMetrics: flags.openMetrics ?? false };
+  const o: StatusOptions = { openMetrics: flags.openMetrics ?? false, ...(flags.control ? { control: flags.control } : {}) };
   if (maxReaders.value !== undefined) o.maxReaders = maxReaders.value;
   if (idleTimeoutS.value !== undefined) o.idleTimeoutS = idleTimeoutS.value;
   // Loaded only when asked for: Hono and the page cost ~5 MiB that a tunnel without a page never uses.

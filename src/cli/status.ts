@@ -50,12 +50,14 @@ export async function statusCommand(argv: string[]): Promise<number> {
     const fails = Object.entries(f.stats.failures).map(([r, n]) => `${r} ${n}`).join(", ");
     lines.push(`${f.spec.kind.padEnd(7)} ${ep(f.bound ?? f.spec.bind)} -> ${"target" in f.spec ? ep(f.spec.target) : "SOCKS"}: ${f.stats.open} open, ${f.stats.total} total, ${f.stats.bytesUp} B up, ${f.stats.bytesDown} B down${fails ? `, failures: ${fails}` : ""}`);
   }
+  for (const x of s.scenarios ?? [])
+    lines.push(`scenario ${x.name}: ${x.state}${x.plugin ? ` (${x.plugin})` : ""}, ${x.forwards.length} forward${x.forwards.length === 1 ? "" : "s"}${x.probe ? `, probe ${x.probe.ok ? "ok" : "FAILED"}: ${x.probe.detail}` : ""}${x.error ? ` — ${x.error.replace(/\n\s*/g, " ")}` : ""} [${x.file}]`);
   if (s.scenario?.probe) lines.push(`probe: ${s.scenario.probe.ok ? "ok" : "FAILED"}: ${s.scenario.probe.detail}`);
   process.stdout.write(lines.join("\n") + "\n");
-  return s.sessions.every((x) => x.state === "up") ? EXIT.ok : EXIT.lost;
+  return s.sessions.every((x) => x.state === "up") && (s.scenarios ?? []).every((x) => x.state === "running") ? EXIT.ok : EXIT.lost;
 }
 
-function readLast(): { url: string; tokenFile: string } | undefined {
+export function readLast(): { url: string; tokenFile: string } | undefined {
   try {
     return JSON.parse(readFileSync(join(configDir(), "status", "last.json"), "utf8"));
   } catch {
@@ -64,7 +66,7 @@ function readLast(): { url: string; tokenFile: string } | undefined {
 }
 
 /** The token file of the page last started, else the one fwd keeps for that port on this machine. */
-function tokenFor(page: URL, last: { url: string; tokenFile: string } | undefined): string | undefined {
+export function tokenFor(page: URL, last: { url: string; tokenFile: string } | undefined): string | undefined {
   if (last && new URL(last.url).origin === page.origin) return readToken(last.tokenFile);
   return page.port ? readToken(join(configDir(), "status", `${page.port}.token`)) : undefined;
 }

@@ -25,6 +25,8 @@ export interface SessionPlan {
   connect: Connect;
   /** A failed first connection is retried instead of stopping the start (a pool's exits). */
   keepTrying?: boolean;
+  /** This session's own policy (`fwd up`: each scenario file's [reconnect]); the engine's otherwise. */
+  reconnect?: ReconnectPolicy;
 }
 
 export interface EnginePlan {
@@ -40,6 +42,11 @@ export interface EngineOptions {
   reconnect?: ReconnectPolicy;
   /** Forwarded connections the process carries at once (DEFAULT_MAX_CONNECTIONS when absent). */
   maxConnections?: number;
+  /**
+   * A session that gives up ends only itself, not the engine (`fwd up`: one scenario's server
+   * refusing a key must not take the others down). Off, the first such session ends the engine.
+   */
+  keepRunning?: boolean;
 }
 
 export interface BoundForward {
@@ -55,7 +62,8 @@ export class Engine {
   private forwarders: Forwarder[] = [];
   private stopping = false;
   private started = false;
-  private pickers: Picker[] = [];
+  /** A pooled -D's picker, by forward id (its rotation timer stops with the forward). */
+  private pickers = new Map<string, Picker>();
   private endedResolve!: (e: FwdError | undefined) => void;
   /** Resolves when the engine can no longer do its work (a session ended), or after stop(). */
   readonly ended = new Promise<FwdError | undefined>((r) => (this.endedResolve = r));
@@ -64,15 +72,17 @@ export class Engine {
     private readonly plan: EnginePlan,
     private readonly opts: EngineOptions,
   ) {
-    const reconnect = opts.reconnect ?? DEFAULT_RECONNECT;
-    for (const s of plan.sessions) {
-      const session = new Session({ ...s, bus: this.bus, reconnect });
-      this.sessions.set(s.name, session);
-      session.onLink((link) => this.attachLink(session, link));
-      void session.failed.then((e) => {
-        if (!this.stopping) this.endedResolve(e);
-      });
-    }
+    for (const s of plan.sessions) this.makeSession(s);
+  }
+
+  private makeSession(s: SessionPlan): Session {
+    const session = new Session({ ...s, bus: this.bus, reconnect: s.reconnect ?? this.opts.reconnect ?? DEFAULT_RECONNECT });
+    this.sessions.set(s.name, session);
+    session.onLink((link) => this.attachLink(session, link));
+    void session.failed.then((e) => {
+      if (!this.stopping && !this.opts.keepRunning && this.sessions.get(s.name) === session) this.endedResolve(e);
+    });
+    return session;
   }
 
   /** Connects every session, then sets up every forward. The first fatal problem is returned. */
@@ -96,39 +106,127 @@ export class Engine {
     }
     const bound: BoundForward[] = [];
     for (const spec of this.plan.forwards) {
-      const session = this.sessionFor(spec);
-      if (!session.ok) return session;
-      const rt = { bus: this.bus, acquireTimeoutMs: this.opts.acquireTimeoutMs };
-      const f =
-        spec.kind === "local"
-          ? new LocalForwarder(spec, session.value, rt)
-          : spec.kind === "dynamic"
-            ? this.dynamic(spec, session.value, rt)
-            : spec.kind === "route"
-              ? new RouteForwarder(spec, session.value, rt)
-              : new RemoteForwarder(spec, rt);
-      if (!f) return fail(new FwdError("E_CONFIG", `${spec.id}: its pool names a session the plan does not have`, "list only the plan's sessions in via.pool"));
-      const link = links.get(session.value.name);
-      if (f instanceof RemoteForwarder && !link) {
-        // Its session is still trying: the listen is requested when it connects (attachLink).
-        this.forwarders.push(f);
-        continue;
-      }
-      const r = f instanceof RemoteForwarder ? await f.start(link!) : await f.start();
-      if (this.stopping) {
-        if (!(f instanceof RemoteForwarder)) f.stopAccepting();
-        return fail(stoppedError());
-      }
+      const r = await this.openForward(spec, links);
       if (!r.ok) {
-        if (this.opts.exitOnForwardFailure) return r;
+        if (this.opts.exitOnForwardFailure || r.error.code === "E_CONFIG" || this.stopping) return r;
         this.bus.log("warn", `${r.error.message} (continuing: ExitOnForwardFailure is off)`, r.error.hint);
         continue;
       }
-      this.forwarders.push(f);
-      bound.push({ spec, bound: r.value });
+      if (r.value) bound.push({ spec, bound: r.value });
     }
     this.started = true;
     return ok(bound);
+  }
+
+  /**
+   * Builds one forward and starts it: listening here (-L, -D), or asking the server (-R). A -R
+   * whose session has no live link yet is kept and requested when it connects (undefined then).
+   */
+  private async openForward(spec: ForwardSpec, links: Map<string, Link>): Promise<Result<Endpoint | undefined>> {
+    const session = this.sessionFor(spec);
+    if (!session.ok) return session;
+    const rt = { bus: this.bus, acquireTimeoutMs: this.opts.acquireTimeoutMs };
+    const f =
+      spec.kind === "local"
+        ? new LocalForwarder(spec, session.value, rt)
+        : spec.kind === "dynamic"
+          ? this.dynamic(spec, session.value, rt)
+          : spec.kind === "route"
+            ? new RouteForwarder(spec, session.value, rt)
+            : new RemoteForwarder(spec, rt);
+    if (!f) return fail(new FwdError("E_CONFIG", `${spec.id}: its pool names a session the plan does not have`, "list only the plan's sessions in via.pool"));
+    const link = links.get(session.value.name);
+    if (f instanceof RemoteForwarder && !link) {
+      // Its session is still trying: the listen is requested when it connects (attachLink).
+      this.forwarders.push(f);
+      return ok(undefined);
+    }
+    const r = f instanceof RemoteForwarder ? await f.start(link!) : await f.start();
+    if (this.stopping) {
+      if (!(f instanceof RemoteForwarder)) f.stopAccepting();
+      return fail(stoppedError());
+    }
+    if (!r.ok) {
+      this.pickers.get(spec.id)?.stop();
+      this.pickers.delete(spec.id);
+      return r;
+    }
+    this.forwarders.push(f);
+    return r;
+  }
+
+  /**
+   * Adds a session to a running engine (`fwd up`, a reload) and makes its first connection. A
+   * failure another attempt may fix is retried in the background with `keepTrying`; the result says
+   * how the first attempt went either way.
+   */
+  async addSession(plan: SessionPlan): Promise<Result<void>> {
+    if (this.sessions.has(plan.name)) return fail(new FwdError("E_CONFIG", `session "${plan.name}" exists already`, "give each session its own name"));
+    if (this.stopping) return fail(stoppedError());
+    const r = await this.makeSession(plan).start(plan.keepTrying);
+    return r.ok ? ok(undefined) : r;
+  }
+
+  /**
+   * Closes a session and forgets it. Forwards still riding on it (a live one added beside a scenario
+   * that has now stopped) go with it, their connections cut. False when there is no such session.
+   */
+  removeSession(name: string): boolean {
+    const s = this.sessions.get(name);
+    if (!s) return false;
+    const on = (f: Forwarder) => (typeof f.spec.via === "object" ? f.spec.via.pool.includes(name) : (f.spec.via ?? this.firstSession) === name);
+    for (const f of this.forwarders.filter(on)) this.removeForward(f.spec.id, { cut: true });
+    this.sessions.delete(name);
+    s.close();
+    return true;
+  }
+
+  /** The names of the sessions the engine holds now. */
+  sessionNames(): string[] {
+    return [...this.sessions.keys()];
+  }
+
+  /**
+   * Adds a forward to a running engine, as `ssh -O forward` does on a control master: the others
+   * and their connections are untouched. Resolves to where it listens (undefined: a -R waiting for
+   * its session to connect).
+   */
+  async addForward(spec: ForwardSpec): Promise<Result<Endpoint | undefined>> {
+    if (this.forwarders.some((f) => f.spec.id === spec.id)) return fail(new FwdError("E_CONFIG", `${spec.id}: a forward with this id exists already`, "cancel it first, or give another spec"));
+    if (this.stopping) return fail(stoppedError());
+    const session = this.sessionFor(spec);
+    if (!session.ok) return session;
+    const links = new Map<string, Link>();
+    // A -R asks the server now if the session is up; otherwise when it connects.
+    const live = spec.kind === "remote" ? await session.value.acquire(0) : undefined;
+    if (live?.ok) links.set(session.value.name, live.value);
+    return this.openForward(spec, links);
+  }
+
+  /**
+   * Removes a forward, as `ssh -O cancel`: no new connections, the server asked to stop listening
+   * for a -R. Open connections carry on unless `cut` (a scenario restarted or stopped). False when
+   * there is no such forward.
+   */
+  removeForward(id: string, o: { cut?: boolean } = {}): boolean {
+    const i = this.forwarders.findIndex((x) => x.spec.id === id);
+    if (i < 0) return false;
+    const f = this.forwarders[i]!;
+    this.forwarders.splice(i, 1);
+    this.pickers.get(id)?.stop();
+    this.pickers.delete(id);
+    if (f instanceof RemoteForwarder) {
+      f.stopped = true;
+      const s = this.sessions.get(typeof f.spec.via === "string" ? f.spec.via : (this.firstSession ?? ""));
+      const bound = f.bound;
+      if (bound && s)
+        void s.acquire(0).then((l) => {
+          if (l.ok) void l.value.unlisten?.(bound);
+        });
+    } else f.stopAccepting();
+    if (o.cut) f.connections.destroyAll();
+    this.bus.log("info", `${id}: removed`);
+    return true;
   }
 
   /** The live link of a session (the first by default), waiting up to the acquire timeout. */
@@ -218,7 +316,7 @@ export class Engine {
   /** Cuts everything now (the end of a graceful stop, or a start that failed). */
   kill(): void {
     this.stopping = true;
-    for (const p of this.pickers) p.stop();
+    for (const p of this.pickers.values()) p.stop();
     // No redirect may outlive the engine: it would send the routed networks' traffic nowhere.
     for (const f of this.forwarders) if (f instanceof RouteForwarder) f.removeRules();
     for (const f of this.forwarders) f.connections.destroyAll();
@@ -264,7 +362,7 @@ export class Engine {
     if (members.some((m) => m === undefined)) return undefined;
     let forwarder: DynamicForwarder | undefined;
     const picker = makePicker(members as Session[], via, (name) => forwarder?.openOn(name) ?? 0);
-    this.pickers.push(picker);
+    this.pickers.set(spec.id, picker);
     forwarder = new DynamicForwarder(spec, picker, rt);
     return forwarder;
   }

@@ -10,6 +10,8 @@ export interface Link {
   open(target: Endpoint, origin: Origin): Promise<Result<Duplex>>;
   /** Asks the server to listen (tcpip-forward / streamlocal-forward); resolves to what it bound. */
   listen(bind: Endpoint): Promise<Result<Endpoint>>;
+  /** Asks the server to stop listening on what listen() bound (cancel-tcpip-forward), as `ssh -O cancel`. */
+  unlisten?(bound: Endpoint): Promise<void>;
   /** Connections arriving on what listen() bound. Returns an unsubscribe function. */
   onIncoming(fn: (c: Incoming) => void): () => void;
   /** Resolves when the connection is gone: `undefined` after close(), the cause otherwise. */

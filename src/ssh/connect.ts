@@ -170,6 +170,7 @@ export async function connectSsh(t: SshTarget, deps: SshDeps, signal?: AbortSign
         return r;
       },
       listen: (bind) => listenRemote(client, t.label, bind),
+      unlisten: (bound) => unlistenRemote(client, bound),
       exec: (command, opts) => execRemote(client, t.label, command, opts),
       onIncoming(fn) {
         incoming.add(fn);
@@ -343,6 +344,18 @@ function listenRemote(client: Client, label: string, bind: Endpoint): Promise<Re
       else client.forwardIn(bind.host, bind.port, done);
     } catch (e) {
       resolve(fail(new FwdError("E_CLOSED", `${label}: session is not connected`, "the connection to the server ended; see the log", { cause: e })));
+    }
+  });
+}
+
+/** Best effort: a session that is gone has stopped listening anyway. */
+function unlistenRemote(client: Client, bound: Endpoint): Promise<void> {
+  return new Promise((resolve) => {
+    try {
+      if (isUnix(bound)) client.openssh_unforwardInStreamLocal(bound.path, () => resolve());
+      else client.unforwardIn(bound.host, bound.port, () => resolve());
+    } catch {
+      resolve();
     }
   });
 }

@@ -15,6 +15,21 @@ import { APP_CSS, APP_JS, PAGE_HTML } from "./page.ts";
 import type { StatusStore } from "./store.ts";
 import type { StreamHub } from "./stream.ts";
 
+/** What a running fwd lets its API change: live forwards, and a reload of its scenarios folder. */
+export interface StatusControl {
+  /** Body: { kind: "L" | "R" | "D", spec, via?, allow? }. */
+  addForward(body: unknown): Promise<ControlResult>;
+  /** Body: { forward: SPEC | ID }. */
+  cancelForward(body: unknown): ControlResult;
+  /** Absent: this fwd has no folder to read again (the plain command). */
+  reload?(): Promise<ControlResult>;
+}
+
+export type ControlResult = { ok: true; value: Record<string, unknown> } | { ok: false; status: 400 | 404 | 409; error: string; hint?: string };
+
+/** A control request carries a line of JSON; anything much larger is not one. */
+const MAX_BODY = 4096;
+
 export interface StatusAppOptions {
   store: StatusStore;
   engine: Engine;
@@ -24,6 +39,8 @@ export interface StatusAppOptions {
   cookieName: () => string;
   /** GET /metrics without the token (`--status-open-metrics`): it carries counts, never secrets. */
   openMetrics: boolean;
+  /** Live forwards and reloads (POST); absent, those endpoints answer 404. */
+  control?: StatusControl;
   /** Whether a Host header names this server (`127.0.0.1:8080`, `localhost:8080`, …). */
   hostOk: (host: string) => boolean;
 }
@@ -91,6 +108,45 @@ export function statusApp(o: StatusAppOptions): Hono {
   app.post("/api/v1/sessions/:name/reconnect", action((c) => o.engine.reconnectSession(c.req.param("name")!), "session"));
   app.post("/api/v1/connections/:id/close", action((c) => o.engine.closeConnection(Number(c.req.param("id"))), "connection"));
   app.post("/api/v1/forwards/:id/stop", action((c) => o.engine.stopForward(c.req.param("id")!), "forward"));
+  const answer = (c: Context, r: ControlResult) => (r.ok ? c.json({ ok: true, ...r.value }) : c.json({ error: r.error, ...(r.hint ? { hint: r.hint } : {}) }, r.status));
+  const noControl = (c: Context) => c.json({ error: "this fwd takes no live changes" }, 404);
+  app.post("/api/v1/forwards", async (c) => {
+    if (!o.control) return noControl(c);
+    const body = await jsonBody(c);
+    return body.ok ? answer(c, await o.control.addForward(body.value)) : answer(c, body);
+  });
+  app.post("/api/v1/forwards/cancel", async (c) => {
+    if (!o.control) return noControl(c);
+    const body = await jsonBody(c);
+    return body.ok ? answer(c, o.control.cancelForward(body.value)) : answer(c, body);
+  });
+  app.post("/api/v1/reload", async (c) => {
+    if (!o.control?.reload) return c.json({ error: "this fwd has no scenarios folder to reload (only `fwd up` has)" }, 404);
+    return answer(c, await o.control.reload());
+  });
   app.notFound((c) => c.json({ error: "not found" }, 404));
   return app;
+}
+
+/** A request's JSON body, read up to MAX_BODY bytes (a longer one is refused, not buffered). */
+async function jsonBody(c: Context): Promise<{ ok: true; value: unknown } | { ok: false; status: 400; error: string }> {
+  const bad = (error: string) => ({ ok: false as const, status: 400 as const, error: `status api: ${error}` });
+  const reader = c.req.raw.body?.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const r = reader ? await reader.read() : { done: true as const, value: undefined };
+    if (r.done) break;
+    size += r.value.byteLength;
+    if (size > MAX_BODY) {
+      void reader?.cancel();
+      return bad(`body over ${MAX_BODY} bytes`);
+    }
+    chunks.push(r.value);
+  }
+  try {
+    return { ok: true, value: JSON.parse(Buffer.concat(chunks).toString("utf8")) };
+  } catch {
+    return bad("the body is not JSON");
+  }
 }

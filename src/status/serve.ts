@@ -12,7 +12,7 @@ import { formatEndpoint, reachableHost, type TcpEndpoint } from "../engine/types
 import { FwdError, fail, ok, type Result } from "../errors.ts";
 import { serveHttp } from "../runtime/index.ts";
 import { configDir } from "../scenario/paths.ts";
-import { statusApp } from "./app.ts";
+import { statusApp, type StatusControl } from "./app.ts";
 import { HISTORY_STEP_MS } from "./history.ts";
 import { StatusStore } from "./store.ts";
 import { StreamHub } from "./stream.ts";
@@ -35,6 +35,8 @@ export interface StatusOptions {
   maxReaders?: number;
   /** Seconds a keep-alive connection may sit idle before the server closes it. */
   idleTimeoutS?: number;
+  /** Live forwards and reloads through the API. */
+  control?: StatusControl;
 }
 
 /** A person has a few tabs open, not dozens; each reader holds a connection and a couple of frames. */
@@ -54,7 +56,7 @@ export async function startStatus(engine: Engine, bind: TcpEndpoint, o: StatusOp
     return name === "localhost" || net.isIP(name) !== 0;
   };
   const hub = new StreamHub({ snapshot: () => store.snapshot(), onChange: (fn) => store.onChange(fn), maxReaders: o.maxReaders ?? DEFAULT_MAX_READERS });
-  const app = statusApp({ store, engine, hub, token, cookieName: () => `fwd-token-${port}`, openMetrics: o.openMetrics ?? false, hostOk });
+  const app = statusApp({ store, engine, hub, token, cookieName: () => `fwd-token-${port}`, openMetrics: o.openMetrics ?? false, hostOk, ...(o.control ? { control: o.control } : {}) });
   let server;
   try {
     server = await serveHttp(app.fetch, bind.host, bind.port, { idleTimeoutS: o.idleTimeoutS ?? DEFAULT_IDLE_TIMEOUT_S });

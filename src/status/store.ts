@@ -30,11 +30,25 @@ export interface LogLine {
   message: string;
 }
 
+/** One scenario of many (`fwd up`): its file, the forwards and sessions it holds, or why it is not running. */
+export interface ScenarioStatus {
+  name: string;
+  file: string;
+  plugin?: string;
+  state: "running" | "failed";
+  forwards: string[];
+  sessions: string[];
+  probe?: ProbeInfo;
+  error?: string;
+}
+
 export interface StatusSnapshot extends EngineSnapshot {
   version: string;
   startedAt: number;
   now: number;
   scenario?: ScenarioInfo & { probe?: ProbeInfo };
+  /** `fwd up`: every scenario of the folder, running or not. */
+  scenarios?: ScenarioStatus[];
   logs: LogLine[];
   /** The newest history sample (rates and round trips), so a live page extends its charts. */
   sample?: HistorySample;
@@ -46,6 +60,7 @@ export class StatusStore {
   private scenario: (ScenarioInfo & { probe?: ProbeInfo }) | undefined;
   private readonly listeners = new Set<() => void>();
   private readonly history = new History();
+  private scenarios: (() => ScenarioStatus[]) | undefined;
 
   constructor(private readonly engine: Engine) {
     engine.bus.on((e) => {
@@ -64,6 +79,16 @@ export class StatusStore {
 
   setProbe(p: { ok: boolean; detail: string }): void {
     if (this.scenario) this.scenario.probe = { ...p, at: Date.now() };
+    for (const fn of this.listeners) fn();
+  }
+
+  /** `fwd up`: where the list of scenarios comes from (read at each snapshot). */
+  setScenarios(list: () => ScenarioStatus[]): void {
+    this.scenarios = list;
+  }
+
+  /** Something outside the engine's events changed (a probe, a reload): tell the live readers. */
+  changed(): void {
     for (const fn of this.listeners) fn();
   }
 
@@ -92,6 +117,7 @@ export class StatusStore {
       now: Date.now(),
       ...this.engine.snapshot(),
       ...(this.scenario ? { scenario: this.scenario } : {}),
+      ...(this.scenarios ? { scenarios: this.scenarios() } : {}),
       logs: this.logs,
       ...(latest ? { sample: latest } : {}),
     });
