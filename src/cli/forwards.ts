@@ -8,7 +8,7 @@ import type { ForwardSpec, SocksPolicy } from "../engine/types.ts";
 import { readTrusted, UNTRUSTED } from "../config/file-trust.ts";
 import { FwdError, fail, ok, type Result } from "../errors.ts";
 import { markSecret } from "../redact.ts";
-import { routeForward } from "../route/spec.ts";
+import { routeForward } from "../config/route-spec.ts";
 import type { ParsedArgs } from "./argv.ts";
 
 export function buildForwards(a: ParsedArgs, h: HostConfig): Result<ForwardSpec[]> {

@@ -10,7 +10,7 @@ import { FwdError, ok, type Result } from "../errors.ts";
 import { install, preflight, remove, removeStale, tableName } from "../route/nft.ts";
 import { DnsForwarder, serverResolver } from "../route/dns-forward.ts";
 import { loadOriginalDst, originalDst } from "../route/original-dst.ts";
-import { isIpv4Cidr } from "../route/spec.ts";
+import { isIpv4Cidr } from "../route/cidr.ts";
 import { allowList, isLoopbackAddress } from "./allow-list.ts";
 import { Carrier, type ForwardRuntime } from "./carrier.ts";
 import { Listener } from "./listener.ts";

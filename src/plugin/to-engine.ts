@@ -2,7 +2,7 @@
 // each planned forward into the engine's forward, and the same plan as an `ssh` command line.
 
 import { isLoopback, openProxy } from "../engine/allow-list.ts";
-import { routeForward } from "../route/spec.ts";
+import { routeForward } from "../config/route-spec.ts";
 import { hostNameProblem } from "../engine/host-name.ts";
 import { resolveTarget, type ConfigContext } from "../config/target.ts";
 import type { EnginePlan } from "../engine/engine.ts";

@@ -4,8 +4,9 @@
 
 import dgram from "node:dgram";
 import type { Duplex } from "node:stream";
-import type { RemoteProcess } from "../engine/link.ts";
-import type { TcpEndpoint } from "../engine/types.ts";
+/** The shapes this adapter needs of the engine's TcpEndpoint and RemoteProcess (it imports nothing of the engine). */
+type TcpEndpoint = { host: string; port: number };
+type RemoteProcess = { stdin: { end(): void }; stdout: NodeJS.ReadableStream; stderr: NodeJS.ReadableStream };
 import { FwdError, fail, ok, type Result } from "../errors.ts";
 
 /** A query gets this long for its answer (a resolver's own retries included). */

@@ -3,7 +3,8 @@
 // first use, so nothing else pays for the FFI or breaks where it is absent.
 
 import type net from "node:net";
-import type { TcpEndpoint } from "../engine/types.ts";
+/** An IPv4 address and port, as the engine's TcpEndpoint is (this adapter imports nothing of the engine). */
+type TcpEndpoint = { host: string; port: number };
 import { FwdError, fail, ok, type Result } from "../errors.ts";
 
 /** <linux/netfilter_ipv4.h>: SO_ORIGINAL_DST at level SOL_IP. */

@@ -4,6 +4,9 @@
 import net from "node:net";
 import type { RouteForward } from "../engine/types.ts";
 import { FwdError, fail, ok, type Result } from "../errors.ts";
+import { isIpv4Cidr, networkOf } from "../route/cidr.ts";
+
+export { isIpv4Cidr, networkOf };
 
 export interface RouteParts {
   networks: string[];
@@ -34,19 +37,4 @@ export function routeForward(id: string, p: RouteParts): Result<RouteForward> {
     ...(p.lan ? { lan: { allow: p.lan.allow.map(networkOf) } } : {}),
     ...(p.dns ? { dns: p.dns } : {}),
   });
-}
-
-export function isIpv4Cidr(c: string): boolean {
-  const [address = "", prefix] = c.split("/");
-  return net.isIPv4(address) && (prefix === undefined || (/^\d+$/.test(prefix) && Number(prefix) <= 32));
-}
-
-/** The network a CIDR names, host bits cleared (nft refuses `10.1.2.3/8`): `10.0.0.0/8`. */
-export function networkOf(c: string): string {
-  const [address = "", prefixText] = c.split("/");
-  const prefix = prefixText === undefined ? 32 : Number(prefixText);
-  const n = address.split(".").reduce((a, b) => a * 256 + Number(b), 0);
-  const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
-  const v = (n & mask) >>> 0;
-  return `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}/${prefix}`;
 }
