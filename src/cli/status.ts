@@ -65,10 +65,14 @@ export function readLast(): { url: string; tokenFile: string } | undefined {
   }
 }
 
-/** The token file of the page last started, else the one fwd keeps for that port on this machine. */
+/**
+ * The token file of the page last started (for exactly its origin), else the one fwd keeps for that
+ * port — but only for 127.0.0.1, where fwd's page holds the port itself. The token files do not say
+ * which address their page is on, and `localhost:P` or `[::1]:P` may be another user's listener.
+ */
 export function tokenFor(page: URL, last: { url: string; tokenFile: string } | undefined): string | undefined {
   if (last && new URL(last.url).origin === page.origin) return readToken(last.tokenFile);
-  return page.port ? readToken(join(configDir(), "status", `${page.port}.token`)) : undefined;
+  return page.port && page.hostname === "127.0.0.1" ? readToken(join(configDir(), "status", `${page.port}.token`)) : undefined;
 }
 
 function readToken(file: string): string | undefined {
