@@ -86,8 +86,9 @@ describe("fwd up", () => {
       const [a, b] = [await portOf(fwd, "alpha"), await portOf(fwd, "beta")];
       expect((await exchange(a, "to alpha")).reply.toString()).toBe("to alpha");
       expect((await exchange(b, "to beta")).reply.toString()).toBe("to beta");
-      await fwd.waitFor(new RegExp(`error: ${join(dir, "gamma.toml").replace(/[.]/g, "\\.")} with flags:`));
-      expect(fwd.stderr.join("\n")).toMatch(/→ at protocol/);
+      // One report for the whole file (every problem in it), named by its path.
+      await fwd.waitFor(new RegExp(`^fwd: ${join(dir, "gamma.toml").replace(/[.]/g, "\\.")}:$`));
+      expect(fwd.stderr.join("\n")).toMatch(/→ at options\.protocol/);
       await fwd.waitFor(/up: started alpha, beta; 1 file with problems/);
 
       const s = await api(fwd, home, "/api/v1/status");
@@ -132,7 +133,7 @@ describe("fwd up", () => {
       writeFileSync(join(dir, "broken.toml"), "plugin = [", { mode: 0o600 });
       fwd.proc.kill("SIGHUP");
       await fwd.waitFor(/^started fresh; stopped gone; restarted change; unchanged keep; 1 file with problems/);
-      expect(fwd.stderr.join("\n")).toContain(`${join(dir, "broken.toml")}: not valid TOML`);
+      expect(fwd.stderr.join("\n")).toContain(`${join(dir, "broken.toml")}:1:10: not valid TOML`);
 
       await expect(exchange(gone, "x")).rejects.toThrow(/ECONNREFUSED/);
       await cut; // the changed scenario's connection went with its old version
@@ -237,9 +238,9 @@ describe("fwd up", () => {
       const fine = await portOf(fwd, "fine");
       await fwd.waitFor(/^up: started fine; 2 files with problems/);
       const err = fwd.stderr.join("\n");
-      expect(err).toContain(`error: ${locked}: `);
+      expect(err).toContain(`fwd: ${locked}: `);
       expect(err).toMatch(/authentication|refused|denied/i);
-      expect(err).toContain(`error: ${taken}: taken/rsh: bind 127.0.0.1:${echo.port}: address in use`);
+      expect(err).toContain(`fwd: ${taken}: taken/rsh: bind 127.0.0.1:${echo.port}: address in use`);
       expect((await exchange(fine, "still fine")).reply.toString()).toBe("still fine");
     } finally {
       expect(await fwd.stop()).toBe(0);
