@@ -11,7 +11,7 @@ import { FwdError, fail, ok, type Result } from "../errors.ts";
 import { Authenticator, type IdentityFile } from "./auth.ts";
 import { channelError, connectionError, handshakeTimeout, listenError, type HandshakeStage } from "./errors.ts";
 import { prepareHostKeyCheck, type HostKeyPolicy } from "./host-key.ts";
-import { DEFAULT_MAX_WINDOW_BYTES, MIN_WINDOW_BYTES } from "./window.ts";
+import { DEFAULT_MAX_WINDOW_BYTES, MIN_WINDOW_BYTES, windowCeiling } from "./window.ts";
 import type { Prompter } from "./prompt.ts";
 import { holdWritesWhileQueued } from "./transport-queue.ts";
 
@@ -123,7 +123,10 @@ export async function connectSsh(t: SshTarget, deps: SshDeps, signal?: AbortSign
     client.on("ready", () => {
       ready = true;
       clock.stop();
-      measureRtt(client, t.keepaliveIntervalMs || 15_000, (ms) => (rtt.value = ms), ended);
+      measureRtt(client, t.keepaliveIntervalMs || 15_000, (ms) => {
+        rtt.value = ms;
+        setWindowCeiling(client, windowCeiling(ms, t.maxWindowBytes ?? DEFAULT_MAX_WINDOW_BYTES));
+      }, ended);
       deps.log("debug", `${t.label}: authenticated (${auth.tried.at(-1) ?? "none"})`);
       resolve(ok(link));
     });
@@ -270,6 +273,12 @@ function pausableTimer(ms: number, onExpire: () => void) {
  * send to reply, right away and then every `everyMs`. ssh2 has no public call for it: its replies
  * to global requests are matched to a callback queue in order, which is what this joins.
  */
+/** What the patched ssh2 reads when it opens a channel: how far that channel's window may grow. */
+function setWindowCeiling(client: Client, bytes: number): void {
+  const config = (client as unknown as { config?: { maxChannelWindow?: number } }).config;
+  if (config) config.maxChannelWindow = bytes;
+}
+
 function measureRtt(client: Client, everyMs: number, set: (ms: number) => void, ended: Promise<unknown>): void {
   const c = client as unknown as { _callbacks?: ((err?: unknown) => void)[]; _protocol?: { ping(): void } };
   const ping = () => {

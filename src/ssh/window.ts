@@ -11,6 +11,20 @@ export const MIN_WINDOW_BYTES = 2 * 1024 * 1024;
 /** SSH's window is a 32-bit count; 1 GiB is already beyond any path this tool is for. */
 export const MAX_WINDOW_BYTES = 1024 * 1024 * 1024;
 
+/** The rate a grown window is sized for: beyond it one channel is CPU-bound here anyway. */
+const TARGET_BYTES_PER_S = 125_000_000; // 1 Gbit/s
+
+/**
+ * The ceiling for a path with this round trip: what keeps TARGET in flight (the bandwidth-delay
+ * product, with half again for the reader's own pauses), between OpenSSH's 2 MiB and `max`. On
+ * loopback or a LAN that is 2 MiB, no growth: a large window buys nothing there, and measured on
+ * loopback a 16 MiB one made a 512 MiB download 3.5x slower (its bursts outrun the pipe's pauses).
+ */
+export function windowCeiling(rttMs: number, max: number): number {
+  const bdp = TARGET_BYTES_PER_S * (rttMs / 1000) * 1.5;
+  return Math.round(Math.min(max, Math.max(MIN_WINDOW_BYTES, bdp)));
+}
+
 const UNITS: Record<string, number> = { "": 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
 
 /** `16M`, `512k`, `1G` or plain bytes (binary units, as HPN-SSH's buffer sizes). */
