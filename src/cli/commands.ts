@@ -161,7 +161,7 @@ export const SSH_OPTIONS: FlagDoc[] = [
   { flag: "--lan", summary: "with --route: also machines that use this one as their gateway, from --allow CIDR only" },
   { flag: "--max-window", value: "SIZE", summary: "how far a channel's receive window may grow (default 16M)" },
   { flag: "--max-retries", value: "N", summary: "give up after N reconnect attempts in a row" },
-  { flag: "--max-connections", value: "N", summary: "forwarded connections carried at once (default 4096)" },
+  { flag: "--max-connections", value: "N", summary: "forwarded connections carried at once (default: as ulimit -n allows)" },
   { flag: "--no-reconnect", summary: "exit on the first disconnect, as ssh does" },
   { flag: "--once", summary: "same as --no-reconnect" },
   { flag: "--status", value: "[addr:]port", summary: "a live status page (JSON API, /metrics)" },

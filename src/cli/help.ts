@@ -59,7 +59,7 @@ connection (as ssh):
 
 staying up:
   --max-retries N     give up after N reconnect attempts in a row (default: never)
-  --max-connections N forwarded connections carried at once (default 4096)
+  --max-connections N forwarded connections carried at once (default: as ulimit -n allows)
   --no-reconnect      exit on the first disconnect, as ssh does (also --once)
   --status [addr:]port  a live status page (JSON API, /metrics); SIGHUP reconnects now
   --status-open-metrics  let /metrics be scraped without the status page's token

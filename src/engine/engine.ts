@@ -90,7 +90,8 @@ export class Engine {
     const asked = this.opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
     const fit = fitToOpenFileLimit(asked);
     connectionSlots.limit = fit.limit;
-    if (fit.limit < asked)
+    // The default quietly fits the descriptors there are; only a limit asked for is worth a warning.
+    if (fit.limit < asked && this.opts.maxConnections !== undefined)
       this.bus.log("warn", `connection limit ${asked} is more than \`ulimit -n\` (${fit.openFiles} open files) allows: using ${fit.limit}`, "raise `ulimit -n` (e.g. ulimit -n 65536) to carry more at once");
     const links = new Map<string, Link>();
     for (const plan of this.plan.sessions) {

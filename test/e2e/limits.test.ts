@@ -182,12 +182,19 @@ describe("connection limit", () => {
 
   test("a limit above `ulimit -n` is lowered with a message, and a bad value is a usage error", async () => {
     const echo = await startEcho();
-    const fwd = runFwd(["-c", `ulimit -n 200 && exec ${process.execPath} ${join(import.meta.dir, "..", "..", "src", "main.ts")} "$@"`, "sh", ...sshd.clientArgs, "-L", `0:127.0.0.1:${echo.port}`, sshd.host], { binary: "sh" });
+    const under200 = (extra: string[]) =>
+      runFwd(["-c", `ulimit -n 200 && exec ${process.execPath} ${join(import.meta.dir, "..", "..", "src", "main.ts")} "$@"`, "sh", ...sshd.clientArgs, ...extra, "-L", `0:127.0.0.1:${echo.port}`, sshd.host], { binary: "sh" });
+    const asked = under200(["--max-connections", "4096"]);
+    const quiet = under200([]);
     try {
-      await fwd.waitFor(/connection limit 4096 is more than `ulimit -n` \(200 open files\) allows: using 136/);
-      await fwd.waitFor(/^listening /);
+      await asked.waitFor(/connection limit 4096 is more than `ulimit -n` \(200 open files\) allows: using 136/);
+      await asked.waitFor(/^listening /);
+      // The default fits the descriptors there are without a word.
+      await quiet.waitFor(/^listening /);
+      expect(quiet.stderr.filter((l) => /connection limit/.test(l))).toEqual([]);
     } finally {
-      await fwd.stop();
+      await asked.stop();
+      await quiet.stop();
       await echo.close();
     }
     const bad = runFwd([...sshd.clientArgs, "--max-connections", "lots", "-L", "0:127.0.0.1:1", sshd.host]);
