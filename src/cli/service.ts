@@ -3,6 +3,7 @@
 // config, a refused key, a changed host key); reload is SIGHUP; readiness is reported once every
 // forward listens (Type=notify through systemd-notify), or the unit is Type=exec where that is missing.
 
+import { fileURLToPath } from "node:url";
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
@@ -112,8 +113,10 @@ function checkName(name: string | undefined, folder: string): Result<void> {
 
 /** This fwd, as the unit should start it: the standalone binary, or the runtime with the entry file. */
 function fwdCommand(): string[] {
-  if (runtimeInfo().compiled) return [process.execPath];
-  return [process.execPath, resolve(import.meta.dir, "..", "main.ts")];
+  const rt = runtimeInfo();
+  if (rt.compiled) return [process.execPath];
+  const main = fileURLToPath(new URL("../main.ts", import.meta.url));
+  return rt.name === "deno" ? [process.execPath, "run", "-A", main] : [process.execPath, main];
 }
 
 function hasSystemdNotify(): boolean {
