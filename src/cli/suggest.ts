@@ -17,14 +17,16 @@ export function editDistance(a: string, b: string): number {
 
 /**
  * The candidate nearest to `typed`, if it is near enough to be a slip rather than another word:
- * at most a third of its length in edits (two for short words), as git's and cargo's suggestions do.
+ * at most a third of its length in edits (two for short words, and always fewer than its length),
+ * as git's and cargo's suggestions do.
  */
 export function nearest(typed: string, candidates: Iterable<string>): string | undefined {
   const limit = Math.max(2, Math.floor(typed.length / 3));
   let best: { name: string; d: number } | undefined;
   for (const name of candidates) {
     const d = editDistance(typed.toLowerCase(), name.toLowerCase());
-    if (d <= limit && (!best || d < best.d)) best = { name, d };
+    // Fewer edits than the word has letters: "x" is not a slip for "up", however short both are.
+    if (d <= limit && d < typed.length && (!best || d < best.d)) best = { name, d };
   }
   return best?.name;
 }
