@@ -4,6 +4,7 @@
 
 import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runFwd, TEST_HOME, type FwdProcess } from "../harness/fwd.ts";
 import { canMakeNamespaces } from "../harness/netns.ts";
@@ -15,6 +16,7 @@ const ok = canMakeNamespaces() && spawnSync("nft", ["--version"]).status === 0;
 let world: RouteWorld;
 let sshd: Sshd;
 let web: ChildProcess | undefined;
+let dnsmasq: ChildProcess | undefined;
 const started: FwdProcess[] = [];
 
 /** `fwd run lan-gateway` inside C, with the test sshd as server A. */
@@ -39,7 +41,10 @@ const tables = (node: Node) => world.run(node, ["nft", "list", "tables"]).trim()
 
 beforeAll(async () => {
   if (!ok) return;
-  world = makeRouteWorld(64);
+  // A's resolver, on its LAN address, is the only one that knows wiki.intranet; L asks C (its gateway).
+  world = makeRouteWorld(64, { a: "198.18.65.1" });
+  mkdirSync(`/etc/netns/${world.l.ns}`, { recursive: true });
+  writeFileSync(`/etc/netns/${world.l.ns}/resolv.conf`, "nameserver 198.18.66.1\n");
   sshd = await startSshd({ host: world.a });
   // B's web server says who connected: A's LAN address when the connection came through the tunnel.
   web = spawn("ip", ["netns", "exec", world.b.ns, "python3", "-u", "-c", [
@@ -57,6 +62,13 @@ beforeAll(async () => {
     web!.stdout!.on("data", (d: Buffer) => d.toString().includes("serving") && resolve());
     web!.once("exit", (c) => reject(new Error(`web server exited (${c})`)));
   });
+  dnsmasq = spawn("ip", ["netns", "exec", world.a.ns, "dnsmasq", "-C", "/dev/null", "--keep-in-foreground", "--log-facility=-", "--user=root", "--pid-file=",
+    "--no-resolv", "--no-hosts", "--bind-interfaces", "--listen-address=198.18.65.1", "--host-record=wiki.intranet,198.18.65.2"], { stdio: ["ignore", "ignore", "pipe"] });
+  await new Promise<void>((resolve, reject) => {
+    let log = "";
+    dnsmasq!.stderr!.on("data", (d: Buffer) => (log += d.toString()).includes("started") && resolve());
+    dnsmasq!.once("exit", (c) => reject(new Error(`dnsmasq exited (${c}): ${log}`)));
+  });
 }, 30_000);
 
 afterEach(async () => {
@@ -66,6 +78,7 @@ afterEach(async () => {
 
 afterAll(async () => {
   web?.kill();
+  dnsmasq?.kill();
   await sshd?.stop();
   world?.destroy();
 });
@@ -105,6 +118,22 @@ test.skipIf(!ok)("L outside allow is not carried (C itself still is); without al
     expect(await refused.exited).toBe(2);
     expect(refused.stderr.join("\n")).toMatch(said);
   }
+  expect(tables(world.c)).toBe("");
+}, 30_000);
+
+test.skipIf(!ok)("--dns: L, with C as its DNS server, resolves a name only A's resolver knows, and reaches it by name", async () => {
+  const resolve = () => spawnSync("ip", ["netns", "exec", world.l.ns, "getent", "hosts", "wiki.intranet"], { encoding: "utf8", timeout: 10_000 });
+  // Nothing answers DNS on C before: the lookup fails (2: not found, after the resolver's timeout).
+  expect(resolve().status).toBe(2);
+  const fwd = gatewayInC(["--networks", `${world.b.address}/32`, "--allow", `${world.l.address}/32`, "--dns"]);
+  await fwd.waitFor(/^LAN machines in 198\.18\.66\.2\/32: default gateway 198\.18\.66\.1, DNS server 198\.18\.66\.1$/);
+  await fwd.waitFor(/DNS is answered through the tunnel by 198\.18\.65\.1 \(DNS over TCP\)/);
+  await fwd.waitFor(/lan-gateway: probe ok/);
+  const found = resolve();
+  expect(found.stdout).toBe("198.18.65.2     wiki.intranet\n");
+  const r = await curlIn(world.l, "http://wiki.intranet/");
+  expect(r.stdout).toBe("<title>B</title>you are 198.18.65.1\n");
+  expect(await fwd.stop("SIGTERM")).toBe(0);
   expect(tables(world.c)).toBe("");
 }, 30_000);
 
