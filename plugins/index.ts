@@ -8,6 +8,7 @@ import exposeLocalWeb from "./expose-local-web.ts";
 import homeSsh from "./home-ssh.ts";
 import intranetWiki from "./intranet-wiki.ts";
 import lanEgress from "./lan-egress.ts";
+import lanGateway from "./lan-gateway.ts";
 import mysqlViaBastion from "./mysql-via-bastion.ts";
 import rdpHome from "./rdp-home.ts";
 import remoteDesktopViaBastion from "./remote-desktop-via-bastion.ts";
@@ -28,5 +29,6 @@ export const BUILTIN_PLUGINS: Plugin[] = [
   devDbToCloud,
   browserIntranet,
   lanEgress,
+  lanGateway,
   egressIpRotation,
 ] as unknown as Plugin[];

@@ -7,6 +7,7 @@ import exposeLocalWeb from "./expose-local-web.toml" with { type: "text" };
 import homeSsh from "./home-ssh.toml" with { type: "text" };
 import intranetWiki from "./intranet-wiki.toml" with { type: "text" };
 import lanEgress from "./lan-egress.toml" with { type: "text" };
+import lanGateway from "./lan-gateway.toml" with { type: "text" };
 import mysqlViaBastion from "./mysql-via-bastion.toml" with { type: "text" };
 import rdpHome from "./rdp-home.toml" with { type: "text" };
 import remoteDesktopViaBastion from "./remote-desktop-via-bastion.toml" with { type: "text" };
@@ -25,5 +26,6 @@ export const BUILTIN_SCENARIOS: Record<string, string> = {
   "dev-db-to-cloud": devDbToCloud,
   "browser-intranet": browserIntranet,
   "lan-egress": lanEgress,
+  "lan-gateway": lanGateway,
   "egress-ip-rotation": egressIpRotation,
 };

@@ -30,6 +30,8 @@ export async function runScenario(argv: string[]): Promise<number> {
     for (const f of concrete.engine.forwards)
       log.print(`forward ${f.id}: ${f.kind} ${formatEndpoint(f.bind)} -> ${f.kind === "route" ? f.networks.join(", ") : f.kind === "dynamic" || (f.kind === "remote" && !f.target) ? "SOCKS" : formatEndpoint(f.target!)}`);
     for (const line of sshCommandLines(concrete)) log.print(`equivalent: ${line}`);
+    // ssh itself cannot redirect a network: the line above carries only the plan's other forwards.
+    if (concrete.engine.forwards.some((f) => f.kind === "route")) log.print("equivalent: none for the route forward (ssh has no transparent routing; sshuttle comes closest)");
     return EXIT.ok;
   }
 

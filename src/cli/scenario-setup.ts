@@ -17,6 +17,7 @@ import { ProgressLine } from "./progress.ts";
 import type { SshDeps } from "../ssh/connect.ts";
 import { maxConnections, reconnectPolicy, sshOverrides } from "./ssh-command.ts";
 import { loadConfigContext } from "../config/target.ts";
+import { preflight } from "../route/nft.ts";
 import { ttyPrompter } from "./tty-prompt.ts";
 import { didYouMean, nearest } from "./suggest.ts";
 
@@ -114,6 +115,11 @@ export async function prepareScenario(argv: string[], log: Logger, usage: string
   if (!ctx.ok) return ctx;
   const concrete = concretePlan(scenarioName, plan, ctx.value, sshOverrides(a), sshDeps(log, progress));
   if (!concrete.ok) return concrete;
+  // A plan that routes needs root and nft: said before connecting, as for --route (not for a dry run).
+  if (!a.long["dry-run"] && concrete.value.engine.forwards.some((f) => f.kind === "route")) {
+    const can = preflight(scenarioName);
+    if (!can.ok) return can;
+  }
   const reconnect = reconnectPolicy(a);
   if (!reconnect.ok) return reconnect;
   const limit = maxConnections(a);
