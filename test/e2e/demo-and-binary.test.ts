@@ -90,6 +90,8 @@ describe("dist/fwd, alone in an empty directory", () => {
     const ssh = ["-F", "none", "-o", `UserKnownHostsFile=${sshd.knownHosts}`, "-o", "StrictHostKeyChecking=yes", "-i", sshd.clientKey];
     const fwd = runFwd(["run", "my-service", "--plugin", join(pdir, "my-service.ts"), "--bastion", `${sshd.user}@127.0.0.1:${sshd.port}`, "--target", `127.0.0.1:${echo.port}`, ...ssh], { binary });
     try {
+      // stdout (the listening line) and stderr (the probe) are two pipes: wait for each, not one for both.
+      await fwd.waitFor(/^listening /);
       await fwd.waitFor(/probe ok: connected through the tunnel/);
       expect((await exchange(fwd.ports[0]!, "plugin in the binary")).reply.toString()).toBe("plugin in the binary");
     } finally {
