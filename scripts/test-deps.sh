@@ -29,6 +29,9 @@ command -v script >/dev/null || need+=(bsdutils)
 # fwd man's page is checked with groff's warnings and read back through man -l.
 command -v groff >/dev/null || need+=(groff-base)
 command -v man >/dev/null || need+=(man-db)
+# Completion scripts are run in the real shells.
+command -v zsh >/dev/null || need+=(zsh)
+command -v fish >/dev/null || need+=(fish)
 command -v ssh-agent >/dev/null || need+=(openssh-client)
 # TinySSH speaks only chacha20-poly1305; tcpserver runs it per connection.
 command -v /usr/sbin/tinysshd >/dev/null || need+=(tinysshd)

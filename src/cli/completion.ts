@@ -27,12 +27,19 @@ _fwd() {
 }
 compdef _fwd fwd
 `,
+  // -f: fish would add file names to every list; as in bash and zsh, they come only when fwd
+  // offers nothing (a FILE argument).
   fish: `# fwd completion for fish: fwd completion fish > ~/.config/fish/completions/fwd.fish
 function __fwd_complete
   set -l words (commandline -opc) (commandline -ct)
-  fwd __complete (math (count $words) - 2) $words[2..-1] 2>/dev/null
+  set -l c (fwd __complete (math (count $words) - 2) $words[2..-1] 2>/dev/null)
+  if test (count $c) -gt 0
+    printf '%s\\n' $c
+  else
+    __fish_complete_path (commandline -ct)
+  end
 end
-complete -c fwd -a '(__fwd_complete)'
+complete -c fwd -f -a '(__fwd_complete)'
 `,
 };
 

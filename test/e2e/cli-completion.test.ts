@@ -88,10 +88,37 @@ describe("bash completion", () => {
   });
 });
 
+describe("fish and zsh, in the real shells", () => {
+  const env = () => ({ PATH: `${bin}:${process.env.PATH ?? "/usr/bin:/bin"}`, HOME: home, XDG_CONFIG_HOME: join(home, ".config") });
+  test("fish: `complete -C` offers what bash offers, from the same completer", () => {
+    const file = join(dir, "fwd.fish");
+    writeFileSync(file, fwdSync(["completion", "fish"]).stdout);
+    const fish = (line: string) => {
+      const r = spawnSync("fish", ["--no-config", "-c", `source ${file}; complete -C "${line}"`], { env: env(), timeout: 20_000 });
+      expect(r.stderr.toString()).toBe("");
+      return r.stdout.toString().split("\n").filter(Boolean);
+    };
+    expect(fish("fwd sc")).toEqual(["scenarios"]);
+    expect(fish("fwd bas")).toEqual(["bastion", "bastion-eu"]);
+    expect(fish("fwd run mysql-via-bas")).toEqual(["mysql-via-bastion"]);
+    expect(fish("fwd --max-w")).toEqual(["--max-window"]);
+    // Nothing of fwd's to offer after -i: file names, as in the other shells.
+    expect(fish(`fwd -i ${dir}/fwd.fi`)).toEqual([`${dir}/fwd.fish`]);
+  });
+
+  test("zsh: the script loads under compinit and defines its completer for fwd", () => {
+    const file = join(dir, "_fwd");
+    writeFileSync(file, fwdSync(["completion", "zsh"]).stdout);
+    const r = spawnSync("zsh", ["-f", "-c", `autoload -U compinit; compinit -u -D; source ${file}; whence -w _fwd; print -r -- $_comps[fwd]`], { env: env(), timeout: 20_000 });
+    expect(r.stderr.toString()).toBe("");
+    expect(r.stdout.toString()).toBe("_fwd: function\n_fwd\n");
+  });
+});
+
 describe("the other shells and the manual", () => {
   test("zsh and fish scripts call the same completer; an unknown shell is refused with the near one", () => {
     expect(fwdSync(["completion", "zsh"]).stdout).toContain('fwd __complete "$((CURRENT - 2))"');
-    expect(fwdSync(["completion", "fish"]).stdout).toContain("complete -c fwd -a '(__fwd_complete)'");
+    expect(fwdSync(["completion", "fish"]).stdout).toContain("complete -c fwd -f -a '(__fwd_complete)'");
     const r = fwdSync(["completion", "bsh"]);
     expect(r.code).toBe(2);
     expect(r.stderr).toBe("fwd: completion: no completion for 'bsh'\n  hint: did you mean bash?\n");
