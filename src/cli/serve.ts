@@ -2,6 +2,7 @@
 // exit code. Shared by every command that holds tunnels open. Signals are caught from before the
 // start, so a SIGINT while connecting is a clean stop, not a crash.
 
+import { collectAfterBursts } from "./idle-collect.ts";
 import type { BoundForward, Engine } from "../engine/engine.ts";
 import type { FwdError } from "../errors.ts";
 import { EXIT, exitCodeFor } from "./exit-codes.ts";
@@ -23,6 +24,7 @@ export async function runEngine(
   afterStart?: (bound: BoundForward[]) => Promise<number | undefined>,
 ): Promise<number> {
   let outcome: number | undefined;
+  const stopCollecting = collectAfterBursts(engine.bus);
   const off = onSignals(
     (signal) => {
       outcome = EXIT.ok;
@@ -52,6 +54,7 @@ export async function runEngine(
     return err ? report(log, err) : EXIT.ok;
   } finally {
     off();
+    stopCollecting();
   }
 }
 

@@ -2,6 +2,7 @@
 // process and one engine, sessions shared where the hops are the same, one status page for all.
 // SIGHUP (or `fwd reload`) reads the folder again, as nginx and sshd do; SIGINT/SIGTERM stop.
 
+import { collectAfterBursts } from "./idle-collect.ts";
 import { join } from "node:path";
 import { Engine } from "../engine/engine.ts";
 import { FwdError } from "../errors.ts";
@@ -49,6 +50,7 @@ export async function upCommand(argv: string[]): Promise<number> {
   let changed = () => {};
   const fleet = new Fleet(engine, { dir, names, sshArgs, json: argv.includes("--json"), verbosity, log, changed: () => changed() });
   engine.bus.on((e) => fleet.route(e));
+  collectAfterBursts(engine.bus);
   await engine.start();
   const control = liveControl(engine, { via: (n) => fleet.via(n), reload: async () => ({ ok: true as const, value: { ...(await fleet.reload()) } }) });
   const page = await statusFromFlag(status, engine, log, { openMetrics, control });
