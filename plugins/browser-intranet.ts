@@ -2,8 +2,7 @@
 // accessing remote (intranet) resources behind SSH server": a SOCKS proxy and a PAC file that sends
 // only the intranet's names through it.
 
-import { definePlugin, Hop, Listen, v } from "../src/index.ts";
-import { withIdentity } from "../src/plugin/schemas.ts";
+import { definePlugin, Hop, Listen, v, withIdentity } from "../src/index.ts";
 
 export default definePlugin({
   name: "browser-intranet",

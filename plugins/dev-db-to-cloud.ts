@@ -1,9 +1,7 @@
 // dev-db-to-cloud — the seed's "provide online DEV environment (with public IP addresses) access to
 // your development MySQL/Postgres hosted on laptop": the laptop's database on a port of server A.
 
-import { definePlugin, Hop, v } from "../src/index.ts";
-import { mysqlGreeting, postgresSsl } from "../src/plugin/probes.ts";
-import { parseHostPort, withIdentity } from "../src/plugin/schemas.ts";
+import { definePlugin, Hop, mysqlGreeting, parseHostPort, postgresSsl, v, withIdentity } from "../src/index.ts";
 
 const PORTS = { mysql: 3306, postgres: 5432 } as const;
 

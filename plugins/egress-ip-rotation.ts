@@ -2,10 +2,7 @@
 // servers" and "access third parties that have access lists": one local SOCKS port in front of
 // several SSH servers; each new connection leaves from one of them, as the strategy picks.
 
-import { definePlugin, Hop, Listen, v } from "../src/index.ts";
-import { parseCidr } from "../src/engine/allow-list.ts";
-import { httpLine } from "../src/plugin/probes.ts";
-import { parseHttpUrl, withIdentity } from "../src/plugin/schemas.ts";
+import { definePlugin, Hop, httpLine, Listen, parseCidr, parseHttpUrl, v, withIdentity } from "../src/index.ts";
 
 const Server = v.union([Hop, v.object({ server: Hop, identity: v.optional(v.string()), label: v.optional(v.pipe(v.string(), v.regex(/^[\w.-]+$/))) })]);
 

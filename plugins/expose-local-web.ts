@@ -2,9 +2,7 @@
 // network services": a local web server on server A's public address. A must allow public binds
 // (GatewayPorts); the probe checks from outside, as a visitor would, and says so when A does not.
 
-import { definePlugin, Hop, Target, v } from "../src/index.ts";
-import { httpTitle } from "../src/plugin/probes.ts";
-import { withIdentity } from "../src/plugin/schemas.ts";
+import { definePlugin, Hop, httpTitle, Target, v, withIdentity } from "../src/index.ts";
 
 export default definePlugin({
   name: "expose-local-web",

@@ -1,9 +1,7 @@
 // home-ssh — the seed's "provide remote SSH access to local servers": the home machine's SSH kept
 // reachable through server A, for logging in from the road.
 
-import { definePlugin, Hop, Target, v } from "../src/index.ts";
-import { greeting } from "../src/plugin/probes.ts";
-import { withIdentity } from "../src/plugin/schemas.ts";
+import { definePlugin, greeting, Hop, Target, v, withIdentity } from "../src/index.ts";
 
 export default definePlugin({
   name: "home-ssh",

@@ -1,10 +1,7 @@
 // intranet-wiki — the seed's "access intranet web server/wiki via SSH server A": the wiki on a local
 // port, and optionally a SOCKS proxy with a PAC file so a browser reaches the whole intranet by name.
 
-import { reachableHost } from "../src/engine/types.ts";
-import { definePlugin, Hop, Listen, v } from "../src/index.ts";
-import { httpTitle } from "../src/plugin/probes.ts";
-import { parseHttpUrl, withIdentity } from "../src/plugin/schemas.ts";
+import { definePlugin, Hop, httpTitle, Listen, parseHttpUrl, reachableHost, v, withIdentity } from "../src/index.ts";
 
 /** `http://wiki.intranet:8080/start` or `wiki.intranet[:port]` → host, port, path. */
 const parseWiki = (s: string) => parseHttpUrl(s, { schemeOptional: true });

@@ -2,11 +2,7 @@
 // using your remote SSH server's public IP": a SOCKS proxy for the LAN, leaving through A. It
 // cannot start without an allow-list: it is never an open proxy.
 
-import { definePlugin, Hop, Listen, v } from "../src/index.ts";
-import { allowList, parseCidr } from "../src/engine/allow-list.ts";
-import { reachableHost } from "../src/engine/types.ts";
-import { socks5Hello } from "../src/plugin/probes.ts";
-import { withIdentity } from "../src/plugin/schemas.ts";
+import { allowList, definePlugin, Hop, Listen, parseCidr, reachableHost, socks5Hello, v, withIdentity } from "../src/index.ts";
 
 export default definePlugin({
   name: "lan-egress",

@@ -6,12 +6,8 @@
 import net from "node:net";
 import { networkInterfaces } from "node:os";
 import type { Duplex } from "node:stream";
-import { allowList } from "../src/engine/allow-list.ts";
-import { definePlugin, Hop, v } from "../src/index.ts";
-import { httpTitle } from "../src/plugin/probes.ts";
-import { parseHttpUrl, withIdentity } from "../src/plugin/schemas.ts";
-import type { ProbeContext, ProbeResult } from "../src/plugin/types.ts";
-import { isIpv4Cidr, networkOf } from "../src/route/cidr.ts";
+import type { ProbeContext, ProbeResult } from "../src/index.ts";
+import { allowList, definePlugin, Hop, httpTitle, isIpv4Cidr, networkOf, parseHttpUrl, v, withIdentity } from "../src/index.ts";
 
 /** The probe's own connection is made locally (redirected at once), so a few seconds is plenty. */
 const DIAL_MS = 5_000;

@@ -1,9 +1,7 @@
 // mysql-via-bastion — the seed's "connect to MySQL/Postgres server via SSH server A": a local port
 // to a database that only the bastion reaches, on the bastion itself or on a server behind it.
 
-import { definePlugin, Hop, Listen, v } from "../src/index.ts";
-import { parseHostPort, withIdentity } from "../src/plugin/schemas.ts";
-import { mysqlGreeting, postgresSsl } from "../src/plugin/probes.ts";
+import { definePlugin, Hop, Listen, mysqlGreeting, parseHostPort, postgresSsl, v, withIdentity } from "../src/index.ts";
 
 const PORTS = { mysql: 3306, postgres: 5432 } as const;
 

@@ -1,9 +1,7 @@
 // rdp-home — the seed's "allow RDP/VNC access to your home system": fwd runs at home and keeps a
 // remote forward open on server A, so the home desktop is reachable through A from anywhere.
 
-import { definePlugin, Hop, v } from "../src/index.ts";
-import { rdpConfirm, vncBanner } from "../src/plugin/probes.ts";
-import { parseHostPort, withIdentity } from "../src/plugin/schemas.ts";
+import { definePlugin, Hop, parseHostPort, rdpConfirm, v, vncBanner, withIdentity } from "../src/index.ts";
 
 const LOOPBACK = new Set(["localhost", "127.0.0.1", "::1"]);
 

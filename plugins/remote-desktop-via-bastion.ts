@@ -1,9 +1,7 @@
 // remote-desktop-via-bastion — the seed's "Remote Desktop access: connecting to server A or B's RDP
 // (3389/tcp) or VNC (5900/tcp and higher)": the desktop on a local port, through A.
 
-import { definePlugin, Hop, Listen, v } from "../src/index.ts";
-import { rdpConfirm, vncBanner } from "../src/plugin/probes.ts";
-import { parseHostPort, withIdentity } from "../src/plugin/schemas.ts";
+import { definePlugin, Hop, Listen, parseHostPort, rdpConfirm, v, vncBanner, withIdentity } from "../src/index.ts";
 
 export default definePlugin({
   name: "remote-desktop-via-bastion",

@@ -2,9 +2,7 @@
 // insecure": FTP, telnet/rsh, IMAP/POP3 and plain HTTP ride the tunnel. For FTP, passive-mode data
 // connections are carried through the tunnel too, so a real FTP client works end to end.
 
-import { definePlugin, Hop, Listen, v } from "../src/index.ts";
-import { greeting, httpTitle } from "../src/plugin/probes.ts";
-import { parseHostPort, withIdentity } from "../src/plugin/schemas.ts";
+import { definePlugin, greeting, Hop, httpTitle, Listen, parseHostPort, v, withIdentity } from "../src/index.ts";
 
 const PROTOCOLS = {
   ftp: { port: 21, greet: /^220[ -]/, client: (h: string, p: number) => `curl ftp://${h}:${p}/  (passive mode; data goes through the tunnel too)` },

@@ -1,9 +1,7 @@
 // ssh-via-bastion — the seed's "access another server's SSH via existing SSH connection": B's SSH
 // on a local port through A, plus the ssh config block that does the same with fwd -W.
 
-import { definePlugin, Hop, Listen, Target, v } from "../src/index.ts";
-import { greeting } from "../src/plugin/probes.ts";
-import { withIdentity } from "../src/plugin/schemas.ts";
+import { definePlugin, greeting, Hop, Listen, Target, v, withIdentity } from "../src/index.ts";
 
 export default definePlugin({
   name: "ssh-via-bastion",

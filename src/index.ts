@@ -1,10 +1,16 @@
-// What plugin authors import: definePlugin, valibot, the shared option schemas and the types.
-// A plugin file outside this repository gets these as its default export's argument instead (see
-// plugin/load.ts), so it needs no import that a standalone binary would have to resolve.
+// The one public plugin API: everything a built-in plugin uses, and so everything a user's plugin can
+// use. Built-ins import only this file (test/plugin/public-api.test.ts checks it), and the
+// fwd-plugin.d.ts that `fwd plugin new` writes is generated from it (scripts/plugin-dts.ts).
+// A plugin file outside this repository gets the runtime values as its default export's argument
+// (`fwdApi`, see plugin/load.ts), so it needs no import that a standalone binary would have to resolve.
 
 import * as v from "valibot";
-import { Hop, Listen, Target } from "./plugin/schemas.ts";
+import { allowList, parseCidr } from "./engine/allow-list.ts";
+import { reachableHost } from "./engine/types.ts";
+import { greeting, httpLine, httpTitle, mysqlGreeting, postgresSsl, rdpConfirm, socks5Hello, vncBanner } from "./plugin/probes.ts";
+import { Hop, Listen, parseHop, parseHostPort, parseHttpUrl, parseListen, Target, withIdentity } from "./plugin/schemas.ts";
 import type { OptionsSchema, Plugin } from "./plugin/types.ts";
+import { isIpv4Cidr, networkOf } from "./route/cidr.ts";
 
 /** Returns its argument; it exists so that a plugin's options type flows into plan, probe and usage. */
 export function definePlugin<S extends OptionsSchema>(plugin: Plugin<S>): Plugin<S> {
@@ -12,8 +18,16 @@ export function definePlugin<S extends OptionsSchema>(plugin: Plugin<S>): Plugin
 }
 
 export { v, Hop, Listen, Target };
-export type { BoundForward, Hop as HopValue, Plan, PlanForward, Plugin, ProbeContext, ProbeResult, Route } from "./plugin/types.ts";
+export { parseHop, parseHostPort, parseHttpUrl, parseListen, withIdentity };
+export { greeting, httpLine, httpTitle, mysqlGreeting, postgresSsl, rdpConfirm, socks5Hello, vncBanner };
+export { allowList, parseCidr, isIpv4Cidr, networkOf, reachableHost };
+export type { BoundForward, Hop as HopValue, OptionsSchema, Plan, PlanForward, Plugin, ProbeContext, ProbeResult, Route } from "./plugin/types.ts";
 
-/** The argument a plugin file's default-exported function receives. */
-export const fwdApi = { definePlugin, v, Hop, Listen, Target };
+/** The argument a plugin file's default-exported function receives: every runtime value above. */
+export const fwdApi = {
+  definePlugin, v, Hop, Listen, Target,
+  parseHop, parseHostPort, parseHttpUrl, parseListen, withIdentity,
+  greeting, httpLine, httpTitle, mysqlGreeting, postgresSsl, rdpConfirm, socks5Hello, vncBanner,
+  allowList, parseCidr, isIpv4Cidr, networkOf, reachableHost,
+};
 export type FwdApi = typeof fwdApi;

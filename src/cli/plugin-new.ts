@@ -1,5 +1,5 @@
 // `fwd plugin new NAME [DIR]`: writes a commented plugin to start from (into the user's plugins
-// folder by default), and a type declaration beside it so an editor checks it.
+// folder by default), and type declarations beside it (generated from src/index.ts) so an editor checks it.
 
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -8,7 +8,7 @@ import { configDir } from "../scenario/paths.ts";
 import { EXIT } from "./exit-codes.ts";
 import { loggerFor } from "./scenario-setup.ts";
 import { report } from "./serve.ts";
-import { PLUGIN_DTS, pluginTemplate } from "./plugin-template.ts";
+import { PLUGIN_API_DTS, PLUGIN_DTS, pluginTemplate } from "./plugin-template.ts";
 
 export async function pluginCommand(argv: string[]): Promise<number> {
   const log = loggerFor(argv);
@@ -23,6 +23,7 @@ export async function pluginCommand(argv: string[]): Promise<number> {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   writeFileSync(file, pluginTemplate(name), { mode: 0o644 });
   writeFileSync(join(dir, "fwd-plugin.d.ts"), PLUGIN_DTS, { mode: 0o644 });
+  writeFileSync(join(dir, "fwd-plugin-api.d.ts"), PLUGIN_API_DTS, { mode: 0o644 });
   log.print(`wrote ${file}\n  try it: fwd scenarios show ${name}${dirArg ? ` --plugin ${file}` : ""}\n  run it: fwd run ${name}${dirArg ? ` --plugin ${file}` : ""} --bastion user@host --target host:port`);
   return EXIT.ok;
 }

@@ -1,6 +1,8 @@
 // The starting file `fwd plugin new` writes, and the type declarations that let an editor check a
 // plugin file anywhere (the file imports only types, so it runs inside the standalone binary too).
 
+import { PLUGIN_API_DTS } from "./plugin-api-dts.generated.ts";
+
 export const pluginTemplate = (name: string) => `// ${name} — a fwd scenario plugin. It describes forwards; fwd opens every socket.
 // Load it with \`fwd run ${name} --plugin ./${name}.ts\`, or keep it in ~/.config/fwd/plugins/.
 import type { FwdApi } from "./fwd-plugin";
@@ -33,38 +35,12 @@ export default ({ definePlugin, v, Hop, Listen, Target }: FwdApi) =>
   });
 `;
 
-/** A self-contained declaration of the API a plugin file receives (valibot's types stay loose). */
+/** What a plugin's `import type { FwdApi } from "./fwd-plugin"` resolves to: the generated declarations
+ * of src/index.ts, in fwd-plugin-api.d.ts beside it (ambient "fwd/…" modules, valibot included). */
 export const PLUGIN_DTS = `// Types for fwd plugin files, written by \`fwd plugin new\`. Regenerate with a newer fwd if needed.
-import type { Socket } from "node:net";
-
-type Endpoint = { host: string; port: number } | { path: string };
-type Hop = { user?: string; host: string; port?: number; identity?: string };
-type Schema<T = any> = { readonly "~types"?: { readonly output: T } } & Record<string, any>;
-type Out<S> = S extends { readonly "~types"?: { readonly output: infer T } } ? T : any;
-type Options<E extends Record<string, Schema>> = { [K in keyof E]: Out<E[K]> };
-
-export type PlanForward =
-  | { kind: "local"; name?: string; via?: string; listen: Endpoint; target: Endpoint; orFreePort?: boolean }
-  | { kind: "remote"; name?: string; via?: string; listen: Endpoint; target?: Endpoint }
-  | { kind: "dynamic"; name?: string; via?: string; listen: { host: string; port: number }; allow?: string[]; pac?: { domains: string[] } };
-export interface Plan { sessions: Record<string, Hop[]>; forwards: PlanForward[] }
-export interface BoundForward { name: string; kind: PlanForward["kind"]; bound: Endpoint }
-export interface ProbeContext { bound: BoundForward[]; connect(name?: string): Promise<Socket> }
-export interface ProbeResult { ok: boolean; detail: string }
-export interface Plugin<E extends Record<string, Schema>> {
-  name: string;
-  summary: string;
-  options: Schema & { entries: E };
-  plan(o: Options<E>): Plan;
-  probe?(o: Options<E>, ctx: ProbeContext): Promise<ProbeResult>;
-  usage?(o: Options<E>, bound: BoundForward[]): string[];
-}
-export interface FwdApi {
-  definePlugin<E extends Record<string, Schema>>(p: Plugin<E>): Plugin<E>;
-  /** valibot (https://valibot.dev): v.object, v.string, v.number, v.boolean, v.optional, v.pipe, v.description, … */
-  v: any;
-  Hop: Schema<Hop>;
-  Listen: Schema<{ host: string; port: number }>;
-  Target(defaultPort: number): Schema<{ host: string; port: number }>;
-}
+/// <reference path="./fwd-plugin-api.d.ts" />
+export * from "fwd/index";
 `;
+
+/** Generated from src/index.ts by scripts/plugin-dts.ts (run by the build), so the binary carries it. */
+export { PLUGIN_API_DTS };

@@ -7,7 +7,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PLUGIN_DTS } from "../../src/cli/plugin-template.ts";
+import { PLUGIN_API_DTS, PLUGIN_DTS } from "../../src/cli/plugin-template.ts";
 import { runFwd, runFwdToEnd } from "../harness/fwd.ts";
 import { startEcho, exchange } from "../harness/net.ts";
 import { startSshd, type Sshd } from "../harness/sshd.ts";
@@ -108,6 +108,7 @@ describe("dist/fwd, alone in an empty directory", () => {
     mkdirSync(pdir, { recursive: true });
     writeFileSync(join(pdir, "redis-via-bastion.ts"), code!);
     writeFileSync(join(pdir, "fwd-plugin.d.ts"), PLUGIN_DTS);
+    writeFileSync(join(pdir, "fwd-plugin-api.d.ts"), PLUGIN_API_DTS);
     // A stand-in for Redis that answers PING as Redis does: the subject here is the plugin, not Redis.
     const redis = net.createServer((s) => s.on("data", (d) => String(d).startsWith("PING") && s.write("+PONG\r\n")));
     await new Promise<void>((r) => redis.listen(0, "127.0.0.1", r));
