@@ -9,8 +9,8 @@ import { collectGarbage } from "../runtime/index.ts";
 
 /** Closes since the last collection that make one worth its pause. */
 const BURST = 256;
-/** How long the closing must have stopped. */
-const QUIET_MS = 2_000;
+/** How long the closing must have stopped: a busy tunnel closes far more often than this. */
+const QUIET_MS = 1_000;
 
 export function collectAfterBursts(bus: EventBus, collect: () => void = collectGarbage, o = { burst: BURST, quietMs: QUIET_MS }): () => void {
   let closed = 0;
