@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runFwd, TEST_HOME, type FwdProcess } from "../harness/fwd.ts";
 import { canMakeNamespaces } from "../harness/netns.ts";
-import { makeRouteWorld, type Node, type RouteWorld } from "../harness/route-world.ts";
+import { makeRouteWorld, startResolver, startWhoAmI, type Node, type RouteWorld } from "../harness/route-world.ts";
 import { startSshd, type Sshd } from "../harness/sshd.ts";
 
 const ROOT = join(import.meta.dir, "..", "..");
@@ -47,28 +47,8 @@ beforeAll(async () => {
   writeFileSync(`/etc/netns/${world.l.ns}/resolv.conf`, "nameserver 198.18.66.1\n");
   sshd = await startSshd({ host: world.a });
   // B's web server says who connected: A's LAN address when the connection came through the tunnel.
-  web = spawn("ip", ["netns", "exec", world.b.ns, "python3", "-u", "-c", [
-    "import http.server",
-    "class H(http.server.BaseHTTPRequestHandler):",
-    "  def do_GET(self):",
-    "    body = ('<title>B</title>you are ' + self.client_address[0] + '\\n').encode()",
-    "    self.send_response(200); self.send_header('Content-Length', str(len(body))); self.end_headers(); self.wfile.write(body)",
-    "  def log_message(self, *a): pass",
-    `s = http.server.HTTPServer(('${world.b.address}', 80), H)`,
-    "print('serving', flush=True)",
-    "s.serve_forever()",
-  ].join("\n")], { stdio: ["ignore", "pipe", "inherit"] });
-  await new Promise<void>((resolve, reject) => {
-    web!.stdout!.on("data", (d: Buffer) => d.toString().includes("serving") && resolve());
-    web!.once("exit", (c) => reject(new Error(`web server exited (${c})`)));
-  });
-  dnsmasq = spawn("ip", ["netns", "exec", world.a.ns, "dnsmasq", "-C", "/dev/null", "--keep-in-foreground", "--log-facility=-", "--user=root", "--pid-file=",
-    "--no-resolv", "--no-hosts", "--bind-interfaces", "--listen-address=198.18.65.1", "--host-record=wiki.intranet,198.18.65.2"], { stdio: ["ignore", "ignore", "pipe"] });
-  await new Promise<void>((resolve, reject) => {
-    let log = "";
-    dnsmasq!.stderr!.on("data", (d: Buffer) => (log += d.toString()).includes("started") && resolve());
-    dnsmasq!.once("exit", (c) => reject(new Error(`dnsmasq exited (${c}): ${log}`)));
-  });
+  web = await startWhoAmI(world, "<title>B</title>");
+  dnsmasq = await startResolver(world, "198.18.65.1", ["wiki.intranet,198.18.65.2"]);
 }, 30_000);
 
 afterEach(async () => {

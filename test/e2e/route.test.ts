@@ -7,7 +7,7 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { runFwd, TEST_HOME, type FwdProcess } from "../harness/fwd.ts";
 import { canMakeNamespaces } from "../harness/netns.ts";
-import { makeRouteWorld, type Node, type RouteWorld } from "../harness/route-world.ts";
+import { makeRouteWorld, startResolver, startWhoAmI, type Node, type RouteWorld } from "../harness/route-world.ts";
 import { startSshd, type Sshd } from "../harness/sshd.ts";
 
 const ROOT = join(import.meta.dir, "..", "..");
@@ -45,29 +45,9 @@ beforeAll(async () => {
   // C asks A's public address for names, where nothing answers DNS: only A's LAN resolver knows wiki.intranet.
   world = makeRouteWorld(60, { c: "198.18.60.2", a: "198.18.61.1" });
   sshd = await startSshd({ host: world.a });
-  // B's web server: python's -u makes its "Serving HTTP" line arrive when it listens.
-  web = spawn("ip", ["netns", "exec", world.b.ns, "python3", "-u", "-c", [
-    "import http.server",
-    "class H(http.server.BaseHTTPRequestHandler):",
-    "  def do_GET(self):",
-    "    body = ('hello from B, you are ' + self.client_address[0] + '\\n').encode()",
-    "    self.send_response(200); self.send_header('Content-Length', str(len(body))); self.end_headers(); self.wfile.write(body)",
-    "  def log_message(self, *a): pass",
-    `s = http.server.HTTPServer(('${world.b.address}', 80), H)`,
-    "print('serving', flush=True)",
-    "s.serve_forever()",
-  ].join("\n")], { stdio: ["ignore", "pipe", "inherit"] });
-  await new Promise<void>((resolve, reject) => {
-    web!.stdout!.on("data", (d: Buffer) => d.toString().includes("serving") && resolve());
-    web!.once("exit", (c) => reject(new Error(`web server exited (${c})`)));
-  });
-  dnsmasq = spawn("ip", ["netns", "exec", world.a.ns, "dnsmasq", "-C", "/dev/null", "--keep-in-foreground", "--log-facility=-", "--user=root", "--pid-file=",
-    "--no-resolv", "--no-hosts", "--bind-interfaces", "--listen-address=198.18.61.1", "--host-record=wiki.intranet,198.18.61.2"], { stdio: ["ignore", "ignore", "pipe"] });
-  await new Promise<void>((resolve, reject) => {
-    let log = "";
-    dnsmasq!.stderr!.on("data", (d: Buffer) => (log += d.toString()).includes("started") && resolve());
-    dnsmasq!.once("exit", (c) => reject(new Error(`dnsmasq exited (${c}): ${log}`)));
-  });
+  // B says who connected: A's LAN address when the connection came through the tunnel.
+  web = await startWhoAmI(world, "hello from B, ");
+  dnsmasq = await startResolver(world, "198.18.61.1", ["wiki.intranet,198.18.61.2"]);
 }, 30_000);
 
 // A failed test must not leave its fwd or rules to the next one (C's namespace is the test's own).

@@ -9,7 +9,7 @@
 // once rather than dropped, so a test sees the failure without waiting out a timeout. C forwards for L,
 // as a gateway does.
 
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 
@@ -101,4 +101,40 @@ export function makeRouteWorld(n: number, resolvers: Partial<Record<"c" | "a", s
     },
     destroy,
   };
+}
+
+/**
+ * B's web server on port 80: answers `<prefix>you are <client address>`, so a test sees whether a
+ * connection came through the tunnel (A's LAN address) or not. Resolves once it listens.
+ */
+export async function startWhoAmI(world: RouteWorld, prefix: string): Promise<ChildProcess> {
+  // python's -u makes its "serving" line arrive when it listens.
+  const web = spawn("ip", ["netns", "exec", world.b.ns, "python3", "-u", "-c", [
+    "import http.server",
+    "class H(http.server.BaseHTTPRequestHandler):",
+    "  def do_GET(self):",
+    `    body = (${JSON.stringify(prefix)} + 'you are ' + self.client_address[0] + '\\n').encode()`,
+    "    self.send_response(200); self.send_header('Content-Length', str(len(body))); self.end_headers(); self.wfile.write(body)",
+    "  def log_message(self, *a): pass",
+    `s = http.server.HTTPServer(('${world.b.address}', 80), H)`,
+    "print('serving', flush=True)",
+    "s.serve_forever()",
+  ].join("\n")], { stdio: ["ignore", "pipe", "inherit"] });
+  await new Promise<void>((resolve, reject) => {
+    web.stdout!.on("data", (d: Buffer) => d.toString().includes("serving") && resolve());
+    web.once("exit", (c) => reject(new Error(`web server exited (${c})`)));
+  });
+  return web;
+}
+
+/** A resolver in A (dnsmasq) on `listen`, knowing only `records` (name,address). Resolves once it runs. */
+export async function startResolver(world: RouteWorld, listen: string, records: string[]): Promise<ChildProcess> {
+  const dnsmasq = spawn("ip", ["netns", "exec", world.a.ns, "dnsmasq", "-C", "/dev/null", "--keep-in-foreground", "--log-facility=-", "--user=root", "--pid-file=",
+    "--no-resolv", "--no-hosts", "--bind-interfaces", `--listen-address=${listen}`, ...records.map((r) => `--host-record=${r}`)], { stdio: ["ignore", "ignore", "pipe"] });
+  await new Promise<void>((resolve, reject) => {
+    let log = "";
+    dnsmasq.stderr!.on("data", (d: Buffer) => (log += d.toString()).includes("started") && resolve());
+    dnsmasq.once("exit", (c) => reject(new Error(`dnsmasq exited (${c}): ${log}`)));
+  });
+  return dnsmasq;
 }
