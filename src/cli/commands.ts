@@ -30,17 +30,26 @@ export interface CommandDoc {
 
 const JSON_FLAG: FlagDoc = { flag: "--json", summary: "one JSON object per line on stdout" };
 const HELP_FLAG: FlagDoc = { flag: "--help", summary: "this help" };
+const TO_FLAG: FlagDoc = { flag: "--to", value: "URL", summary: "the running fwd's status page (default: the one started last)" };
+const MAX_CONNECTIONS_FLAG: FlagDoc = { flag: "--max-connections", value: "N", summary: "forwarded connections carried at once" };
+/** The ssh settings every scenario command passes to each hop. */
+const HOP_FLAGS: FlagDoc[] = [
+  { flag: "-F", value: "FILE", summary: "ssh config file (or 'none')", complete: "file" },
+  { flag: "-o", value: "Key=Value", summary: "an ssh_config option for every hop" },
+  { flag: "-i", value: "FILE", summary: "identity file (repeatable)", complete: "file" },
+];
+const OUTPUT_FLAGS: FlagDoc[] = [
+  { flag: "-v", summary: "more detail (-vv: debug)" },
+  { flag: "-q", summary: "errors only" },
+  JSON_FLAG,
+];
 /** What `fwd run` and `fwd check` take besides a plugin's own --options. */
 const SCENARIO_FLAGS: FlagDoc[] = [
   { flag: "-f", value: "FILE", summary: "a scenario file instead of NAME", complete: "file" },
   { flag: "--plugin", value: "FILE", summary: "load a plugin from this file too (repeatable)", complete: "file" },
-  { flag: "-F", value: "FILE", summary: "ssh config file (or 'none')", complete: "file" },
-  { flag: "-o", value: "Key=Value", summary: "an ssh_config option for every hop" },
-  { flag: "-i", value: "FILE", summary: "identity file (repeatable)", complete: "file" },
+  ...HOP_FLAGS,
   { flag: "-c", value: "CIPHERS", summary: "cipher preference" },
-  { flag: "-v", summary: "more detail (-vv: debug)" },
-  { flag: "-q", summary: "errors only" },
-  JSON_FLAG,
+  ...OUTPUT_FLAGS,
 ];
 
 export const COMMANDS: CommandDoc[] = [
@@ -55,7 +64,7 @@ export const COMMANDS: CommandDoc[] = [
       { flag: "--status", value: "[addr:]port", summary: "a live status page" },
       { flag: "--max-retries", value: "N", summary: "give up after N reconnect attempts in a row" },
       { flag: "--no-reconnect", summary: "exit on the first disconnect" },
-      { flag: "--max-connections", value: "N", summary: "forwarded connections carried at once" },
+      MAX_CONNECTIONS_FLAG,
       HELP_FLAG,
     ],
     notes: ["`fwd run PLUGIN --help` lists that plugin's options with their types and defaults."],
@@ -124,13 +133,9 @@ export const COMMANDS: CommandDoc[] = [
     flags: [
       { flag: "--dir", value: "DIR", summary: "another scenarios folder", complete: "file" },
       { flag: "--status", value: "[addr:]port", summary: "one status page for all of them" },
-      { flag: "-F", value: "FILE", summary: "ssh config file (or 'none')", complete: "file" },
-      { flag: "-o", value: "Key=Value", summary: "an ssh_config option for every hop" },
-      { flag: "-i", value: "FILE", summary: "identity file (repeatable)", complete: "file" },
-      { flag: "--max-connections", value: "N", summary: "forwarded connections carried at once" },
-      { flag: "-v", summary: "more detail (-vv: debug)" },
-      { flag: "-q", summary: "errors only" },
-      JSON_FLAG,
+      ...HOP_FLAGS,
+      MAX_CONNECTIONS_FLAG,
+      ...OUTPUT_FLAGS,
       HELP_FLAG,
     ],
     notes: ["a new file starts, a removed one stops, a changed one restarts; an unchanged one keeps its connections."],
@@ -140,7 +145,7 @@ export const COMMANDS: CommandDoc[] = [
     usage: ["reload [--to URL]"],
     summary: "make a running `fwd up` re-read its folder (as SIGHUP does)",
     args: [],
-    flags: [{ flag: "--to", value: "URL", summary: "the running fwd's status page (default: the one started last)" }, HELP_FLAG],
+    flags: [TO_FLAG, HELP_FLAG],
   },
   {
     name: "forward",
@@ -150,7 +155,7 @@ export const COMMANDS: CommandDoc[] = [
     flags: [
       { flag: "--via", value: "NAME", summary: "the scenario or session to carry it (needed when there are several)" },
       { flag: "--allow", value: "CIDR", summary: "clients allowed to use a -D beyond loopback (repeatable)" },
-      { flag: "--to", value: "URL", summary: "the running fwd's status page (default: the one started last)" },
+      TO_FLAG,
       HELP_FLAG,
     ],
   },
