@@ -4,14 +4,12 @@
 import { ed25519KeyPair } from "../demo/keys.ts";
 import { startDemoServer } from "../demo/ssh-server.ts";
 import { SAMPLE_MARKER, startSampleService } from "../demo/sample-service.ts";
-import { Engine } from "../engine/engine.ts";
 import { FwdError } from "../errors.ts";
 import { connectSsh } from "../ssh/connect.ts";
 import { commandNamed, parseCommandFlags } from "./commands.ts";
 import { Logger } from "./logger.ts";
 import { EXIT } from "./exit-codes.ts";
-import { report, runEngine } from "./serve.ts";
-import { statusFromFlag } from "./status-flag.ts";
+import { engineFor, report, serve } from "./serve.ts";
 
 export async function runDemo(argv: string[]): Promise<number> {
   const parsed = parseCommandFlags(commandNamed("demo")!, argv);
@@ -33,7 +31,7 @@ export async function runDemo(argv: string[]): Promise<number> {
     allow: (host, p) => host === "127.0.0.1" && p === service.port,
   });
   const label = `demo@127.0.0.1:${server.port}`;
-  const engine = new Engine(
+  const engine = engineFor(
     {
       sessions: [
         {
@@ -61,30 +59,25 @@ export async function runDemo(argv: string[]): Promise<number> {
       ],
       forwards: [{ kind: "local", id: "demo", bind: { host: "127.0.0.1", port }, target: { host: "127.0.0.1", port: service.port } }],
     },
-    { exitOnForwardFailure: true, acquireTimeoutMs: 5_000 },
+    { exitOnForwardFailure: true },
   );
-  engine.bus.on((e) => log.event(e));
-  const status = await statusFromFlag(statusBind, engine, log);
-  if (!status.ok) {
-    await server.close();
-    await service.close();
-    return report(log, status.error);
-  }
-  status.value?.store.setScenario({ name: "demo", plugin: "built-in demo", options: { server: label, service: `127.0.0.1:${service.port}` } });
-
-  const code = await runEngine(engine, log, async (bound) => {
-    const b = bound[0]!.bound;
-    const url = `http://${"host" in b ? b.host : "127.0.0.1"}:${"port" in b ? b.port : 0}/`;
-    const check = await fetchThrough(url);
-    if (!check.ok)
-      return report(log, new FwdError("E_CHANNEL", `demo: the page did not come through the tunnel: ${check.why}`, "this is a bug in fwd or in this machine's loopback; run again and report it"));
-    status.value?.store.setProbe({ ok: true, detail: `fetched ${check.bytes} bytes through SSH` });
-    log.print(`demo: the tunnel works — fetched ${check.bytes} bytes through SSH`, { url });
-    if (once) return EXIT.ok;
-    log.print(`open ${url} (Ctrl-C to stop)`, { url });
-    return undefined;
+  const code = await serve(engine, {
+    log,
+    status: { listen: statusBind },
+    beforeStart: (page) => page?.store.setScenario({ name: "demo", plugin: "built-in demo", options: { server: label, service: `127.0.0.1:${service.port}` } }),
+    afterStart: async (bound, page) => {
+      const b = bound[0]!.bound;
+      const url = `http://${"host" in b ? b.host : "127.0.0.1"}:${"port" in b ? b.port : 0}/`;
+      const check = await fetchThrough(url);
+      if (!check.ok)
+        return report(log, new FwdError("E_CHANNEL", `demo: the page did not come through the tunnel: ${check.why}`, "this is a bug in fwd or in this machine's loopback; run again and report it"));
+      page?.store.setProbe({ ok: true, detail: `fetched ${check.bytes} bytes through SSH` });
+      log.print(`demo: the tunnel works — fetched ${check.bytes} bytes through SSH`, { url });
+      if (once) return EXIT.ok;
+      log.print(`open ${url} (Ctrl-C to stop)`, { url });
+      return undefined;
+    },
   });
-  await status.value?.stop();
   await server.close();
   await service.close();
   return code;

@@ -2,7 +2,6 @@
 // and kept up — the plan's tunnels, the lines that say how to use them, and the probe's verdict.
 
 import * as v from "valibot";
-import { Engine } from "../engine/engine.ts";
 import { routeLabel } from "../ssh/route.ts";
 import { formatEndpoint } from "../engine/types.ts";
 import { runProbe } from "../plugin/deadline.ts";
@@ -11,9 +10,9 @@ import { redact } from "../redact.ts";
 import { EXIT } from "./exit-codes.ts";
 import { probeContext } from "./probe-context.ts";
 import { loggerFor, prepareScenario, progressFor } from "./scenario-setup.ts";
-import { ACQUIRE_TIMEOUT_MS, report, runEngine } from "./serve.ts";
+import { engineFor, logEvents, report, serve } from "./serve.ts";
 import { liveControl } from "./forward-live.ts";
-import { statusFromFlag } from "./status-flag.ts";
+import { statusFlags } from "./status-flag.ts";
 
 const USAGE = "usage: fwd run NAME [--option value …] [--dry-run] | fwd run -f scenario.toml — `fwd scenarios` lists them";
 
@@ -35,28 +34,24 @@ export async function runScenario(argv: string[]): Promise<number> {
     return EXIT.ok;
   }
 
-  const engine = new Engine(concrete.engine, { exitOnForwardFailure: true, acquireTimeoutMs: ACQUIRE_TIMEOUT_MS, reconnect, maxConnections });
-  engine.bus.on((e) => {
-    log.event(e);
-    if (e.type === "session" && e.state === "up") progress.set(`${e.host}: connected, opening forwards`);
+  const engine = engineFor(concrete.engine, { exitOnForwardFailure: true, reconnect, maxConnections });
+  return serve(engine, {
+    log,
+    progress,
+    events: logEvents(log, progress),
+    status: statusFlags(args, liveControl(engine)),
+    beforeStart: (page) => page?.store.setScenario({ name, plugin: plugin.name, options }),
+    afterStart: async (bound, page) => {
+      const ctx = probeContext(engine, bound, concrete.names);
+      for (const line of plugin.usage?.(options as v.InferOutput<typeof plugin.options>, ctx.bound) ?? []) log.print(line);
+      if (plugin.probe) {
+        const r = await runProbe(plugin, options as v.InferOutput<typeof plugin.options>, ctx);
+        page?.store.setProbe({ ok: r.ok, detail: r.detail });
+        if (r.ok) log.log("info", `${name}: probe ok: ${r.detail}`);
+        else if (r.timedOut) log.log("warn", `${name}: probe ${r.detail}`, "the tunnel is up and keeps forwarding; the probe's far end never answered");
+        else log.log("warn", `${name}: probe failed: ${r.detail}`, "the tunnel is up, but the far end did not answer as expected; check the target address as the server sees it");
+      }
+      return undefined;
+    },
   });
-  const status = await statusFromFlag(args.longValues.status?.at(-1), engine, log, { openMetrics: args.long["status-open-metrics"], control: liveControl(engine) });
-  if (!status.ok) return report(log, status.error);
-  status.value?.store.setScenario({ name, plugin: plugin.name, options });
-  const code = await runEngine(engine, log, async (bound) => {
-    progress.done();
-    const ctx = probeContext(engine, bound, concrete.names);
-    for (const line of plugin.usage?.(options as v.InferOutput<typeof plugin.options>, ctx.bound) ?? []) log.print(line);
-    if (plugin.probe) {
-      const r = await runProbe(plugin, options as v.InferOutput<typeof plugin.options>, ctx);
-      status.value?.store.setProbe({ ok: r.ok, detail: r.detail });
-      if (r.ok) log.log("info", `${name}: probe ok: ${r.detail}`);
-      else if (r.timedOut) log.log("warn", `${name}: probe ${r.detail}`, "the tunnel is up and keeps forwarding; the probe's far end never answered");
-      else log.log("warn", `${name}: probe failed: ${r.detail}`, "the tunnel is up, but the far end did not answer as expected; check the target address as the server sees it");
-    }
-    return undefined;
-  });
-  progress.done();
-  await status.value?.stop();
-  return code;
 }

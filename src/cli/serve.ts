@@ -1,54 +1,108 @@
-// Starts an engine and keeps it running until a signal or a lost session, turning the outcome into an
-// exit code. Shared by every command that holds tunnels open. Signals are caught from before the
-// start, so a SIGINT while connecting is a clean stop, not a crash.
+// The one place that turns a plan into a running engine: its log, the status page (--status), the
+// collection after bursts, SIGINT/SIGTERM/SIGHUP, readiness for systemd, and the outcome as an exit
+// code. Every command that connects (ssh-style, run, check, up, demo) goes through `serve`, so each
+// gets these the same way. Signals are caught from before the start, so a SIGINT while connecting
+// is a clean stop, not a crash.
 
-import { collectAfterBursts } from "./idle-collect.ts";
-import type { BoundForward, Engine } from "../engine/engine.ts";
+import type { BoundForward, EngineOptions, EnginePlan } from "../engine/engine.ts";
+import { Engine } from "../engine/engine.ts";
+import type { EngineEvent } from "../engine/events.ts";
 import type { FwdError } from "../errors.ts";
+import type { StatusServer } from "../status/serve.ts";
 import { EXIT, exitCodeFor } from "./exit-codes.ts";
+import { collectAfterBursts } from "./idle-collect.ts";
 import type { Logger } from "./logger.ts";
+import type { ProgressLine } from "./progress.ts";
+import { notifyReady } from "./service-notify.ts";
 import { onSignals } from "./signals.ts";
+import { statusFromFlag, type StatusRequest } from "./status-flag.ts";
 
 /** How long open connections may finish after the first SIGINT/SIGTERM. */
 export const GRACE_MS = 3_000;
 /** How long a new local connection waits for the session to come back before it is refused. */
 export const ACQUIRE_TIMEOUT_MS = 5_000;
 
-/**
- * `afterStart` runs once everything listens; an exit code from it ends the run there (after a
- * graceful stop), undefined keeps serving.
- */
-export async function runEngine(
-  engine: Engine,
-  log: Logger,
-  afterStart?: (bound: BoundForward[]) => Promise<number | undefined>,
-): Promise<number> {
+/** The session settings a command chooses; the acquire timeout is the same for every command. */
+export type SessionSettings = Omit<EngineOptions, "acquireTimeoutMs">;
+
+export function engineFor(plan: EnginePlan, settings: SessionSettings): Engine {
+  return new Engine(plan, { ...settings, acquireTimeoutMs: ACQUIRE_TIMEOUT_MS });
+}
+
+export interface ServeOptions {
+  log: Logger;
+  /** Where the engine's events go: the log by default (see logEvents for the progress line). */
+  events?: (e: EngineEvent) => void;
+  /** The terminal's progress line: erased for good once the start is over, or at the end. */
+  progress?: ProgressLine;
+  /** The status page, when `listen` is set (`--status`). */
+  status?: StatusRequest;
+  /** Once the page is up (or none was asked for), before connecting: fill its store, say what comes. */
+  beforeStart?: (page: StatusServer | undefined) => void;
+  /**
+   * Once everything listens; an exit code from it ends the run there (after a graceful stop of
+   * `finishGraceMs` when it is 0, at once otherwise), undefined keeps serving.
+   */
+  afterStart?: (bound: BoundForward[], page: StatusServer | undefined) => Promise<number | undefined>;
+  /** The start failed: said before the error itself. */
+  startFailed?: (e: FwdError) => void;
+  /** SIGHUP: every session reconnects now, unless the command means something else by it. */
+  hangup?: () => void;
+  /** Tell systemd (NOTIFY_SOCKET) once serving: `fwd up` runs as a Type=notify service. */
+  notify?: boolean;
+  /** How long open connections may finish when afterStart ends the run with success; 1 s if unset. */
+  finishGraceMs?: number;
+  /** The exit code of a run stopped by SIGINT/SIGTERM: 0 (a stop asked for) if unset. */
+  interrupted?: (signal: string) => number;
+}
+
+export async function serve(engine: Engine, o: ServeOptions): Promise<number> {
+  const { log } = o;
+  engine.bus.on(o.events ?? ((e) => log.event(e)));
+  const page = await statusFromFlag(o.status ?? {}, engine, log);
+  if (!page.ok) return report(log, page.error);
+  try {
+    o.beforeStart?.(page.value);
+    return await run(engine, o, page.value);
+  } finally {
+    o.progress?.done();
+    await page.value?.stop();
+  }
+}
+
+async function run(engine: Engine, o: ServeOptions, page: StatusServer | undefined): Promise<number> {
+  const { log } = o;
   let outcome: number | undefined;
   const stopCollecting = collectAfterBursts(engine.bus);
   const off = onSignals(
     (signal) => {
-      outcome = EXIT.ok;
+      outcome = o.interrupted?.(signal) ?? EXIT.ok;
       void engine.stop(GRACE_MS, signal);
     },
-    () => {
-      log.log("info", "SIGHUP: reconnecting now");
-      engine.reconnectNow();
-    },
+    o.hangup ??
+      (() => {
+        log.log("info", "SIGHUP: reconnecting now");
+        engine.reconnectNow();
+      }),
   );
   try {
     const started = await engine.start();
+    o.progress?.done();
     if (outcome !== undefined) return outcome;
     if (!started.ok) {
       engine.kill();
+      o.startFailed?.(started.error);
       return report(log, started.error);
     }
     // A signal stops the engine while afterStart may still wait (on a plugin's probe): go then.
-    const early = await Promise.race([afterStart?.(started.value), engine.ended.then(() => undefined)]);
+    const early = await Promise.race([o.afterStart?.(started.value, page), engine.ended.then(() => undefined)]);
     if (outcome !== undefined) return outcome;
     if (early !== undefined) {
-      await engine.stop(early === EXIT.ok ? 1_000 : 0);
+      await engine.stop(early === EXIT.ok ? (o.finishGraceMs ?? 1_000) : 0);
       return early;
     }
+    // Not awaited: systemd-notify may wait seconds for its barrier, and a signal must stop fwd meanwhile.
+    if (o.notify) void notifyReady(log);
     const err = await engine.ended;
     if (outcome !== undefined) return outcome;
     return err ? report(log, err) : EXIT.ok;
@@ -56,6 +110,17 @@ export async function runEngine(
     off();
     stopCollecting();
   }
+}
+
+/**
+ * Engine events to the log, and on the progress line "connected, opening forwards" once a session
+ * is up (give no progress line when there is nothing to open).
+ */
+export function logEvents(log: Logger, progress?: ProgressLine): (e: EngineEvent) => void {
+  return (e) => {
+    log.event(e);
+    if (progress && e.type === "session" && e.state === "up") progress.set(`${e.host}: connected, opening forwards`);
+  };
 }
 
 /** Logs a FwdError (message and hint) and gives its exit code. */

@@ -4,7 +4,6 @@
 import type { HostConfig } from "../config/ssh-config.ts";
 import { DEFAULT_RECONNECT, type ReconnectPolicy } from "../engine/backoff.ts";
 import { DEFAULT_MAX_CONNECTIONS } from "../engine/connections.ts";
-import { Engine } from "../engine/engine.ts";
 import { formatEndpoint, isUnix, reachableHost, type ForwardSpec, type TcpEndpoint } from "../engine/types.ts";
 import { hostNameProblem } from "../engine/host-name.ts";
 import { parseHostPort } from "../plugin/schemas.ts";
@@ -28,10 +27,10 @@ import { nearest } from "./suggest.ts";
 import { dryRunLines, sshGLines } from "./resolved-settings.ts";
 import { runRemoteCommand } from "./remote-command.ts";
 import { x11Setup } from "./x11.ts";
-import { ACQUIRE_TIMEOUT_MS, report, runEngine } from "./serve.ts";
+import { engineFor, logEvents, report, serve } from "./serve.ts";
 import { runStdioForward } from "./stdio-forward.ts";
 import { liveControl } from "./forward-live.ts";
-import { statusFromFlag } from "./status-flag.ts";
+import { statusFlags } from "./status-flag.ts";
 import { resolveRoute } from "../config/route.ts";
 import { loadConfigContext } from "../config/target.ts";
 import { ttyPrompter } from "./tty-prompt.ts";
@@ -104,34 +103,30 @@ export async function runSsh(argv: string[]): Promise<number> {
     progress.done();
     return runStdioForward(hops, stdio, deps, log);
   }
-  const engine = new Engine(
-    {
-      sessions: [{ name: "main", host: routeLabel(hops), connect: (signal) => connectRoute(hops, deps, signal) }],
-      forwards,
-    },
-    { exitOnForwardFailure: host.exitOnForwardFailure, acquireTimeoutMs: ACQUIRE_TIMEOUT_MS, reconnect: plan.value.reconnect, maxConnections: plan.value.maxConnections },
+  const engine = engineFor(
+    { sessions: [{ name: "main", host: routeLabel(hops), connect: (signal) => connectRoute(hops, deps, signal) }], forwards },
+    { exitOnForwardFailure: host.exitOnForwardFailure, reconnect: plan.value.reconnect, maxConnections: plan.value.maxConnections },
   );
-  engine.bus.on((e) => {
-    log.event(e);
-    if (e.type === "session" && e.state === "up" && forwards.length > 0) progress.set(`${e.host}: connected, opening forwards`);
+  return serve(engine, {
+    log,
+    progress,
+    // With only a command to run there are no forwards to open: no such line.
+    events: logEvents(log, forwards.length > 0 ? progress : undefined),
+    status: statusFlags(a, liveControl(engine)),
+    beforeStart: () => {
+      for (const f of forwards)
+        if (f.kind === "remote" && !isUnix(f.bind) && !["localhost", "127.0.0.1", "::1"].includes(f.bind.host))
+          log.log("info", `${f.id}: the server listens on ${f.bind.host || "every address"} only if its GatewayPorts is yes or clientspecified; otherwise on loopback`);
+    },
+    afterStart: async (bound) => {
+      if (command !== undefined) return runRemoteCommand(engine, command, { agent: hops.at(-1)!.forwardAgent === true, ...x11 }, log);
+      if (bound.length === 0) return report(log, new FwdError("E_BIND", "no forward could listen", "see the warnings above"));
+      for (const b of bound)
+        if (b.spec.kind === "dynamic" && b.spec.socks.pac && !isUnix(b.bound))
+          log.print(`pac http://${formatEndpoint({ host: reachableHost(b.bound.host), port: b.bound.port })}/proxy.pac`);
+      return undefined;
+    },
   });
-  const status = await statusFromFlag(a.longValues.status?.at(-1), engine, log, { openMetrics: a.long["status-open-metrics"], control: liveControl(engine) });
-  if (!status.ok) return report(log, status.error);
-  for (const f of forwards)
-    if (f.kind === "remote" && !isUnix(f.bind) && !["localhost", "127.0.0.1", "::1"].includes(f.bind.host))
-      log.log("info", `${f.id}: the server listens on ${f.bind.host || "every address"} only if its GatewayPorts is yes or clientspecified; otherwise on loopback`);
-  const code = await runEngine(engine, log, async (bound) => {
-    progress.done();
-    if (command !== undefined) return runRemoteCommand(engine, command, { agent: hops.at(-1)!.forwardAgent === true, ...x11 }, log);
-    if (bound.length === 0) return report(log, new FwdError("E_BIND", "no forward could listen", "see the warnings above"));
-    for (const b of bound)
-      if (b.spec.kind === "dynamic" && b.spec.socks.pac && !isUnix(b.bound))
-        log.print(`pac http://${formatEndpoint({ host: reachableHost(b.bound.host), port: b.bound.port })}/proxy.pac`);
-    return undefined;
-  });
-  progress.done();
-  await status.value?.stop();
-  return code;
 }
 
 interface Plan {

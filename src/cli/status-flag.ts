@@ -6,16 +6,25 @@ import { FwdError, fail, ok, type Result } from "../errors.ts";
 import { parseListen } from "../plugin/schemas.ts";
 import type { StatusControl } from "../status/app.ts";
 import type { StatusOptions, StatusServer } from "../status/serve.ts";
+import type { ParsedArgs } from "./argv.ts";
 import type { Logger } from "./logger.ts";
 
-export interface StatusFlags {
+export interface StatusRequest {
+  /** `--status [address:]port`: no page when absent. */
+  listen?: string | undefined;
   /** `--status-open-metrics`: Prometheus may scrape /metrics without the token. */
   openMetrics?: boolean;
   /** Live forwards (and reloads) through the page's API. */
   control?: StatusControl;
 }
 
-export async function statusFromFlag(value: string | undefined, engine: Engine, log: Logger, flags: StatusFlags = {}): Promise<Result<StatusServer | undefined>> {
+/** The page's flags as the ssh-style command and `fwd run` read them (the last --status wins). */
+export function statusFlags(a: ParsedArgs, control?: StatusControl): StatusRequest {
+  return { listen: a.longValues.status?.at(-1), openMetrics: a.long["status-open-metrics"], ...(control ? { control } : {}) };
+}
+
+export async function statusFromFlag(flags: StatusRequest, engine: Engine, log: Logger): Promise<Result<StatusServer | undefined>> {
+  const value = flags.listen;
   if (value === undefined) {
     if (flags.openMetrics) return fail(new FwdError("E_CONFIG", "--status-open-metrics: no status page to open", "give --status [address:]port too"));
     return ok(undefined);

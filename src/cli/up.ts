@@ -2,18 +2,13 @@
 // process and one engine, sessions shared where the hops are the same, one status page for all.
 // SIGHUP (or `fwd reload`) reads the folder again, as nginx and sshd do; SIGINT/SIGTERM stop.
 
-import { collectAfterBursts } from "./idle-collect.ts";
 import { join } from "node:path";
-import { Engine } from "../engine/engine.ts";
 import { FwdError } from "../errors.ts";
 import { configDir } from "../scenario/paths.ts";
-import { EXIT, exitCodeFor } from "./exit-codes.ts";
+import { exitCodeFor } from "./exit-codes.ts";
 import { liveControl } from "./forward-live.ts";
 import { loggerFor } from "./scenario-setup.ts";
-import { ACQUIRE_TIMEOUT_MS, GRACE_MS, report } from "./serve.ts";
-import { notifyReady } from "./service-notify.ts";
-import { onSignals } from "./signals.ts";
-import { statusFromFlag } from "./status-flag.ts";
+import { engineFor, report, serve } from "./serve.ts";
 import { Fleet } from "./up-fleet.ts";
 
 const USAGE = "usage: fwd up [NAME…] [--dir DIR] [--status [address:]port] [-F ssh_config] [-o Key=Value] [-i identity] [-v|-q] [--json]";
@@ -46,48 +41,36 @@ export async function upCommand(argv: string[]): Promise<number> {
   if (dir === "") return report(log, new FwdError("E_CONFIG", "--dir needs a folder", USAGE));
   const verbosity = argv.includes("-q") ? 0 : 1 + argv.filter((a) => /^-v+$/.test(a)).reduce((n, a) => n + a.length - 1, 0);
 
-  const engine = new Engine({ sessions: [], forwards: [] }, { exitOnForwardFailure: true, acquireTimeoutMs: ACQUIRE_TIMEOUT_MS, keepRunning: true, ...(maxConnections ? { maxConnections } : {}) });
+  const engine = engineFor({ sessions: [], forwards: [] }, { exitOnForwardFailure: true, keepRunning: true, ...(maxConnections ? { maxConnections } : {}) });
   let changed = () => {};
   const fleet = new Fleet(engine, { dir, names, sshArgs, json: argv.includes("--json"), verbosity, log, changed: () => changed() });
-  engine.bus.on((e) => fleet.route(e));
-  collectAfterBursts(engine.bus);
-  await engine.start();
-  const control = liveControl(engine, { via: (n) => fleet.via(n), reload: async () => ({ ok: true as const, value: { ...(await fleet.reload()) } }) });
-  const page = await statusFromFlag(status, engine, log, { openMetrics, control });
-  if (!page.ok) return report(log, page.error);
-  const store = page.value?.store;
-  store?.setScenarios(() => fleet.list());
-  changed = () => store?.changed();
-
-  let stopping: string | undefined;
-  const off = onSignals(
-    (signal) => {
-      stopping = signal;
-      void engine.stop(GRACE_MS, signal);
-    },
-    () => {
-      log.log("info", `SIGHUP: reading ${dir} again`);
-      void fleet.reload().then((r) => log.log("info", summary(r)));
-    },
-  );
   try {
-    const first = await fleet.reload();
-    if (stopping) return EXIT.ok;
-    if (fleet.size === 0) {
-      engine.kill();
-      const p = first.problems[0];
-      if (!p) return report(log, new FwdError("E_CONFIG", `${dir}: no scenarios to run`, "put scenario files NAME.toml there (see `fwd scenarios`), or name another folder with --dir"));
-      return exitCodeFor(p.code as FwdError["code"]);
-    }
-    log.log("info", `up: ${summary(first)}`);
-    // Not awaited: systemd-notify may wait seconds for its barrier, and a signal must stop fwd meanwhile.
-    void notifyReady(log);
-    await engine.ended;
-    return EXIT.ok;
+    return await serve(engine, {
+      log,
+      events: (e) => fleet.route(e),
+      status: { listen: status, openMetrics, control: liveControl(engine, { via: (n) => fleet.via(n), reload: async () => ({ ok: true as const, value: { ...(await fleet.reload()) } }) }) },
+      beforeStart: (page) => {
+        page?.store.setScenarios(() => fleet.list());
+        changed = () => page?.store.changed();
+      },
+      hangup: () => {
+        log.log("info", `SIGHUP: reading ${dir} again`);
+        void fleet.reload().then((r) => log.log("info", summary(r)));
+      },
+      afterStart: async () => {
+        const first = await fleet.reload();
+        if (fleet.size > 0) {
+          log.log("info", `up: ${summary(first)}`);
+          return undefined;
+        }
+        const p = first.problems[0];
+        if (!p) return report(log, new FwdError("E_CONFIG", `${dir}: no scenarios to run`, "put scenario files NAME.toml there (see `fwd scenarios`), or name another folder with --dir"));
+        return exitCodeFor(p.code as FwdError["code"]);
+      },
+      notify: true,
+    });
   } finally {
-    off();
     fleet.stopAll();
-    await page.value?.stop();
   }
 }
 
