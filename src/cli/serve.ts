@@ -40,8 +40,8 @@ export interface ServeOptions {
   /** Once the page is up (or none was asked for), before connecting: fill its store, say what comes. */
   beforeStart?: (page: StatusServer | undefined) => void;
   /**
-   * Once everything listens; an exit code from it ends the run there (after a graceful stop of
-   * `finishGraceMs` when it is 0, at once otherwise), undefined keeps serving.
+   * Once everything listens; an exit code from it ends the run there (0: open connections get
+   * `finishGraceMs` to finish; any other: cut at once), undefined keeps serving.
    */
   afterStart?: (bound: BoundForward[], page: StatusServer | undefined) => Promise<number | undefined>;
   /** The start failed: said before the error itself. */
