@@ -1,6 +1,9 @@
 // The few facts and calls that differ between Bun and Deno, behind one small interface; everything
 // else in fwd uses node: APIs and web standards so it runs on both.
 
+import type { Duplex } from "node:stream";
+import { BunTcpSocket } from "./bun-tcp.ts";
+
 interface BunServer {
   port: number;
   stop(closeActiveConnections?: boolean): void;
@@ -58,4 +61,13 @@ export async function serveHttp(fetch: (r: Request) => Response | Promise<Respon
  */
 export function collectGarbage(): void {
   if (typeof Bun !== "undefined") Bun.gc(true);
+}
+
+/**
+ * A TCP connection for the SSH session on the runtime's fastest socket: Bun's own (bun-tcp.ts)
+ * under Bun; undefined elsewhere, where ssh2 makes its node:net socket itself.
+ */
+export function tcpTransport(host: string, port: number): Duplex | undefined {
+  if (typeof Bun === "undefined" || process.env.FWD_NODE_NET === "1") return undefined;
+  return BunTcpSocket.connect(host, port) as unknown as Duplex;
 }

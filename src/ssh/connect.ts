@@ -13,6 +13,8 @@ import { channelError, connectionError, handshakeTimeout, listenError, type Hand
 import { prepareHostKeyCheck, type HostKeyPolicy } from "./host-key.ts";
 import { DEFAULT_MAX_WINDOW_BYTES, MIN_WINDOW_BYTES, windowCeiling } from "./window.ts";
 import type { Prompter } from "./prompt.ts";
+import { tcpTransport } from "../runtime/index.ts";
+import { useInPlaceAesGcm } from "./aes-gcm.ts";
 import { holdWritesWhileQueued } from "./transport-queue.ts";
 
 export interface SshTarget {
@@ -48,6 +50,7 @@ export interface SshDeps {
 
 /** `sock`: an already-open stream to the server (a channel through a jump host) instead of TCP. */
 export async function connectSsh(t: SshTarget, deps: SshDeps, signal?: AbortSignal, sock?: Duplex): Promise<Result<Link>> {
+  await useInPlaceAesGcm();
   const client = new Client();
   // ConnectTimeout bounds the whole way to a usable session: TCP, key exchange and authentication
   // (a server that completes the key exchange and never answers authentication must not hold an
@@ -181,8 +184,10 @@ export async function connectSsh(t: SshTarget, deps: SshDeps, signal?: AbortSign
       },
     };
 
+    // Under Bun, Bun's own socket (src/runtime/bun-tcp.ts): node:net copies every byte twice more.
+    const transport = sock ?? tcpTransport(t.host, t.port);
     client.connect({
-      ...(sock ? { sock } : {}),
+      ...(transport ? { sock: transport } : {}),
       host: t.host,
       port: t.port,
       username: t.user,

@@ -1,0 +1,22 @@
+// Hands ssh2 the in-place AES-GCM of src/runtime/aes-gcm-ffi.ts, once per process, before the first
+// session: ssh2 picks its cipher classes when a key exchange completes. A patch to ssh2 (patches/)
+// adds the setter; without libcrypto (or under Deno) ssh2 keeps node:crypto.
+
+import { createRequire } from "node:module";
+import { loadAesGcmFfi } from "../runtime/aes-gcm-ffi.ts";
+
+let done: Promise<boolean> | undefined;
+
+/** True when packets are now encrypted in place; FWD_NODE_CRYPTO=1 keeps node:crypto (to compare). */
+export function useInPlaceAesGcm(): Promise<boolean> {
+  done ??= (async () => {
+    if (process.env.FWD_NODE_CRYPTO === "1") return false;
+    const binding = await loadAesGcmFfi();
+    if (!binding) return false;
+    const crypto = createRequire(import.meta.url)("ssh2/lib/protocol/crypto.js") as { setAESGCMBinding?: (b: unknown) => void };
+    if (typeof crypto.setAESGCMBinding !== "function") return false;
+    crypto.setAESGCMBinding(binding);
+    return true;
+  })();
+  return done;
+}
