@@ -2,7 +2,10 @@
 // session: ssh2 picks its cipher classes when a key exchange completes. A patch to ssh2 (patches/)
 // adds the setter; without libcrypto (or under Deno) ssh2 keeps node:crypto.
 
-import { createRequire } from "node:module";
+// A static import, so a compiled binary has the one copy that ssh2 itself loads (a require() at run
+// time would find ssh2 on disk, or nothing). Plain JS without types, like constants.js in algorithms.ts.
+// @ts-ignore: tsc finds no type declarations for it; Deno infers types from the JS (so not @ts-expect-error)
+import * as ssh2Crypto from "ssh2/lib/protocol/crypto.js";
 import { loadAesGcmFfi } from "../runtime/aes-gcm-ffi.ts";
 
 let done: Promise<boolean> | undefined;
@@ -13,7 +16,7 @@ export function useInPlaceAesGcm(): Promise<boolean> {
     if (process.env.FWD_NODE_CRYPTO === "1") return false;
     const binding = await loadAesGcmFfi();
     if (!binding) return false;
-    const crypto = createRequire(import.meta.url)("ssh2/lib/protocol/crypto.js") as { setAESGCMBinding?: (b: unknown) => void };
+    const crypto = ssh2Crypto as unknown as { setAESGCMBinding?: (b: unknown) => void };
     if (typeof crypto.setAESGCMBinding !== "function") return false;
     crypto.setAESGCMBinding(binding);
     return true;

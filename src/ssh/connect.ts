@@ -50,7 +50,7 @@ export interface SshDeps {
 
 /** `sock`: an already-open stream to the server (a channel through a jump host) instead of TCP. */
 export async function connectSsh(t: SshTarget, deps: SshDeps, signal?: AbortSignal, sock?: Duplex): Promise<Result<Link>> {
-  await useInPlaceAesGcm();
+  if (await useInPlaceAesGcm()) deps.log("debug", `${t.label}: AES-GCM packets are sealed in place (libcrypto)`);
   const client = new Client();
   // ConnectTimeout bounds the whole way to a usable session: TCP, key exchange and authentication
   // (a server that completes the key exchange and never answers authentication must not hold an

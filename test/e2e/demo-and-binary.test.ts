@@ -130,12 +130,14 @@ describe("dist/fwd, alone in an empty directory", () => {
     expect(r.stdout).toContain('plugin = "intranet-wiki"');
   });
 
-  test("-L against a real sshd", async () => {
+  test("-L against a real sshd, AES-GCM sealed in place by the system's libcrypto", async () => {
     const echo = await startEcho();
-    const fwd = runFwd([...sshd.clientArgs, "-L", `0:127.0.0.1:${echo.port}`, sshd.host], { binary });
+    const fwd = runFwd([...sshd.clientArgs, "-vv", "-c", "aes128-gcm@openssh.com", "-L", `0:127.0.0.1:${echo.port}`, sshd.host], { binary });
     try {
       await fwd.waitFor(/^listening /);
       expect((await exchange(fwd.ports[0]!, "from the binary")).reply.toString()).toBe("from the binary");
+      // The binary's ssh2 is the one the setter reached (a second copy from disk would not be).
+      expect(fwd.stderr.some((l) => /sealed in place \(libcrypto\)/.test(l))).toBe(true);
     } finally {
       expect(await fwd.stop()).toBe(0);
       await echo.close();
