@@ -3,7 +3,7 @@
 
 import { Engine } from "../engine/engine.ts";
 import { routeLabel } from "../ssh/route.ts";
-import { formatEndpoint } from "../engine/types.ts";
+import { formatEndpoint } from "../vocab/endpoint.ts";
 import { runProbe } from "../plugin/deadline.ts";
 import { EXIT } from "./exit-codes.ts";
 import { probeContext } from "./probe-context.ts";

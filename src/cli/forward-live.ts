@@ -3,9 +3,11 @@
 // same rules as at start (the open-proxy rule included) and added to the engine beside the others.
 
 import * as v from "valibot";
-import { isLoopback, openProxy, parseCidr } from "../engine/allow-list.ts";
+import { isLoopback, formatEndpoint } from "../vocab/endpoint.ts";
+import { openProxy } from "../engine/open-proxy.ts";
+import { parseCidr } from "../vocab/cidr.ts";
 import type { Engine } from "../engine/engine.ts";
-import { formatEndpoint, type ForwardSpec } from "../engine/types.ts";
+import type { ForwardSpec } from "../vocab/forward.ts";
 import { parseDynamicSpec, parseLocalSpec, parseRemoteSpec } from "../config/forward-spec.ts";
 import { FwdError, fail, ok, type Result } from "../errors.ts";
 import type { ControlResult, StatusControl } from "../status/app.ts";

@@ -3,9 +3,11 @@
 
 import { parseDynamicSpec, parseLocalSpec, parseRemoteSpec } from "../config/forward-spec.ts";
 import type { HostConfig } from "../config/ssh-config.ts";
-import { isLoopback, openProxy, parseCidr } from "../engine/allow-list.ts";
-import type { ForwardSpec, SocksPolicy } from "../engine/types.ts";
-import { readTrusted, UNTRUSTED } from "../config/file-trust.ts";
+import { isLoopback } from "../vocab/endpoint.ts";
+import { openProxy } from "../engine/open-proxy.ts";
+import { parseCidr } from "../vocab/cidr.ts";
+import type { ForwardSpec, SocksPolicy } from "../vocab/forward.ts";
+import { readTrusted, UNTRUSTED } from "../file-trust.ts";
 import { FwdError, fail, ok, type Result } from "../errors.ts";
 import { markSecret } from "../redact.ts";
 import { routeForward } from "../config/route-spec.ts";

@@ -4,8 +4,8 @@
 
 import { parseDynamicSpec, parseLocalSpec, parseRemoteSpec } from "../config/forward-spec.ts";
 import type { HostConfig } from "../config/ssh-config.ts";
-import type { ForwardSpec } from "../engine/types.ts";
-import { formatEndpoint, isUnix, type Endpoint } from "../engine/types.ts";
+import type { ForwardSpec } from "../vocab/forward.ts";
+import { formatEndpoint, isUnix, type Endpoint } from "../vocab/endpoint.ts";
 import { sshCommandLines } from "../plugin/to-engine.ts";
 import type { ConcretePlan } from "../plugin/to-engine.ts";
 import { redact } from "../redact.ts";

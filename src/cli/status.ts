@@ -4,7 +4,7 @@
 
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { formatEndpoint, type Endpoint } from "../engine/types.ts";
+import { formatEndpoint, type Endpoint } from "../vocab/endpoint.ts";
 import { FwdError } from "../errors.ts";
 import { redact } from "../redact.ts";
 import { configDir } from "../scenario/paths.ts";

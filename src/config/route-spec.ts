@@ -2,11 +2,9 @@
 // forward: IPv4 networks only, the SSH server excluded, and no open relay for the LAN.
 
 import net from "node:net";
-import type { RouteForward } from "../engine/types.ts";
+import type { RouteForward } from "../vocab/forward.ts";
 import { FwdError, fail, ok, type Result } from "../errors.ts";
-import { isIpv4Cidr, networkOf } from "../route/cidr.ts";
-
-export { isIpv4Cidr, networkOf };
+import { isIpv4Cidr, networkOf } from "../vocab/cidr.ts";
 
 export interface RouteParts {
   networks: string[];

@@ -8,13 +8,14 @@ import { FwdError, fail, type Result } from "../errors.ts";
 import { serveSocks } from "../socks/server.ts";
 import { pacFile, pacHostOk } from "../socks/pac.ts";
 import { Carrier, type ForwardRuntime } from "./carrier.ts";
-import { allowList } from "./allow-list.ts";
+import { allowList } from "../vocab/cidr.ts";
 import { clientKey, HandshakeGate, type GateLimits } from "./handshake-gate.ts";
 import { Listener } from "./listener.ts";
 import type { PickKey } from "./pick.ts";
 import type { Session } from "./session.ts";
 import { countFailure } from "./stats.ts";
-import { formatEndpoint, type DynamicForward, type Endpoint, type TcpEndpoint } from "./types.ts";
+import { formatEndpoint, type Endpoint, type TcpEndpoint } from "../vocab/endpoint.ts";
+import type { DynamicForward } from "../vocab/forward.ts";
 
 export interface SocksLimits extends GateLimits {
   /** From a client's first byte to the SOCKS reply, the channel's opening included. */

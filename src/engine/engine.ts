@@ -15,7 +15,8 @@ import { RemoteForwarder } from "./remote-forward.ts";
 import { RouteForwarder } from "./route-forward.ts";
 import { Session } from "./session.ts";
 import { snapshotOf, type EngineSnapshot } from "./snapshot.ts";
-import type { DynamicForward, Endpoint, ForwardSpec } from "./types.ts";
+import type { DynamicForward, ForwardSpec } from "../vocab/forward.ts";
+import type { Endpoint } from "../vocab/endpoint.ts";
 
 export type { EngineSnapshot, ForwardSnapshot, SessionSnapshot } from "./snapshot.ts";
 

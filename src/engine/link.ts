@@ -3,7 +3,7 @@
 
 import type { Duplex, Readable, Writable } from "node:stream";
 import type { FwdError, Result } from "../errors.ts";
-import type { Endpoint, Origin } from "./types.ts";
+import type { Endpoint, Origin } from "../vocab/endpoint.ts";
 
 export interface Link {
   /** A channel from the server to `target` (direct-tcpip, or direct-streamlocal for a unix path). */

@@ -8,7 +8,8 @@ import { Listener, refuseNow } from "./listener.ts";
 import type { Session } from "./session.ts";
 import { FtpControl } from "./ftp.ts";
 import { PeerChecks } from "./ftp-data-peer.ts";
-import { formatEndpoint, isUnix, type Endpoint, type LocalForward, type Origin, type TcpEndpoint } from "./types.ts";
+import { formatEndpoint, isUnix, type Endpoint, type Origin, type TcpEndpoint } from "../vocab/endpoint.ts";
+import type { LocalForward } from "../vocab/forward.ts";
 
 /** How long a passive FTP data port waits for the client before it closes. */
 const DATA_WAIT_MS = 30_000;

@@ -3,7 +3,7 @@
 
 import { FwdError, fail, type Result } from "../errors.ts";
 import { serveSocks } from "../socks/server.ts";
-import { isLoopbackAddress } from "./allow-list.ts";
+import { isLoopbackAddress, formatEndpoint, isUnix, type Endpoint, type TcpEndpoint } from "../vocab/endpoint.ts";
 import { Carrier, type ForwardRuntime } from "./carrier.ts";
 import { connectionSlots } from "./connections.ts";
 import { dialLocal } from "./dial.ts";
@@ -11,7 +11,7 @@ import { SOCKS_LIMITS } from "./dynamic-forward.ts";
 import type { Incoming, Link } from "./link.ts";
 import { formatPermitOpen, permitsOpen } from "./permit-open.ts";
 import { countFailure } from "./stats.ts";
-import { formatEndpoint, isUnix, type Endpoint, type RemoteForward, type TcpEndpoint } from "./types.ts";
+import type { RemoteForward } from "../vocab/forward.ts";
 
 export class RemoteForwarder extends Carrier {
   /** What the server bound, as it reported it. */

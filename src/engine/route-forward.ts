@@ -10,13 +10,13 @@ import { FwdError, ok, type Result } from "../errors.ts";
 import { install, preflight, remove, removeStale, tableName } from "../route/nft.ts";
 import { DnsForwarder, serverResolver } from "../route/dns-forward.ts";
 import { loadOriginalDst, originalDst } from "../route/original-dst.ts";
-import { isIpv4Cidr } from "../route/cidr.ts";
-import { allowList, isLoopbackAddress } from "./allow-list.ts";
+import { isIpv4Cidr, allowList } from "../vocab/cidr.ts";
+import { isLoopbackAddress, formatEndpoint, type Endpoint, type Origin, type TcpEndpoint } from "../vocab/endpoint.ts";
 import { Carrier, type ForwardRuntime } from "./carrier.ts";
 import { Listener } from "./listener.ts";
 import type { Session } from "./session.ts";
 import type { Duplex } from "node:stream";
-import { formatEndpoint, type Endpoint, type Origin, type RouteForward, type TcpEndpoint } from "./types.ts";
+import type { RouteForward } from "../vocab/forward.ts";
 
 export class RouteForwarder extends Carrier {
   private readonly listener: Listener;

@@ -1,13 +1,13 @@
 // A plugin's plan, made concrete: each route's hop resolved through ssh_config into an SSH target,
 // each planned forward into the engine's forward, and the same plan as an `ssh` command line.
 
-import { isLoopback, openProxy } from "../engine/allow-list.ts";
+import { isLoopback, formatEndpoint, isUnix, type Endpoint } from "../vocab/endpoint.ts";
+import { openProxy } from "../engine/open-proxy.ts";
 import { routeForward } from "../config/route-spec.ts";
-import { hostNameProblem } from "../engine/host-name.ts";
+import { hostNameProblem } from "../vocab/host-name.ts";
 import { resolveTarget, type ConfigContext } from "../config/target.ts";
 import type { EnginePlan } from "../engine/engine.ts";
-import type { OpenRule } from "../engine/permit-open.ts";
-import { formatEndpoint, isUnix, type Endpoint, type ForwardSpec } from "../engine/types.ts";
+import type { OpenRule, ForwardSpec } from "../vocab/forward.ts";
 import { FwdError, fail, ok, type Result } from "../errors.ts";
 import type { SshDeps, SshTarget } from "../ssh/connect.ts";
 import { connectRoute, routeLabel } from "../ssh/route.ts";

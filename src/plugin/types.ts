@@ -5,17 +5,9 @@
 import type net from "node:net";
 import type * as v from "valibot";
 import type { Duplex } from "node:stream";
-import type { PickStrategy } from "../engine/pick.ts";
-import type { Endpoint, TcpEndpoint } from "../engine/types.ts";
-
-/** One SSH server on a route, resolved through ssh_config like a destination on the command line. */
-export interface Hop {
-  user?: string;
-  host: string;
-  port?: number;
-  /** An identity file for this hop, in addition to ssh_config's. */
-  identity?: string;
-}
+import type { PickStrategy } from "../vocab/forward.ts";
+import type { Hop } from "../vocab/address.ts";
+import type { Endpoint, TcpEndpoint } from "../vocab/endpoint.ts";
 
 /** A route to the server that carries the forwards: one hop, or a jump chain ending at it. */
 export type Route = Hop[];

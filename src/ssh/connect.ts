@@ -4,9 +4,9 @@
 import { isIP, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { Client, type AuthHandlerMiddleware, type ClientChannel } from "ssh2";
-import { badTarget } from "../engine/host-name.ts";
+import { badTarget } from "../vocab/host-name.ts";
 import type { ExecOptions, Incoming, Link, NegotiatedAlgorithms, RemoteProcess } from "../engine/link.ts";
-import { formatEndpoint, isUnix, type Endpoint, type Origin } from "../engine/types.ts";
+import { formatEndpoint, isUnix, type Endpoint, type Origin } from "../vocab/endpoint.ts";
 import { FwdError, fail, ok, type Result } from "../errors.ts";
 import { Authenticator, type IdentityFile } from "./auth.ts";
 import { channelError, connectionError, handshakeTimeout, listenError, type HandshakeStage } from "./errors.ts";

@@ -2,7 +2,8 @@
 
 import { describe, expect, test } from "bun:test";
 import { ruleset } from "../../src/route/nft.ts";
-import { networkOf, routeForward, type RouteParts } from "../../src/config/route-spec.ts";
+import { routeForward, type RouteParts } from "../../src/config/route-spec.ts";
+import { networkOf } from "../../src/vocab/cidr.ts";
 
 describe("networkOf", () => {
   for (const [given, want] of [["10.1.2.3/8", "10.0.0.0/8"], ["192.168.7.9", "192.168.7.9/32"], ["0.0.0.0/0", "0.0.0.0/0"], ["198.19.255.1/15", "198.18.0.0/15"]] as const)
