@@ -7,18 +7,29 @@ import type net from "node:net";
 import { networkInterfaces } from "node:os";
 import { lookup } from "node:dns/promises";
 import { FwdError, ok, type Result } from "../errors.ts";
+import type { Forwarder, ForwardKindModule } from "./forwarder.ts";
+import { snapshotOf, type ForwardSnapshot } from "./snapshot.ts";
 import { install, preflight, remove, removeStale, tableName } from "../route/nft.ts";
 import { DnsForwarder, serverResolver } from "../route/dns-forward.ts";
 import { loadOriginalDst, originalDst } from "../route/original-dst.ts";
 import { isIpv4Cidr, allowList } from "../vocab/cidr.ts";
-import { isLoopbackAddress, formatEndpoint, type Endpoint, type Origin, type TcpEndpoint } from "../vocab/endpoint.ts";
+import { formatEndpoint, isLoopback, isLoopbackAddress, type Endpoint, type Origin, type TcpEndpoint } from "../vocab/endpoint.ts";
 import { Carrier, type ForwardRuntime } from "./carrier.ts";
 import { Listener } from "./listener.ts";
 import type { Session } from "./session.ts";
 import type { Duplex } from "node:stream";
 import type { RouteForward } from "../vocab/forward.ts";
 
-export class RouteForwarder extends Carrier {
+export const routeKind: ForwardKindModule<RouteForward> = {
+  // Beyond loopback the listener takes what other machines route to it: only from the networks allowed.
+  validate: (spec) =>
+    !isLoopback(spec.bind) && !spec.lan?.allow.length
+      ? new FwdError("E_CONFIG", `${spec.id}: refusing to route for the LAN with no allow-list: any machine that can reach this one would use the tunnel`, "give --allow CIDR (e.g. --allow 192.168.1.0/24) for the machines that may use it as their gateway")
+      : undefined,
+  create: (spec, ctx) => ok(new RouteForwarder(spec, ctx.session, ctx.rt)),
+};
+
+export class RouteForwarder extends Carrier implements Forwarder {
   private readonly listener: Listener;
   private readonly routed: (address: string) => boolean;
   private excluded: (address: string) => boolean = () => false;
@@ -78,7 +89,7 @@ export class RouteForwarder extends Carrier {
       return rules;
     }
     this.table = table;
-    // The last resort for a stop that skips stopAccepting (an exit elsewhere): the rules still go.
+    // The last resort for an exit that skips stop() (a process.exit elsewhere): the rules still go.
     process.once("exit", this.onExit);
     this.rt.bus.emit({ type: "listening", forward: this.id, side: "local", bind: r.value, via: "route" });
     // Said once the rules are in: from this line on, the redirect works.
@@ -87,10 +98,19 @@ export class RouteForwarder extends Carrier {
     return r;
   }
 
-  stopAccepting(): void {
+  stop(): void {
     this.listener.close();
     this.dns?.close();
     this.removeRules();
+  }
+
+  /** No redirect may outlive the forward: it would send the routed networks' traffic nowhere. */
+  close(): void {
+    this.stop();
+  }
+
+  snapshot(): ForwardSnapshot {
+    return snapshotOf(this, this.spec, this.bound);
   }
 
   /** Removes the nftables table now; connections already carried keep their NAT mapping and go on. */

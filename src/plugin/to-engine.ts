@@ -1,10 +1,9 @@
 // A plugin's plan, made concrete: each route's hop resolved through ssh_config into an SSH target,
 // each planned forward into the engine's forward, and the same plan as an `ssh` command line.
 
-import { isLoopback, formatEndpoint, isUnix, type Endpoint } from "../vocab/endpoint.ts";
-import { openProxy } from "../engine/open-proxy.ts";
+import { formatEndpoint, isUnix, type Endpoint } from "../vocab/endpoint.ts";
+import { validateForward } from "../engine/kinds.ts";
 import { routeForward } from "../config/route-spec.ts";
-import { hostNameProblem } from "../vocab/host-name.ts";
 import { resolveTarget, type ConfigContext } from "../config/target.ts";
 import type { EnginePlan } from "../engine/engine.ts";
 import type { OpenRule, ForwardSpec } from "../vocab/forward.ts";
@@ -52,6 +51,9 @@ export function concretePlan(scenario: string, plan: Plan, ctx: ConfigContext, o
     const session = typeof f.via === "string" ? f.via : first;
     const spec = toForward(id, f, permits[session], targets[session]![0]!.host);
     if (!spec.ok) return spec;
+    // The engine would refuse it at start; asked now, --dry-run and `fwd check` refuse it too.
+    const bad = validateForward(spec.value);
+    if (bad) return fail(bad);
     names.set(id, name);
     forwards.push(spec.value);
   }
@@ -68,17 +70,12 @@ export function concretePlan(scenario: string, plan: Plan, ctx: ConfigContext, o
 
 /** `server`: the first hop of the forward's session, which a route must never redirect. */
 function toForward(id: string, f: PlanForward, permitOpen: readonly OpenRule[] | undefined, server: string): Result<ForwardSpec> {
-  // A plan is code: its targets need not have come through the Target schema.
-  const target = f.kind === "dynamic" || f.kind === "route" ? undefined : f.target;
-  const bad = target && !isUnix(target) ? hostNameProblem(target.host) : undefined;
-  if (bad) return fail(new FwdError("E_CONFIG", `${id}: target host: ${bad}`, "a target is an IP address or a host name (letters, digits, '-', '_', dots)"));
   switch (f.kind) {
     case "local":
       return ok({ kind: "local", id, ...(f.via ? { via: f.via } : {}), bind: f.listen, target: f.target, ...(f.orFreePort ? { orFreePort: true } : {}), ...(f.ftp ? { ftp: true } : {}) });
     case "remote":
       return ok({ kind: "remote", id, ...(f.via ? { via: f.via } : {}), bind: f.listen, ...(f.target ? { target: f.target } : { socks: { allow: [] }, ...(permitOpen ? { permitOpen } : {}) }) });
     case "dynamic":
-      if (!isLoopback(f.listen) && !f.allow?.length) return fail(openProxy(id, "here", "give the forward an allow list of the networks that may use it"));
       return ok({ kind: "dynamic", id, ...(f.via ? { via: f.via } : {}), bind: f.listen, socks: { allow: f.allow ?? [], ...(f.pac ? { pac: f.pac } : {}) } });
     case "route":
       return routeForward(id, { networks: f.networks, exclude: f.exclude ?? [], server, ...(f.via ? { via: f.via } : {}), ...(f.lan ? { lan: f.lan } : {}), ...(f.dns ? { dns: f.dns } : {}) });
