@@ -85,12 +85,13 @@ export async function runSsh(argv: string[]): Promise<number> {
 
   // -X/-Y (or ForwardX11 in a later version): only for a command, as there is no shell to give it to.
   const wantX11 = !a.flags.x && (a.flags.X !== undefined || a.flags.Y !== undefined);
-  let x11: Pick<ExecOptions, "x11" | "onX11"> = {};
+  let x11: Pick<ExecOptions, "x11"> = {};
   if (wantX11) {
     if (command === undefined) return report(log, new FwdError("E_CONFIG", "-X/-Y need a command to run", "e.g. fwd -X host -- xterm"));
     const setup = x11Setup(process.env.DISPLAY, a.flags.Y !== undefined);
     if (!setup.ok) return report(log, setup.error);
-    x11 = setup.value.options;
+    x11 = { x11: setup.value.exec };
+    forwards.push(setup.value.forward);
   }
   const asker = ttyPrompter(host.batchMode);
   const deps: SshDeps = {

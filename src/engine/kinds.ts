@@ -8,6 +8,7 @@ import type { ForwardContext, Forwarder, ForwardKindModule } from "./forwarder.t
 import { localKind } from "./local-forward.ts";
 import { remoteKind } from "./remote-forward.ts";
 import { routeKind } from "./route-forward.ts";
+import { x11Kind } from "./x11-forward.ts";
 
 type KindTable = { [K in ForwardKind]: ForwardKindModule<Extract<ForwardSpec, { kind: K }>> };
 
@@ -16,6 +17,7 @@ const KINDS: KindTable = {
   remote: remoteKind,
   dynamic: dynamicKind,
   route: routeKind,
+  x11: x11Kind,
 };
 
 const moduleOf = (spec: ForwardSpec) => KINDS[spec.kind] as ForwardKindModule<ForwardSpec>;

@@ -82,7 +82,7 @@ export class RemoteForwarder extends Carrier implements Forwarder {
   }
 
   incoming(c: Incoming): boolean {
-    if (!this.matches(c.bind)) return false;
+    if (c.x11 || !this.matches(c.bind)) return false;
     void this.handle(c);
     return true;
   }

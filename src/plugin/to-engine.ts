@@ -6,14 +6,15 @@ import { validateForward } from "../engine/kinds.ts";
 import { routeForward } from "../config/route-spec.ts";
 import { resolveTarget, type ConfigContext } from "../config/target.ts";
 import type { EnginePlan } from "../engine/engine.ts";
-import type { OpenRule, ForwardSpec } from "../vocab/forward.ts";
+import type { ListeningForward, OpenRule } from "../vocab/forward.ts";
 import { FwdError, fail, ok, type Result } from "../errors.ts";
 import type { SshDeps, SshTarget } from "../ssh/connect.ts";
 import { connectRoute, routeLabel } from "../ssh/route.ts";
 import type { Plan, PlanForward } from "./types.ts";
 
 export interface ConcretePlan {
-  engine: EnginePlan;
+  /** A plan's forwards all listen somewhere (no X11: that rides on a command fwd run does not have). */
+  engine: EnginePlan & { forwards: ListeningForward[] };
   /** Each session's route: jump hosts first, the server that carries its forwards last. */
   targets: Record<string, SshTarget[]>;
   /** Each engine forward id → the plan's forward name. */
@@ -39,7 +40,7 @@ export function concretePlan(scenario: string, plan: Plan, ctx: ConfigContext, o
   const first = Object.keys(plan.sessions)[0];
   if (first === undefined) return fail(new FwdError("E_CONFIG", `${scenario}: the plan names no session`, "a plugin's plan needs sessions: { name: [hop] }"));
   const names = new Map<string, string>();
-  const forwards: ForwardSpec[] = [];
+  const forwards: ListeningForward[] = [];
   const pooled = new Set<string>();
   for (const [i, f] of plan.forwards.entries()) {
     const name = f.name ?? `${f.kind}${i + 1}`;
@@ -69,7 +70,7 @@ export function concretePlan(scenario: string, plan: Plan, ctx: ConfigContext, o
 }
 
 /** `server`: the first hop of the forward's session, which a route must never redirect. */
-function toForward(id: string, f: PlanForward, permitOpen: readonly OpenRule[] | undefined, server: string): Result<ForwardSpec> {
+function toForward(id: string, f: PlanForward, permitOpen: readonly OpenRule[] | undefined, server: string): Result<ListeningForward> {
   switch (f.kind) {
     case "local":
       return ok({ kind: "local", id, ...(f.via ? { via: f.via } : {}), bind: f.listen, target: f.target, ...(f.orFreePort ? { orFreePort: true } : {}), ...(f.ftp ? { ftp: true } : {}) });

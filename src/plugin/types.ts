@@ -5,7 +5,7 @@
 import type net from "node:net";
 import type * as v from "valibot";
 import type { Duplex } from "node:stream";
-import type { PickStrategy } from "../vocab/forward.ts";
+import type { ForwardKind, PickStrategy } from "../vocab/forward.ts";
 import type { Hop } from "../vocab/address.ts";
 import type { Endpoint, TcpEndpoint } from "../vocab/endpoint.ts";
 
@@ -57,7 +57,7 @@ export interface Plan {
 /** Where each forward ended up listening, in plan order (a forward that failed is absent). */
 export interface BoundForward {
   name: string;
-  kind: PlanForward["kind"];
+  kind: ForwardKind;
   bound: Endpoint;
 }
 

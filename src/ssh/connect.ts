@@ -150,6 +150,10 @@ export async function connectSsh(t: SshTarget, deps: SshDeps, signal?: AbortSign
     client.on("unix connection", (info, accept, reject) =>
       deliver({ bind: { path: info.socketPath }, origin: { host: "unix", port: 0 }, accept: () => track(accept()), reject, isOpen }),
     );
+    // Only after exec asked for X11 forwarding (ExecOptions.x11); the engine's x11 forward takes them.
+    client.on("x11", (info, accept, reject) =>
+      deliver({ x11: true, bind: { path: "" }, origin: { host: info.srcIP, port: info.srcPort }, accept: () => track(accept()), reject, isOpen }),
+    );
     const rtt: { value: number | undefined } = { value: undefined };
     let algorithms: NegotiatedAlgorithms | undefined;
     const link: Link = {
@@ -325,10 +329,6 @@ function tuneSocket(client: Client): void {
 
 function execRemote(client: Client, label: string, command: string, o: ExecOptions): Promise<Result<RemoteProcess>> {
   return new Promise((resolve) => {
-    if (o.onX11) {
-      const onX11 = o.onX11;
-      client.on("x11", (_info, accept, reject) => onX11(accept, reject));
-    }
     try {
       client.exec(command, { ...(o.x11 ? { x11: { single: false, ...o.x11 } } : {}), ...(o.agent ? { agentForward: true } : {}) }, (err, ch) => {
         if (err)

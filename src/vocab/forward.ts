@@ -75,8 +75,28 @@ export interface RouteForward {
   dns?: { server?: string };
 }
 
-export type ForwardSpec = LocalForward | RemoteForward | DynamicForward | RouteForward;
+/**
+ * -X/-Y: the X11 connections the SSH server opens back (for a command run with X11 forwarding) go to
+ * the local display, the fake cookie the server was given swapped for the real one, so the real
+ * cookie never leaves this machine.
+ */
+export interface X11Forward {
+  kind: "x11";
+  id: string;
+  via?: string;
+  /** The local X server: its unix socket, or host:6000+N. */
+  target: Endpoint;
+  /** The authorization protocol both cookies belong to: MIT-MAGIC-COOKIE-1. */
+  protocol: string;
+  /** Hex. What the server was given (the X client must present it), and what the display wants. */
+  fakeCookie: string;
+  realCookie: string;
+}
+
+export type ForwardSpec = LocalForward | RemoteForward | DynamicForward | RouteForward | X11Forward;
 export type ForwardKind = ForwardSpec["kind"];
+/** Every kind but X11, which listens nowhere (it rides on a command's session): what -L/-R/-D/--route and plans make. */
+export type ListeningForward = Exclude<ForwardSpec, X11Forward>;
 
 export type PickStrategy = "round-robin" | "random" | "sticky" | "per-client" | "least-connections";
 
