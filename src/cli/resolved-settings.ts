@@ -91,12 +91,12 @@ export function dryRunLines(hops: SshTarget[], forwards: ForwardSpec[], command?
   const plan = { targets: { main: hops }, engine: { sessions: [], forwards: forwards.map((f) => ({ ...f, via: "main" })) } } as unknown as ConcretePlan;
   const target = (f: ForwardSpec) =>
     f.kind === "route"
-      ? `whatever ${f.networks.join(", ")} it is sent to${f.exclude.length ? ` (not ${f.exclude.join(", ")})` : ""}`
+      ? `whatever ${f.networks.join(", ")} it is sent to${f.exclude?.length ? ` (not ${f.exclude.join(", ")})` : ""}`
       : f.kind === "dynamic" || (f.kind === "remote" && !f.target)
         ? "SOCKS"
         : formatEndpoint(f.target!);
   // A forward with no address of its own (X11) takes its connections on the session.
-  const where = (f: ForwardSpec) => ("bind" in f ? formatEndpoint(f.bind) : "(session)");
+  const where = (f: ForwardSpec) => ("bind" in f && f.bind ? formatEndpoint(f.bind) : "(session)");
   const lines = [
     `session main: ${routeLabel(hops)}`,
     ...hops.map((h, i) => `hop ${i + 1}: ${h.user}@${h.host}:${h.port}${h.identityFiles.length ? `, keys ${h.identityFiles.map((k) => k.path).join(" ")}` : ""}, host keys ${h.hostKey.strict}`),

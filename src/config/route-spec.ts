@@ -3,7 +3,7 @@
 // allow-list, whoever built it: engine/route-forward.ts).
 
 import net from "node:net";
-import type { RouteForward } from "../vocab/forward.ts";
+import { routeBind, type RouteForward } from "../vocab/forward.ts";
 import { FwdError, fail, ok, type Result } from "../errors.ts";
 import { isIpv4Cidr, networkOf } from "../vocab/cidr.ts";
 
@@ -27,8 +27,7 @@ export function routeForward(id: string, p: RouteParts): Result<RouteForward> {
     kind: "route",
     id,
     ...(p.via ? { via: p.via } : {}),
-    // Redirected LAN traffic arrives on the LAN side's own address, so the listener takes every address.
-    bind: { host: p.lan ? "0.0.0.0" : "127.0.0.1", port: 0 },
+    bind: routeBind(p),
     networks: p.networks.map(networkOf),
     exclude: [...p.exclude.map(networkOf), p.server],
     ...(p.lan ? { lan: { allow: p.lan.allow.map(networkOf) } } : {}),

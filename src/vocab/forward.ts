@@ -60,12 +60,12 @@ export interface RouteForward {
   kind: "route";
   id: string;
   via?: string;
-  /** Where redirected connections arrive: loopback (beyond it with `lan`), port 0 for any free one. */
-  bind: TcpEndpoint;
+  /** Where redirected connections arrive; absent: routeBind's default (loopback, every address with `lan`). */
+  bind?: TcpEndpoint;
   /** IPv4 CIDRs whose TCP is carried. */
   networks: string[];
-  /** Never redirected (the SSH server's own address belongs here, or its connection would loop). */
-  exclude: string[];
+  /** Never redirected: CIDRs or host names (the SSH server's own address belongs here, or its connection would loop). */
+  exclude?: string[];
   /** Also connections routed through this machine (it is their gateway), from these networks only. */
   lan?: { allow: string[] };
   /**
@@ -92,6 +92,12 @@ export interface X11Forward {
   fakeCookie: string;
   realCookie: string;
 }
+
+/**
+ * Where a route listens: as given, or a free port on loopback — on every address with `lan`, because
+ * redirected LAN traffic arrives on the LAN side's own address.
+ */
+export const routeBind = (f: Pick<RouteForward, "bind" | "lan">): TcpEndpoint => f.bind ?? { host: f.lan ? "0.0.0.0" : "127.0.0.1", port: 0 };
 
 export type ForwardSpec = LocalForward | RemoteForward | DynamicForward | RouteForward | X11Forward;
 export type ForwardKind = ForwardSpec["kind"];
