@@ -55,7 +55,7 @@ export type SessionChoice = (key: PickKey) => Session | undefined;
 export const dynamicKind: ForwardKindModule<DynamicForward> = {
   validate: (spec) =>
     !isLoopback(spec.bind) && !spec.socks.auth && spec.socks.allow.length === 0
-      ? openProxy(spec.id, "here", "give it an allow-list of the machines that may use it (--allow CIDR, or the forward's `allow`), or a password (--socks-user with --socks-password-file)")
+      ? openProxy(spec.id, "here", "give it an allow-list of the machines that may use it (--allow CIDR, or socks.allow in a plan), or a password (--socks-user with --socks-password-file)")
       : undefined,
   /** On one session, or on a pool of them with a picker choosing per connection. */
   create: (spec, ctx) => {

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { Engine } from "../../src/engine/engine.ts";
 import type { Incoming, Link } from "../../src/engine/link.ts";
 import { FwdError, fail, ok } from "../../src/errors.ts";
+import { redact } from "../../src/redact.ts";
 import type { X11Forward } from "../../src/vocab/forward.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "fwd-x11-unit-"));
@@ -98,6 +99,9 @@ test("an X connection reaches the display with the real cookie, and shows in the
   expect(f.spec.kind).toBe("x11");
   expect([f.stats.open, f.stats.total, f.connections.length]).toEqual([1, 1, 1]);
   expect(f.connections[0]!.target).toBe(d.path);
+  // What the status page and --json show of the spec never carries a cookie.
+  const shown = JSON.stringify(redact(f.spec));
+  expect([shown.includes(REAL), shown.includes(FAKE)]).toEqual([false, false]);
   // A graceful stop waits for it: still open after a short grace is cut only at its end.
   const stopped = engine.stop(200);
   await Bun.sleep(50);
