@@ -60,7 +60,10 @@ export function buildRoute(a: ParsedArgs, server: string): Result<ForwardSpec | 
     ...(a.long.lan ? { lan: { allow: a.longValues.allow ?? [] } } : {}),
     ...(a.long.dns ? { dns: dnsServer !== undefined ? { server: dnsServer } : {} } : {}),
   });
-  return r.ok ? ok(r.value) : r;
+  if (!r.ok) return r;
+  // As for the others: the engine's check (a LAN route needs an allow-list), asked before connecting.
+  const bad = validateForward(r.value);
+  return bad ? fail(bad) : ok(r.value);
 }
 
 function socksPolicy(a: ParsedArgs): Result<SocksPolicy> {

@@ -1,6 +1,7 @@
-// The open-proxy rule, for every kind that lets a client choose where to go (-D, reverse SOCKS) or
-// carries what others route to it (--route --lan): beyond loopback it needs an allow-list or a
-// password, so fwd is never an open proxy by accident — whoever built the spec.
+// Checks several kinds' validate() share. The open-proxy rule, for the kinds that let a client choose
+// where to go (-D, reverse SOCKS): beyond loopback they need an allow-list or a password, so fwd is
+// never an open proxy by accident, whoever built the spec (the route kind has its LAN variant). And
+// a target no host can have, refused before it reaches sshd (vocab/host-name.ts says why).
 
 import { FwdError } from "../errors.ts";
 import { hostNameProblem } from "../vocab/host-name.ts";
