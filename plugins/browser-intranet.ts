@@ -15,7 +15,7 @@ export default definePlugin({
   }),
   plan: (o) => ({
     sessions: { bastion: [withIdentity(o.bastion, o.identity)] },
-    forwards: [{ kind: "dynamic", name: "socks", listen: o.listen, pac: { domains: o.domains } }],
+    forwards: [{ kind: "dynamic", name: "socks", bind: o.listen, socks: { allow: [], pac: { domains: o.domains } } }],
   }),
   probe: async (_o, ctx) => {
     const s = await ctx.connect("socks");

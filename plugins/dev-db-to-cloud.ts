@@ -17,7 +17,7 @@ export default definePlugin({
   }),
   plan: (o) => ({
     sessions: { server: [withIdentity(o.server, o.identity)] },
-    forwards: [{ kind: "remote", name: "db", listen: { host: "localhost", port: o.remote_port ?? PORTS[o.flavor] }, target: parseHostPort(o.db ?? "127.0.0.1", PORTS[o.flavor])! }],
+    forwards: [{ kind: "remote", name: "db", bind: { host: "localhost", port: o.remote_port ?? PORTS[o.flavor] }, target: parseHostPort(o.db ?? "127.0.0.1", PORTS[o.flavor])! }],
   }),
   probe: async (o, ctx) => {
     const b = ctx.bound.find((x) => x.name === "db")?.bound;

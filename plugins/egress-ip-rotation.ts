@@ -44,8 +44,8 @@ export default definePlugin({
         {
           kind: "dynamic",
           name: "socks",
-          listen: o.listen,
-          allow: o.allow,
+          bind: o.listen,
+          socks: { allow: o.allow },
           via: { pool: exits.map((e) => e.label), pick: o.strategy, ...(o.rotate_every ? { rotateEveryMs: o.rotate_every * 1000 } : {}) },
         },
       ],

@@ -16,7 +16,7 @@ export default definePlugin({
   }),
   plan: (o) => ({
     sessions: { server: [withIdentity(o.server, o.identity)] },
-    forwards: [{ kind: "remote", name: "web", listen: { host: "", port: o.remote_port }, target: o.local }],
+    forwards: [{ kind: "remote", name: "web", bind: { host: "", port: o.remote_port }, target: o.local }],
   }),
   // From here, straight to A's public port, no tunnel: exactly what a visitor sees.
   probe: async (o, ctx) => {

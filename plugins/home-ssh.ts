@@ -15,7 +15,7 @@ export default definePlugin({
   }),
   plan: (o) => ({
     sessions: { server: [withIdentity(o.server, o.identity)] },
-    forwards: [{ kind: "remote", name: "ssh", listen: { host: "localhost", port: o.remote_port }, target: o.ssh }],
+    forwards: [{ kind: "remote", name: "ssh", bind: { host: "localhost", port: o.remote_port }, target: o.ssh }],
   }),
   probe: async (_o, ctx) => {
     const b = ctx.bound.find((x) => x.name === "ssh")?.bound;

@@ -30,8 +30,8 @@ export default definePlugin({
     return {
       sessions: { bastion: [withIdentity(o.bastion, o.identity)] },
       forwards: [
-        { kind: "local", name: "wiki", listen: o.listen ?? { host: "127.0.0.1", port: 8080 }, orFreePort: o.listen === undefined, target: { host: wiki.host, port: wiki.port } },
-        ...(o.socks ? [{ kind: "dynamic" as const, name: "socks", listen: o.socks_listen, pac: { domains: o.pac_domains ?? domainsOf(wiki.host) } }] : []),
+        { kind: "local", name: "wiki", bind: o.listen ?? { host: "127.0.0.1", port: 8080 }, orFreePort: o.listen === undefined, target: { host: wiki.host, port: wiki.port } },
+        ...(o.socks ? [{ kind: "dynamic" as const, name: "socks", bind: o.socks_listen, socks: { allow: [], pac: { domains: o.pac_domains ?? domainsOf(wiki.host) } } }] : []),
       ],
     };
   },

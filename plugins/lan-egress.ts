@@ -20,7 +20,7 @@ export default definePlugin({
   }),
   plan: (o) => ({
     sessions: { server: [withIdentity(o.server, o.identity)] },
-    forwards: [{ kind: "dynamic", name: "socks", listen: o.listen, allow: o.allow }],
+    forwards: [{ kind: "dynamic", name: "socks", bind: o.listen, socks: { allow: o.allow } }],
   }),
   // The probe connects from this machine, to the address the proxy listens on (loopback for a
   // wildcard), which is then also its source: when the allow-list leaves that address out (a

@@ -26,7 +26,7 @@ export default definePlugin({
       {
         kind: "local",
         name: "db",
-        listen: o.listen ?? { host: "127.0.0.1", port: PORTS[o.flavor] },
+        bind: o.listen ?? { host: "127.0.0.1", port: PORTS[o.flavor] },
         orFreePort: o.listen === undefined,
         target: parseHostPort(o.db, PORTS[o.flavor])!,
       },

@@ -26,7 +26,7 @@ export default definePlugin({
         {
           kind: "remote",
           name: "desktop",
-          listen: { host: o.remote_bind === "*" ? "" : o.remote_bind, port: o.remote_port ?? port },
+          bind: { host: o.remote_bind === "*" ? "" : o.remote_bind, port: o.remote_port ?? port },
           target: parseHostPort(o.desktop ?? "127.0.0.1", port)!,
         },
       ],

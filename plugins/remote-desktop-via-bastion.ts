@@ -17,7 +17,7 @@ export default definePlugin({
     const port = o.vnc ? 5900 : 3389;
     return {
       sessions: { bastion: [withIdentity(o.bastion, o.identity)] },
-      forwards: [{ kind: "local", name: "desktop", listen: o.listen ?? { host: "127.0.0.1", port }, orFreePort: o.listen === undefined, target: parseHostPort(o.desktop, port)! }],
+      forwards: [{ kind: "local", name: "desktop", bind: o.listen ?? { host: "127.0.0.1", port }, orFreePort: o.listen === undefined, target: parseHostPort(o.desktop, port)! }],
     };
   },
   probe: async (o, ctx) => (o.vnc ? vncBanner(await ctx.connect("desktop")) : rdpConfirm(await ctx.connect("desktop"))),

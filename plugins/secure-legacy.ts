@@ -31,7 +31,7 @@ export default definePlugin({
         {
           kind: "local",
           name: o.protocol,
-          listen: o.listen ?? { host: "127.0.0.1", port: 10000 + p.port },
+          bind: o.listen ?? { host: "127.0.0.1", port: 10000 + p.port },
           orFreePort: o.listen === undefined,
           target: parseHostPort(o.target, p.port)!,
           ...(o.protocol === "ftp" ? { ftp: true } : {}),

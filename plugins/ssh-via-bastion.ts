@@ -15,7 +15,7 @@ export default definePlugin({
   }),
   plan: (o) => ({
     sessions: { bastion: [withIdentity(o.bastion, o.identity)] },
-    forwards: [{ kind: "local", name: "ssh", listen: o.listen, target: o.host, orFreePort: true }],
+    forwards: [{ kind: "local", name: "ssh", bind: o.listen, target: o.host, orFreePort: true }],
   }),
   probe: async (_o, ctx) => greeting(await ctx.connect("ssh"), "SSH", /^SSH-2\.0-/),
   usage: (o, bound) => {

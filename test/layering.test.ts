@@ -1,7 +1,6 @@
-// The direction of imports between src/ folders, checked on every run: the engine is the ground floor
-// (it imports errors.ts and nothing above it), and no new cycle between folders may appear. The cycles
-// that exist today are listed below as debt (issue 13 removes them); the test fails on any other, and
-// also when a listed one is gone, so the list only shrinks.
+// The direction of imports between src/ folders, checked on every run: vocab/ (the shared vocabulary)
+// is the floor, the engine stands on it with the protocol and OS adapters it drives (socks/, route/)
+// and nothing above, and no cycle between folders may appear.
 
 import { describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
@@ -45,21 +44,24 @@ function cyclicPairs(g: Map<string, Set<string>>): string[] {
   return pairs;
 }
 
-/** Known cycles (issue 13): engine and socks share vocabulary; config and ssh each need the other's types; plugin and index.ts re-export each other. */
-const KNOWN_CYCLES = ["config <-> ssh", "engine <-> socks", "index.ts <-> plugin"];
 
 describe("layering", () => {
-  test("the engine imports only itself, errors.ts and route/ (OS adapters beneath it) — apart from socks, listed debt", () => {
-    const out = [...(folderGraph().get("engine") ?? [])].sort();
-    expect(out).toEqual(["errors.ts", "route", "socks"]);
+  test("vocab/ (endpoints, addresses, CIDRs, forward specs) is a leaf: it imports nothing of fwd but errors.ts", () => {
+    expect([...(folderGraph().get("vocab") ?? [])].sort()).toEqual(["errors.ts"]);
   });
 
-  test("route/ (nftables, SO_ORIGINAL_DST, DNS relay) is a leaf: it imports nothing of fwd but errors.ts", () => {
-    expect([...(folderGraph().get("route") ?? [])].sort()).toEqual(["errors.ts"]);
+  test("the engine imports only itself, errors.ts, vocab/ and the adapters beneath it (socks/, route/)", () => {
+    expect([...(folderGraph().get("engine") ?? [])].sort()).toEqual(["errors.ts", "route", "socks", "vocab"]);
   });
 
-  test("no folder cycle beyond the listed ones, and each listed one still exists (so the list shrinks as they go)", () => {
-    expect(cyclicPairs(folderGraph())).toEqual(KNOWN_CYCLES);
+  test("socks/ (the SOCKS handshake) and route/ (nftables, SO_ORIGINAL_DST, DNS relay) import nothing of fwd but errors.ts and vocab/", () => {
+    const g = folderGraph();
+    expect([...(g.get("socks") ?? [])].sort()).toEqual(["errors.ts", "vocab"]);
+    expect([...(g.get("route") ?? [])].every((x) => x === "errors.ts" || x === "vocab")).toBe(true);
+  });
+
+  test("no folder cycle", () => {
+    expect(cyclicPairs(folderGraph())).toEqual([]);
   });
 
   test("the cycle finder finds a cycle through a third folder", () => {

@@ -3,7 +3,7 @@
 
 import { constants } from "node:os";
 import { routeLabel } from "../ssh/route.ts";
-import { formatEndpoint } from "../engine/types.ts";
+import { formatEndpoint } from "../vocab/endpoint.ts";
 import { runProbe } from "../plugin/deadline.ts";
 import { EXIT } from "./exit-codes.ts";
 import { probeContext } from "./probe-context.ts";

@@ -137,8 +137,8 @@ async function scenarioCommand(doc: CommandDoc, args: string[], cur: string): Pr
 const pluginFiles = (args: string[]) => args.flatMap((a, i) => (args[i - 1] === "--plugin" ? [a] : []));
 
 async function pluginNames(files: string[]): Promise<string[]> {
-  const { loadRegistry } = await import("../plugin/registry.ts");
-  return [...(await loadRegistry(files)).plugins.keys()];
+  const [{ loadRegistry }, { fwdApi }] = await Promise.all([import("../plugin/registry.ts"), import("../index.ts")]);
+  return [...(await loadRegistry(files, fwdApi)).plugins.keys()];
 }
 
 async function userScenarioNames(): Promise<string[]> {
@@ -147,8 +147,8 @@ async function userScenarioNames(): Promise<string[]> {
 
 /** A plugin's options (or those of a user scenario's plugin), as flags and types. */
 async function pluginOptions(name: string, files: string[]) {
-  const [{ loadRegistry }, { describeOptions }] = await Promise.all([import("../plugin/registry.ts"), import("../plugin/options.ts")]);
-  const registry = await loadRegistry(files);
+  const [{ loadRegistry }, { describeOptions }, { fwdApi }] = await Promise.all([import("../plugin/registry.ts"), import("../plugin/options.ts"), import("../index.ts")]);
+  const registry = await loadRegistry(files, fwdApi);
   let plugin = registry.plugins.get(name)?.plugin;
   if (!plugin) {
     const [{ scenarioFile }, { readScenario }] = await Promise.all([import("../scenario/paths.ts"), import("../scenario/file.ts")]);

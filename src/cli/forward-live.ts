@@ -3,9 +3,11 @@
 // same rules as at start (the open-proxy rule included) and added to the engine beside the others.
 
 import * as v from "valibot";
-import { isLoopback, openProxy, parseCidr } from "../engine/allow-list.ts";
+import { formatEndpoint } from "../vocab/endpoint.ts";
+import { validateForward } from "../engine/kinds.ts";
+import { parseCidr } from "../vocab/cidr.ts";
 import type { Engine } from "../engine/engine.ts";
-import { formatEndpoint, type ForwardSpec } from "../engine/types.ts";
+import type { ForwardSpec } from "../vocab/forward.ts";
 import { parseDynamicSpec, parseLocalSpec, parseRemoteSpec } from "../config/forward-spec.ts";
 import { FwdError, fail, ok, type Result } from "../errors.ts";
 import type { ControlResult, StatusControl } from "../status/app.ts";
@@ -37,6 +39,9 @@ export function liveControl(engine: Engine, o: LiveOptions = {}): StatusControl 
       if (!session.ok) return refused(session.error, 400);
       const spec = liveSpec(b.output.kind, b.output.spec, session.value, b.output.allow ?? []);
       if (!spec.ok) return refused(spec.error, 400);
+      // The engine's own check (the open-proxy rule), asked first so a bad spec is a 400, not a conflict.
+      const bad = validateForward(spec.value);
+      if (bad) return refused(bad, 400);
       const r = await engine.addForward(spec.value);
       if (!r.ok) return refused(r.error, 409);
       return { ok: true, value: { id: spec.value.id, session: session.value, ...(r.value ? { bound: formatEndpoint(r.value) } : {}) } };
@@ -57,7 +62,7 @@ export function liveControl(engine: Engine, o: LiveOptions = {}): StatusControl 
   };
 }
 
-/** A forward from its command-line form, refused where it would be refused at start. */
+/** A forward from its command-line form, refused where its parser refuses it. */
 export function liveSpec(kind: "L" | "R" | "D", text: string, via: string, allow: string[]): Result<ForwardSpec> {
   const id = `-${kind} ${text}`;
   for (const c of allow) if (!parseCidr(c)) return fail(new FwdError("E_CONFIG", `${id}: allow '${c}': expected an address or CIDR`, "e.g. --allow 192.168.1.0/24"));
@@ -68,13 +73,11 @@ export function liveSpec(kind: "L" | "R" | "D", text: string, via: string, allow
   if (kind === "R") {
     const f = parseRemoteSpec(text);
     if (!f.ok) return f;
-    // A live -R has no SOCKS password (that is a file read at start): reverse SOCKS stays on loopback.
-    if (!f.value.target && !isLoopback(f.value.bind)) return fail(openProxy(id, "on the server", "bind it to loopback on the server, or start fwd with --socks-user and -R"));
+    // A live -R has no SOCKS password (that is a file read at start): the engine keeps reverse SOCKS on loopback.
     return ok({ kind: "remote", id, via, bind: f.value.bind, ...(f.value.target ? { target: f.value.target } : { socks: { allow: [] } }) });
   }
   const f = parseDynamicSpec(text);
   if (!f.ok) return f;
-  if (!isLoopback(f.value.bind) && allow.length === 0) return fail(openProxy(id, "here", "give --allow CIDR for the machines that may use it, or bind it to loopback"));
   return ok({ kind: "dynamic", id, via, bind: f.value.bind, socks: { allow } });
 }
 

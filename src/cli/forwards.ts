@@ -1,14 +1,15 @@
 // From -L/-R/-D (and LocalForward/RemoteForward/DynamicForward) plus the SOCKS options to the
-// engine's forward list, refusing what would make fwd an open proxy by accident.
+// engine's forward list. The engine refuses what would make fwd an open proxy (engine/open-proxy.ts).
 
 import { parseDynamicSpec, parseLocalSpec, parseRemoteSpec } from "../config/forward-spec.ts";
 import type { HostConfig } from "../config/ssh-config.ts";
-import { isLoopback, openProxy, parseCidr } from "../engine/allow-list.ts";
-import type { ForwardSpec, SocksPolicy } from "../engine/types.ts";
-import { readTrusted, UNTRUSTED } from "../config/file-trust.ts";
+import { parseCidr } from "../vocab/cidr.ts";
+import type { ForwardSpec, SocksPolicy } from "../vocab/forward.ts";
+import { readTrusted, UNTRUSTED } from "../file-trust.ts";
 import { FwdError, fail, ok, type Result } from "../errors.ts";
 import { markSecret } from "../redact.ts";
 import { routeForward } from "../config/route-spec.ts";
+import { validateForward } from "../engine/kinds.ts";
 import type { ParsedArgs } from "./argv.ts";
 
 export function buildForwards(a: ParsedArgs, h: HostConfig): Result<ForwardSpec[]> {
@@ -24,8 +25,6 @@ export function buildForwards(a: ParsedArgs, h: HostConfig): Result<ForwardSpec[
     const f = parseRemoteSpec(spec);
     if (!f.ok) return f;
     const id = `-R ${spec}`;
-    if (!f.value.target && !isLoopback(f.value.bind) && !socks.value.auth)
-      return fail(openProxy(id, "on the server", "give --socks-user and --socks-password-file, or bind it to loopback on the server"));
     const reverseSocks = { socks: socks.value, ...(h.permitRemoteOpen ? { permitOpen: h.permitRemoteOpen } : {}) };
     out.push({ kind: "remote", id, bind: f.value.bind, ...(f.value.target ? { target: f.value.target } : reverseSocks) });
   }
@@ -33,12 +32,15 @@ export function buildForwards(a: ParsedArgs, h: HostConfig): Result<ForwardSpec[
     const f = parseDynamicSpec(spec);
     if (!f.ok) return f;
     const id = `-D ${spec}`;
-    if (!isLoopback(f.value.bind) && !socks.value.auth && socks.value.allow.length === 0)
-      return fail(openProxy(id, "here", "give --allow CIDR (e.g. --allow 192.168.1.0/24) for the machines that may use it, or --socks-user with --socks-password-file"));
     out.push({ kind: "dynamic", id, bind: f.value.bind, socks: socks.value });
   }
   if (a.long.pac && !out.some((f) => f.kind === "dynamic"))
     return fail(new FwdError("E_CONFIG", "--pac needs a SOCKS proxy to point at", "add -D [bind_address:]port"));
+  // The engine would refuse these at start; asked now, before connecting, --dry-run refuses them too.
+  for (const f of out) {
+    const bad = validateForward(f);
+    if (bad) return fail(bad);
+  }
   return ok(out);
 }
 
@@ -58,7 +60,10 @@ export function buildRoute(a: ParsedArgs, server: string): Result<ForwardSpec | 
     ...(a.long.lan ? { lan: { allow: a.longValues.allow ?? [] } } : {}),
     ...(a.long.dns ? { dns: dnsServer !== undefined ? { server: dnsServer } : {} } : {}),
   });
-  return r.ok ? ok(r.value) : r;
+  if (!r.ok) return r;
+  // As for the others: the engine's check (a LAN route needs an allow-list), asked before connecting.
+  const bad = validateForward(r.value);
+  return bad ? fail(bad) : ok(r.value);
 }
 
 function socksPolicy(a: ParsedArgs): Result<SocksPolicy> {

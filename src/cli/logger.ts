@@ -3,7 +3,7 @@
 // the redactor first, so a field that holds a secret never reaches a log.
 
 import type { EngineEvent, LogLevel } from "../engine/events.ts";
-import { formatEndpoint } from "../engine/types.ts";
+import { formatEndpoint } from "../vocab/endpoint.ts";
 import { redact } from "../redact.ts";
 
 export interface LoggerOptions {

@@ -22,7 +22,7 @@ export default ({ definePlugin, v, Hop, Listen, Target }: FwdApi) =>
     // The plan: named sessions (each a route of hops) and the forwards they carry.
     plan: (o) => ({
       sessions: { main: [o.bastion] },
-      forwards: [{ kind: "local", name: "service", listen: o.listen, target: o.target }],
+      forwards: [{ kind: "local", name: "service", bind: o.listen, target: o.target }],
     }),
     // Optional: does the far end answer? \`connect()\` opens a connection through the tunnel.
     probe: async (_o, ctx) => {

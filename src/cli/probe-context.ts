@@ -3,7 +3,7 @@
 
 import net from "node:net";
 import type { BoundForward as EngineBound, Engine } from "../engine/engine.ts";
-import { isUnix, reachableHost } from "../engine/types.ts";
+import { isUnix, reachableHost } from "../vocab/endpoint.ts";
 import type { BoundForward, ProbeContext } from "../plugin/types.ts";
 
 export function probeContext(engine: Pick<Engine, "link">, bound: EngineBound[], names: Map<string, string>): ProbeContext {

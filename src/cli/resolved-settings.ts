@@ -4,8 +4,8 @@
 
 import { parseDynamicSpec, parseLocalSpec, parseRemoteSpec } from "../config/forward-spec.ts";
 import type { HostConfig } from "../config/ssh-config.ts";
-import type { ForwardSpec } from "../engine/types.ts";
-import { formatEndpoint, isUnix, type Endpoint } from "../engine/types.ts";
+import type { ForwardSpec } from "../vocab/forward.ts";
+import { formatEndpoint, isUnix, type Endpoint } from "../vocab/endpoint.ts";
 import { sshCommandLines } from "../plugin/to-engine.ts";
 import type { ConcretePlan } from "../plugin/to-engine.ts";
 import { redact } from "../redact.ts";
@@ -91,14 +91,16 @@ export function dryRunLines(hops: SshTarget[], forwards: ForwardSpec[], command?
   const plan = { targets: { main: hops }, engine: { sessions: [], forwards: forwards.map((f) => ({ ...f, via: "main" })) } } as unknown as ConcretePlan;
   const target = (f: ForwardSpec) =>
     f.kind === "route"
-      ? `whatever ${f.networks.join(", ")} it is sent to${f.exclude.length ? ` (not ${f.exclude.join(", ")})` : ""}`
+      ? `whatever ${f.networks.join(", ")} it is sent to${f.exclude?.length ? ` (not ${f.exclude.join(", ")})` : ""}`
       : f.kind === "dynamic" || (f.kind === "remote" && !f.target)
         ? "SOCKS"
         : formatEndpoint(f.target!);
+  // A forward with no address of its own (X11) takes its connections on the session.
+  const where = (f: ForwardSpec) => ("bind" in f && f.bind ? formatEndpoint(f.bind) : "(session)");
   const lines = [
     `session main: ${routeLabel(hops)}`,
     ...hops.map((h, i) => `hop ${i + 1}: ${h.user}@${h.host}:${h.port}${h.identityFiles.length ? `, keys ${h.identityFiles.map((k) => k.path).join(" ")}` : ""}, host keys ${h.hostKey.strict}`),
-    ...forwards.map((f) => `forward ${f.id}: ${f.kind} ${f.kind === "remote" ? "on the server " : ""}${formatEndpoint(f.bind)} -> ${target(f)}${socksAuth(f)}`),
+    ...forwards.map((f) => `forward ${f.id}: ${f.kind} ${f.kind === "remote" ? "on the server " : ""}${where(f)} -> ${target(f)}${socksAuth(f)}`),
     ...(command !== undefined ? [`command: ${command}`] : []),
     ...sshCommandLines(plan).map((l) => `equivalent: ${l}${command !== undefined ? ` -- ${command}` : ""}`),
   ];
@@ -107,7 +109,7 @@ export function dryRunLines(hops: SshTarget[], forwards: ForwardSpec[], command?
 
 /** A SOCKS forward's credentials as the redactor shows them: the user, never the password. */
 function socksAuth(f: ForwardSpec): string {
-  const socks = f.kind === "local" || f.kind === "route" ? undefined : f.socks;
+  const socks = "socks" in f ? f.socks : undefined;
   if (!socks?.auth) return "";
   const shown = redact(socks).auth!;
   return `, SOCKS user ${shown.user} password ${shown.password}`;

@@ -3,7 +3,7 @@
 
 import * as v from "valibot";
 import { routeLabel } from "../ssh/route.ts";
-import { formatEndpoint } from "../engine/types.ts";
+import { formatEndpoint } from "../vocab/endpoint.ts";
 import { runProbe } from "../plugin/deadline.ts";
 import { sshCommandLines } from "../plugin/to-engine.ts";
 import { redact } from "../redact.ts";

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import type { ReconnectPolicy } from "../engine/backoff.ts";
 import { FwdError, fail, ok, type Result } from "../errors.ts";
 import { describeOptions, optionProblems, readOptionFlags, validateOptions } from "../plugin/options.ts";
+import { fwdApi } from "../index.ts";
 import { loadRegistry } from "../plugin/registry.ts";
 import { concretePlan, type ConcretePlan } from "../plugin/to-engine.ts";
 import type { Plugin } from "../plugin/types.ts";
@@ -50,7 +51,7 @@ export async function prepareScenario(argv: string[], log: Logger, usage: string
   const name = file === undefined && rest[0] !== undefined && !rest[0].startsWith("-") ? rest.shift() : undefined;
   if (file === undefined && name === undefined) return fail(new FwdError("E_CONFIG", "no scenario or plugin named", usage));
 
-  const registry = await loadRegistry(pluginFiles);
+  const registry = await loadRegistry(pluginFiles, fwdApi);
   for (const p of registry.problems) log.log("warn", p.message, p.hint);
 
   let scenario: ScenarioFile | undefined;

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { BUILTIN_SCENARIOS } from "../../scenarios/index.ts";
 import { FwdError, fail, ok, type Result } from "../errors.ts";
 import { describeOptions } from "../plugin/options.ts";
+import { fwdApi } from "../index.ts";
 import { loadRegistry, type Registry } from "../plugin/registry.ts";
 import { redact } from "../redact.ts";
 import { readScenario } from "../scenario/file.ts";
@@ -18,7 +19,7 @@ import { didYouMean } from "./suggest.ts";
 export async function listScenarios(argv: string[]): Promise<number> {
   const log = loggerFor(argv);
   const pluginFiles = argv.flatMap((a, i) => (argv[i - 1] === "--plugin" ? [a] : []));
-  const registry = await loadRegistry(pluginFiles);
+  const registry = await loadRegistry(pluginFiles, fwdApi);
   for (const p of registry.problems) log.log("warn", p.message, p.hint);
   if (argv[0] === "show") return show(argv[1], registry, log);
 
@@ -47,7 +48,7 @@ function show(name: string | undefined, registry: Registry, log: ReturnType<type
 /** `fwd run PLUGIN --help` (or a scenario's name: its plugin's options, and the values it sets). */
 export async function pluginHelp(name: string, pluginFiles: string[], command: string): Promise<number> {
   const log = loggerFor([]);
-  const registry = await loadRegistry(pluginFiles);
+  const registry = await loadRegistry(pluginFiles, fwdApi);
   for (const p of registry.problems) log.log("warn", p.message, p.hint);
   let plugin = name;
   let from: string | undefined;

@@ -4,9 +4,10 @@
 import type { HostConfig } from "../config/ssh-config.ts";
 import { DEFAULT_RECONNECT, type ReconnectPolicy } from "../engine/backoff.ts";
 import { DEFAULT_MAX_CONNECTIONS } from "../engine/connections.ts";
-import { formatEndpoint, isUnix, reachableHost, type ForwardSpec, type TcpEndpoint } from "../engine/types.ts";
-import { hostNameProblem } from "../engine/host-name.ts";
-import { parseHostPort } from "../plugin/schemas.ts";
+import { formatEndpoint, isUnix, reachableHost, type TcpEndpoint } from "../vocab/endpoint.ts";
+import type { ForwardSpec } from "../vocab/forward.ts";
+import { hostNameProblem } from "../vocab/host-name.ts";
+import { parseHostPort, parseDestination } from "../vocab/address.ts";
 import { FwdError, fail, ok, type Result } from "../errors.ts";
 import type { ExecOptions } from "../engine/link.ts";
 import type { SshDeps, SshTarget } from "../ssh/connect.ts";
@@ -15,7 +16,6 @@ import { MAX_WINDOW_BYTES, MIN_WINDOW_BYTES, parseSize } from "../ssh/window.ts"
 import { VERSION } from "../version.ts";
 import { runtimeInfo } from "../runtime/index.ts";
 import { checkSupported, parseArgv, type ParsedArgs } from "./argv.ts";
-import { parseDestination } from "../config/destination.ts";
 import { EXIT } from "./exit-codes.ts";
 import { buildForwards, buildRoute } from "./forwards.ts";
 import { preflight } from "../route/nft.ts";
@@ -84,12 +84,13 @@ export async function runSsh(argv: string[]): Promise<number> {
 
   // -X/-Y (or ForwardX11 in a later version): only for a command, as there is no shell to give it to.
   const wantX11 = !a.flags.x && (a.flags.X !== undefined || a.flags.Y !== undefined);
-  let x11: Pick<ExecOptions, "x11" | "onX11"> = {};
+  let x11: Pick<ExecOptions, "x11"> = {};
   if (wantX11) {
     if (command === undefined) return report(log, new FwdError("E_CONFIG", "-X/-Y need a command to run", "e.g. fwd -X host -- xterm"));
     const setup = x11Setup(process.env.DISPLAY, a.flags.Y !== undefined);
     if (!setup.ok) return report(log, setup.error);
-    x11 = setup.value.options;
+    x11 = { x11: setup.value.exec };
+    forwards.push(setup.value.forward);
   }
   const asker = ttyPrompter(host.batchMode);
   const deps: SshDeps = {

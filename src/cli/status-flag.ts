@@ -3,7 +3,7 @@
 
 import type { Engine } from "../engine/engine.ts";
 import { FwdError, fail, ok, type Result } from "../errors.ts";
-import { parseListen } from "../plugin/schemas.ts";
+import { parseListen } from "../vocab/address.ts";
 import type { StatusControl } from "../status/app.ts";
 import type { StatusOptions, StatusServer } from "../status/serve.ts";
 import type { ParsedArgs } from "./argv.ts";

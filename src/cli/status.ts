@@ -4,7 +4,7 @@
 
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { formatEndpoint, type Endpoint } from "../engine/types.ts";
+import { formatEndpoint, type Endpoint } from "../vocab/endpoint.ts";
 import { FwdError } from "../errors.ts";
 import { redact } from "../redact.ts";
 import { configDir } from "../scenario/paths.ts";
@@ -48,7 +48,9 @@ export async function statusCommand(argv: string[]): Promise<number> {
     lines.push(`session ${x.name}: ${x.host} ${x.state}${x.rttMs !== undefined ? `, rtt ${x.rttMs} ms` : ""}${x.compression && x.compression !== "none" ? `, compression ${x.compression}` : ""}${x.reconnects ? `, ${x.reconnects} reconnects` : ""}${x.lastError && x.state !== "up" ? ` (${x.lastError})` : ""}`);
   for (const f of s.forwards) {
     const fails = Object.entries(f.stats.failures).map(([r, n]) => `${r} ${n}`).join(", ");
-    lines.push(`${f.spec.kind.padEnd(7)} ${ep(f.bound ?? f.spec.bind)} -> ${"target" in f.spec ? ep(f.spec.target) : "SOCKS"}: ${f.stats.open} open, ${f.stats.total} total, ${f.stats.bytesUp} B up, ${f.stats.bytesDown} B down${fails ? `, failures: ${fails}` : ""}`);
+    // A forward with no address of its own here (X11) takes its connections on the session.
+    const at = f.bound ?? ("bind" in f.spec ? f.spec.bind : undefined);
+    lines.push(`${f.spec.kind.padEnd(7)} ${at ? ep(at) : "(session)"} -> ${"target" in f.spec ? ep(f.spec.target) : "SOCKS"}: ${f.stats.open} open, ${f.stats.total} total, ${f.stats.bytesUp} B up, ${f.stats.bytesDown} B down${fails ? `, failures: ${fails}` : ""}`);
   }
   for (const x of s.scenarios ?? [])
     lines.push(`scenario ${x.name}: ${x.state}${x.plugin ? ` (${x.plugin})` : ""}, ${x.forwards.length} forward${x.forwards.length === 1 ? "" : "s"}${x.probe ? `, probe ${x.probe.ok ? "ok" : "FAILED"}: ${x.probe.detail}` : ""}${x.error ? ` — ${x.error.replace(/\n\s*/g, " ")}` : ""} [${x.file}]`);

@@ -1,7 +1,7 @@
 // `fwd -W host:port …`: this process's stdin and stdout become one connection from the server to
 // host:port, so OpenSSH can use fwd as its ProxyCommand (`ssh -o ProxyCommand='fwd -W %h:%p bastion' b`).
 
-import type { Endpoint } from "../engine/types.ts";
+import type { Endpoint } from "../vocab/endpoint.ts";
 import { FwdError } from "../errors.ts";
 import type { SshDeps, SshTarget } from "../ssh/connect.ts";
 import { connectRoute } from "../ssh/route.ts";

@@ -8,7 +8,7 @@ import { basename, join } from "node:path";
 import * as v from "valibot";
 import type { BoundForward, Engine } from "../engine/engine.ts";
 import type { EngineEvent } from "../engine/events.ts";
-import type { ForwardSpec } from "../engine/types.ts";
+import type { ForwardSpec } from "../vocab/forward.ts";
 import { FwdError, fail, ok, type Result } from "../errors.ts";
 import { runProbe } from "../plugin/deadline.ts";
 import { routeLabel } from "../ssh/route.ts";

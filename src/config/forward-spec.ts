@@ -2,8 +2,8 @@
 // of ssh_config) into endpoints, accepting what `ssh` accepts (misc.c parse_forward) with errors as values.
 
 import { FwdError, fail, ok, type Result } from "../errors.ts";
-import { hostNameProblem } from "../engine/host-name.ts";
-import type { Endpoint, TcpEndpoint } from "../engine/types.ts";
+import { hostNameProblem } from "../vocab/host-name.ts";
+import type { Endpoint, TcpEndpoint } from "../vocab/endpoint.ts";
 
 export interface LocalSpec {
   /** Where fwd listens, on this machine. */

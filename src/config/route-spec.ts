@@ -1,12 +1,11 @@
 // A route forward from its parts, checked the same way for --route and for a scenario's `route`
-// forward: IPv4 networks only, the SSH server excluded, and no open relay for the LAN.
+// forward: IPv4 networks only and the SSH server excluded (the engine refuses a LAN route with no
+// allow-list, whoever built it: engine/route-forward.ts).
 
 import net from "node:net";
-import type { RouteForward } from "../engine/types.ts";
+import { routeBind, type RouteForward } from "../vocab/forward.ts";
 import { FwdError, fail, ok, type Result } from "../errors.ts";
-import { isIpv4Cidr, networkOf } from "../route/cidr.ts";
-
-export { isIpv4Cidr, networkOf };
+import { isIpv4Cidr, networkOf } from "../vocab/cidr.ts";
 
 export interface RouteParts {
   networks: string[];
@@ -23,15 +22,12 @@ export function routeForward(id: string, p: RouteParts): Result<RouteForward> {
   if (p.networks.length === 0) return fail(new FwdError("E_CONFIG", `${id}: no network to route`, "give one or more --route CIDR, e.g. --route 10.0.0.0/8"));
   for (const [flag, list] of [["--route", p.networks], ["--exclude", p.exclude], ["--allow", p.lan?.allow ?? []]] as const)
     for (const c of list) if (!isIpv4Cidr(c)) return fail(new FwdError("E_CONFIG", `${id}: ${flag} '${c}': expected an IPv4 address or CIDR`, `e.g. ${flag} 10.0.0.0/8 (IPv6 networks are not routed yet)`));
-  if (p.lan && p.lan.allow.length === 0)
-    return fail(new FwdError("E_CONFIG", `${id}: refusing to route for the LAN with no allow-list: any machine that can reach this one would use the tunnel`, "give --allow CIDR (e.g. --allow 192.168.1.0/24) for the machines that may use it as their gateway"));
   if (p.dns?.server !== undefined && !net.isIPv4(p.dns.server)) return fail(new FwdError("E_CONFIG", `${id}: --dns-server '${p.dns.server}': expected an IPv4 address`, "e.g. --dns-server 10.0.0.53"));
   return ok({
     kind: "route",
     id,
     ...(p.via ? { via: p.via } : {}),
-    // Redirected LAN traffic arrives on the LAN side's own address, so the listener takes every address.
-    bind: { host: p.lan ? "0.0.0.0" : "127.0.0.1", port: 0 },
+    bind: routeBind(p),
     networks: p.networks.map(networkOf),
     exclude: [...p.exclude.map(networkOf), p.server],
     ...(p.lan ? { lan: { allow: p.lan.allow.map(networkOf) } } : {}),

@@ -3,11 +3,11 @@
 // with ssh, command-line -o/-i settings apply to the final host only; jump hosts take theirs from
 // ssh_config (and from their own user@host:port).
 
-import { parseDestination } from "./destination.ts";
+import { parseDestination, type Destination } from "../vocab/address.ts";
 import { FwdError, fail, ok, type Result } from "../errors.ts";
 import type { SshTarget } from "../ssh/connect.ts";
 import type { HostConfig } from "./ssh-config.ts";
-import { resolveTarget, type ConfigContext, type Destination } from "./target.ts";
+import { resolveTarget, type ConfigContext } from "./target.ts";
 
 export interface Route {
   /** The final host's settings. */

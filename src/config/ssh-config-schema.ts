@@ -3,7 +3,7 @@
 // a validated HostConfig.
 
 import * as v from "valibot";
-import type { OpenRule } from "../engine/permit-open.ts";
+import type { OpenRule } from "../vocab/forward.ts";
 import { FwdError, fail, ok, type Result } from "../errors.ts";
 import { resolveCiphers } from "../ssh/algorithms.ts";
 import { parseDynamicSpec, parseLocalSpec, parseRemoteSpec } from "./forward-spec.ts";

@@ -10,9 +10,9 @@
 import { readdir } from "node:fs/promises";
 import { isAbsolute, join } from "node:path";
 import { LineType, parse, type Line } from "ssh-config";
-import type { OpenRule } from "../engine/permit-open.ts";
+import type { OpenRule } from "../vocab/forward.ts";
 import { FwdError, fail, ok, type Result } from "../errors.ts";
-import { readTrusted, trustContext, UNTRUSTED } from "./file-trust.ts";
+import { readTrusted, trustContext, UNTRUSTED } from "../file-trust.ts";
 import { buildHostConfig, HARMLESS_OPTIONS, REPEATABLE_OPTIONS, SUPPORTED_OPTIONS } from "./ssh-config-schema.ts";
 
 /** One host's settings, resolved and validated; paths are expanded, forwards are in -L/-R/-D form. */

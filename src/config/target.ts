@@ -6,15 +6,10 @@ import { homedir } from "node:os";
 import { loadSshConfig, resolveHost, type HostConfig, type SshConfigSource } from "./ssh-config.ts";
 import { ok, type Result } from "../errors.ts";
 import type { SshTarget } from "../ssh/connect.ts";
+import type { Destination } from "../vocab/address.ts";
 
 /** fwd's own default for ConnectTimeout, which here bounds TCP, key exchange and authentication; ssh waits for TCP's timeout. */
 const DEFAULT_CONNECT_TIMEOUT_S = 30;
-
-export interface Destination {
-  user?: string;
-  host: string;
-  port?: number;
-}
 
 export interface ConfigContext {
   src: SshConfigSource;

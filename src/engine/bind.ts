@@ -1,7 +1,7 @@
 // Turns a failed listen into an error a user can act on.
 
 import { FwdError } from "../errors.ts";
-import { formatEndpoint, type Endpoint } from "./types.ts";
+import { formatEndpoint, type Endpoint } from "../vocab/endpoint.ts";
 
 export function bindError(forward: string, bind: Endpoint, err: NodeJS.ErrnoException): FwdError {
   const where = `${forward}: bind ${formatEndpoint(bind)}`;

@@ -4,7 +4,7 @@
 import net from "node:net";
 import type { Duplex } from "node:stream";
 import { FwdError, fail, ok, type Result } from "../errors.ts";
-import { formatEndpoint, isUnix, type Endpoint } from "./types.ts";
+import { formatEndpoint, isUnix, type Endpoint } from "../vocab/endpoint.ts";
 
 const DIAL_TIMEOUT_MS = 10_000;
 

@@ -4,17 +4,21 @@
 // all and per client address, with a short queue in front.
 
 import net from "node:net";
-import { FwdError, fail, type Result } from "../errors.ts";
+import { FwdError, fail, ok, type Result } from "../errors.ts";
 import { serveSocks } from "../socks/server.ts";
 import { pacFile, pacHostOk } from "../socks/pac.ts";
 import { Carrier, type ForwardRuntime } from "./carrier.ts";
-import { allowList } from "./allow-list.ts";
+import type { Forwarder, ForwardKindModule } from "./forwarder.ts";
+import { openProxy } from "./open-proxy.ts";
+import { snapshotOf, type ForwardSnapshot } from "./snapshot.ts";
+import { allowList } from "../vocab/cidr.ts";
 import { clientKey, HandshakeGate, type GateLimits } from "./handshake-gate.ts";
 import { Listener } from "./listener.ts";
-import type { PickKey } from "./pick.ts";
+import { makePicker, type PickKey } from "./pick.ts";
 import type { Session } from "./session.ts";
 import { countFailure } from "./stats.ts";
-import { formatEndpoint, type DynamicForward, type Endpoint, type TcpEndpoint } from "./types.ts";
+import { formatEndpoint, isLoopback, type Endpoint, type TcpEndpoint } from "../vocab/endpoint.ts";
+import type { DynamicForward } from "../vocab/forward.ts";
 
 export interface SocksLimits extends GateLimits {
   /** From a client's first byte to the SOCKS reply, the channel's opening included. */
@@ -48,7 +52,25 @@ export interface ExitStats {
 /** Which session a new connection leaves through; undefined when none is up (a pool, all down). */
 export type SessionChoice = (key: PickKey) => Session | undefined;
 
-export class DynamicForwarder extends Carrier {
+export const dynamicKind: ForwardKindModule<DynamicForward> = {
+  validate: (spec) =>
+    !isLoopback(spec.bind) && !spec.socks.auth && spec.socks.allow.length === 0
+      ? openProxy(spec.id, "here", "give it an allow-list of the machines that may use it (--allow CIDR, or socks.allow in a plan), or a password (--socks-user with --socks-password-file)")
+      : undefined,
+  /** On one session, or on a pool of them with a picker choosing per connection. */
+  create: (spec, ctx) => {
+    const via = spec.via;
+    if (via === undefined || typeof via === "string") return ok(new DynamicForwarder(spec, () => ctx.session, ctx.rt));
+    const members = via.pool.map((n) => ctx.sessionNamed(n));
+    if (members.some((m) => m === undefined)) return fail(new FwdError("E_CONFIG", `${spec.id}: its pool names a session the plan does not have`, "list only the plan's sessions in via.pool"));
+    let forwarder: DynamicForwarder | undefined;
+    const picker = makePicker(members as Session[], via, (name) => forwarder?.openOn(name) ?? 0);
+    forwarder = new DynamicForwarder(spec, picker, ctx.rt, () => picker.stop());
+    return ok(forwarder);
+  },
+};
+
+export class DynamicForwarder extends Carrier implements Forwarder {
   private readonly listener: Listener;
   private readonly allowed: ((address: string) => boolean) | undefined;
   private readonly gate = new HandshakeGate(SOCKS_LIMITS);
@@ -58,6 +80,8 @@ export class DynamicForwarder extends Carrier {
     readonly spec: DynamicForward,
     private readonly choose: SessionChoice,
     rt: ForwardRuntime,
+    /** A pool's picker stops here (its rotation timer). */
+    private readonly release: () => void = () => {},
   ) {
     super(spec.id, rt);
     this.listener = new Listener(spec.id, spec.bind, rt.bus, (s) => void this.accept(s));
@@ -74,8 +98,18 @@ export class DynamicForwarder extends Carrier {
     return r;
   }
 
-  stopAccepting(): void {
+  stop(): void {
     this.listener.close();
+  }
+
+  close(): void {
+    this.stop();
+    this.release();
+  }
+
+  snapshot(): ForwardSnapshot {
+    const pooled = typeof this.spec.via === "object";
+    return { ...snapshotOf(this, this.spec, this.bound), ...(pooled ? { exits: Object.fromEntries([...this.exits].map(([k, v]) => [k, { ...v }])) } : {}) };
   }
 
   /** Open connections through one exit, for least-connections. */

@@ -3,19 +3,16 @@
 // data) and read its events and snapshots.
 
 import { FwdError, fail, ok, type Result } from "../errors.ts";
-import { backoffDelay, DEFAULT_RECONNECT, type ReconnectPolicy } from "./backoff.ts";
-import type { ForwardRuntime } from "./carrier.ts";
+import { DEFAULT_RECONNECT, type ReconnectPolicy } from "./backoff.ts";
 import { connectionSlots, DEFAULT_MAX_CONNECTIONS, fitToOpenFileLimit } from "./connections.ts";
-import { DynamicForwarder } from "./dynamic-forward.ts";
-import { makePicker, type Picker } from "./pick.ts";
 import { EventBus } from "./events.ts";
+import type { Forwarder } from "./forwarder.ts";
+import { createForwarder, validateForward } from "./kinds.ts";
 import type { Connect, Link } from "./link.ts";
-import { LocalForwarder } from "./local-forward.ts";
-import { RemoteForwarder } from "./remote-forward.ts";
-import { RouteForwarder } from "./route-forward.ts";
 import { Session } from "./session.ts";
-import { snapshotOf, type EngineSnapshot } from "./snapshot.ts";
-import type { DynamicForward, Endpoint, ForwardSpec } from "./types.ts";
+import type { EngineSnapshot } from "./snapshot.ts";
+import type { ForwardSpec } from "../vocab/forward.ts";
+import type { Endpoint } from "../vocab/endpoint.ts";
 
 export type { EngineSnapshot, ForwardSnapshot, SessionSnapshot } from "./snapshot.ts";
 
@@ -54,16 +51,12 @@ export interface BoundForward {
   bound: Endpoint;
 }
 
-type Forwarder = LocalForwarder | DynamicForwarder | RemoteForwarder | RouteForwarder;
-
 export class Engine {
   readonly bus = new EventBus();
   private sessions = new Map<string, Session>();
   private forwarders: Forwarder[] = [];
   private stopping = false;
   private started = false;
-  /** A pooled -D's picker, by forward id (its rotation timer stops with the forward). */
-  private pickers = new Map<string, Picker>();
   private endedResolve!: (e: FwdError | undefined) => void;
   /** Resolves when the engine can no longer do its work (a session ended), or after stop(). */
   readonly ended = new Promise<FwdError | undefined>((r) => (this.endedResolve = r));
@@ -87,6 +80,11 @@ export class Engine {
 
   /** Connects every session, then sets up every forward. The first fatal problem is returned. */
   async start(): Promise<Result<BoundForward[]>> {
+    // Every spec is checked before any session connects: a refused one (an open proxy) costs nothing.
+    for (const spec of this.plan.forwards) {
+      const bad = validateForward(spec);
+      if (bad) return fail(bad);
+    }
     const asked = this.opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
     const fit = fitToOpenFileLimit(asked);
     connectionSlots.limit = fit.limit;
@@ -126,33 +124,24 @@ export class Engine {
   private async openForward(spec: ForwardSpec, links: Map<string, Link>): Promise<Result<Endpoint | undefined>> {
     const session = this.sessionFor(spec);
     if (!session.ok) return session;
-    const rt = { bus: this.bus, acquireTimeoutMs: this.opts.acquireTimeoutMs };
-    const f =
-      spec.kind === "local"
-        ? new LocalForwarder(spec, session.value, rt)
-        : spec.kind === "dynamic"
-          ? this.dynamic(spec, session.value, rt)
-          : spec.kind === "route"
-            ? new RouteForwarder(spec, session.value, rt)
-            : new RemoteForwarder(spec, rt);
-    if (!f) return fail(new FwdError("E_CONFIG", `${spec.id}: its pool names a session the plan does not have`, "list only the plan's sessions in via.pool"));
-    const link = links.get(session.value.name);
-    if (f instanceof RemoteForwarder && !link) {
-      // Its session is still trying: the listen is requested when it connects (attachLink).
-      this.forwarders.push(f);
-      return ok(undefined);
-    }
-    const r = f instanceof RemoteForwarder ? await f.start(link!) : await f.start();
+    const f = createForwarder(spec, {
+      rt: { bus: this.bus, acquireTimeoutMs: this.opts.acquireTimeoutMs },
+      session: session.value,
+      sessionNamed: (name) => this.sessions.get(name),
+      reconnect: this.opts.reconnect ?? DEFAULT_RECONNECT,
+      stopping: () => this.stopping,
+    });
+    if (!f.ok) return f;
+    const r = await f.value.start(links.get(session.value.name));
     if (this.stopping) {
-      if (!(f instanceof RemoteForwarder)) f.stopAccepting();
+      f.value.close();
       return fail(stoppedError());
     }
     if (!r.ok) {
-      this.pickers.get(spec.id)?.stop();
-      this.pickers.delete(spec.id);
+      f.value.close();
       return r;
     }
-    this.forwarders.push(f);
+    this.forwarders.push(f.value);
     return r;
   }
 
@@ -195,12 +184,14 @@ export class Engine {
   async addForward(spec: ForwardSpec): Promise<Result<Endpoint | undefined>> {
     if (this.forwarders.some((f) => f.spec.id === spec.id)) return fail(new FwdError("E_CONFIG", `${spec.id}: a forward with this id exists already`, "cancel it first, or give another spec"));
     if (this.stopping) return fail(stoppedError());
+    const bad = validateForward(spec);
+    if (bad) return fail(bad);
     const session = this.sessionFor(spec);
     if (!session.ok) return session;
     const links = new Map<string, Link>();
-    // A -R asks the server now if the session is up; otherwise when it connects.
-    const live = spec.kind === "remote" ? await session.value.acquire(0) : undefined;
-    if (live?.ok) links.set(session.value.name, live.value);
+    // A kind that needs the server (-R) asks now if the session is up; otherwise when it connects.
+    const live = await session.value.acquire(0);
+    if (live.ok) links.set(session.value.name, live.value);
     return this.openForward(spec, links);
   }
 
@@ -214,17 +205,7 @@ export class Engine {
     if (i < 0) return false;
     const f = this.forwarders[i]!;
     this.forwarders.splice(i, 1);
-    this.pickers.get(id)?.stop();
-    this.pickers.delete(id);
-    if (f instanceof RemoteForwarder) {
-      f.stopped = true;
-      const s = this.sessions.get(typeof f.spec.via === "string" ? f.spec.via : (this.firstSession ?? ""));
-      const bound = f.bound;
-      if (bound && s)
-        void s.acquire(0).then((l) => {
-          if (l.ok) void l.value.unlisten?.(bound);
-        });
-    } else f.stopAccepting();
+    f.close();
     if (o.cut) f.connections.destroyAll();
     this.bus.log("info", `${id}: removed`);
     return true;
@@ -260,8 +241,7 @@ export class Engine {
   stopForward(id: string): boolean {
     const f = this.forwarders.find((x) => x.spec.id === id);
     if (!f) return false;
-    if (f instanceof RemoteForwarder) f.stopped = true;
-    else f.stopAccepting();
+    f.stop();
     this.bus.log("info", `${id}: stopped`);
     return true;
   }
@@ -278,34 +258,24 @@ export class Engine {
   private attachLink(session: Session, link: Link): void {
     link.onIncoming((c) => {
       if (this.stopping) return c.reject();
-      const f = this.remotesOf(session).find((x) => x.matches(c.bind));
-      if (f) void f.handle(c);
-      else c.reject();
+      if (!this.forwardersOn(session).some((f) => f.incoming?.(c))) c.reject();
     });
-    if (this.started) for (const f of this.remotesOf(session)) void this.relisten(f, link, 1);
+    if (this.started) for (const f of this.forwardersOn(session)) f.relink?.(link);
   }
 
-  /** A server that still holds the old port (a stale session) frees it eventually: retry until then. */
-  private async relisten(f: RemoteForwarder, link: Link, attempt: number): Promise<void> {
-    let gone = false;
-    void link.ended.then(() => (gone = true));
-    const r = await f.start(link);
-    if (r.ok || gone || this.stopping) return;
-    const delay = backoffDelay(attempt, this.opts.reconnect ?? DEFAULT_RECONNECT);
-    this.bus.log("warn", `${r.error.message}; retrying in ${(delay / 1000).toFixed(1)}s (a stale session on the server may still hold it)`, r.error.hint);
-    await sleep(delay);
-    if (!gone && !this.stopping) return this.relisten(f, link, attempt + 1);
-  }
-
-  private remotesOf(session: Session): RemoteForwarder[] {
-    return this.forwarders.filter((x): x is RemoteForwarder => x instanceof RemoteForwarder && (x.spec.via ?? this.firstSession) === session.name);
+  /** The forwards whose own session this is (a pool's counts by its first member). */
+  private forwardersOn(session: Session): Forwarder[] {
+    return this.forwarders.filter((f) => {
+      const s = this.sessionFor(f.spec);
+      return s.ok && s.value === session;
+    });
   }
 
   /** Stops accepting, gives open connections `graceMs` to finish, then cuts the rest and disconnects. */
   /** `why` names the reason in the log (a signal); a stop without one is silent. */
   async stop(graceMs: number, why?: string): Promise<void> {
     this.stopping = true;
-    for (const f of this.forwarders) if (!(f instanceof RemoteForwarder)) f.stopAccepting();
+    for (const f of this.forwarders) f.stop();
     const open = this.openConnections();
     const wait = open && graceMs ? ` (up to ${graceMs / 1000}s for ${open} open connection${open > 1 ? "s" : ""}; again to force)` : "";
     if (why) this.bus.log("info", `${why}: no new connections${wait}`);
@@ -317,9 +287,8 @@ export class Engine {
   /** Cuts everything now (the end of a graceful stop, or a start that failed). */
   kill(): void {
     this.stopping = true;
-    for (const p of this.pickers.values()) p.stop();
-    // No redirect may outlive the engine: it would send the routed networks' traffic nowhere.
-    for (const f of this.forwarders) if (f instanceof RouteForwarder) f.removeRules();
+    // Nothing a forward holds may outlive the engine: a route's redirect would send traffic nowhere.
+    for (const f of this.forwarders) f.close();
     for (const f of this.forwarders) f.connections.destroyAll();
     for (const s of this.sessions.values()) s.close();
     this.endedResolve(undefined);
@@ -340,10 +309,7 @@ export class Engine {
         ...(s.nextAttemptAt ? { nextAttemptAt: s.nextAttemptAt } : {}),
         ...(s.lastError ? { lastError: s.lastError.message } : {}),
       })),
-      forwards: this.forwarders.map((f) => ({
-        ...snapshotOf(f, f.spec, f.bound),
-        ...(f instanceof DynamicForwarder && typeof f.spec.via === "object" ? { exits: Object.fromEntries([...f.exits].map(([k, v]) => [k, { ...v }])) } : {}),
-      })),
+      forwards: this.forwarders.map((f) => f.snapshot()),
     };
   }
 
@@ -353,19 +319,6 @@ export class Engine {
 
   private get firstSession(): string | undefined {
     return this.plan.sessions[0]?.name;
-  }
-
-  /** A -D on one session, or on a pool of them with a picker choosing per connection. */
-  private dynamic(spec: DynamicForward, first: Session, rt: ForwardRuntime): DynamicForwarder | undefined {
-    const via = spec.via;
-    if (via === undefined || typeof via === "string") return new DynamicForwarder(spec, () => first, rt);
-    const members = via.pool.map((n) => this.sessions.get(n));
-    if (members.some((m) => m === undefined)) return undefined;
-    let forwarder: DynamicForwarder | undefined;
-    const picker = makePicker(members as Session[], via, (name) => forwarder?.openOn(name) ?? 0);
-    this.pickers.set(spec.id, picker);
-    forwarder = new DynamicForwarder(spec, picker, rt);
-    return forwarder;
   }
 
   private sessionFor(spec: ForwardSpec): Result<Session> {

@@ -1,7 +1,7 @@
 // The engine's event stream: everything that happens to sessions, forwards and connections, as plain
 // data, so that the CLI's log lines and (later) the status page read the same facts.
 
-import type { Endpoint } from "./types.ts";
+import type { Endpoint } from "../vocab/endpoint.ts";
 
 export type SessionState = "connecting" | "up" | "reconnecting" | "failed" | "closed";
 export type LogLevel = "debug" | "info" | "warn" | "error";

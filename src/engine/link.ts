@@ -3,7 +3,7 @@
 
 import type { Duplex, Readable, Writable } from "node:stream";
 import type { FwdError, Result } from "../errors.ts";
-import type { Endpoint, Origin } from "./types.ts";
+import type { Endpoint, Origin } from "../vocab/endpoint.ts";
 
 export interface Link {
   /** A channel from the server to `target` (direct-tcpip, or direct-streamlocal for a unix path). */
@@ -33,7 +33,9 @@ export interface NegotiatedAlgorithms {
 
 /** A connection the server forwards to us; accept() or reject() it, once. */
 export interface Incoming {
-  /** The server-side address it arrived at, as the server reports it. */
+  /** An X11 connection (a command's X11 forwarding), not one on an address listen() bound. */
+  x11?: boolean;
+  /** The server-side address it arrived at, as the server reports it (`{ path: "" }` for X11). */
   bind: Endpoint;
   origin: Origin;
   accept(): Duplex;
@@ -48,10 +50,8 @@ export type Connect = (signal?: AbortSignal) => Promise<Result<Link>>;
 export interface ExecOptions {
   /** Forward the local ssh-agent to the command (-A). */
   agent?: boolean;
-  /** Ask for X11 forwarding with this (fake) cookie; connections arrive through onX11. */
+  /** Ask for X11 forwarding with this (fake) cookie; its connections arrive through onIncoming, for an x11 forward. */
   x11?: { protocol: string; cookie: string; screen: number };
-  /** Called for each X11 connection the server opens back to us. */
-  onX11?: (accept: () => Duplex, reject: () => void) => void;
 }
 
 export interface RemoteProcess {

@@ -7,7 +7,7 @@ import { fail, ok, type Result } from "../errors.ts";
 import { bindError } from "./bind.ts";
 import { connectionSlots } from "./connections.ts";
 import type { EventBus } from "./events.ts";
-import { isUnix, type Endpoint } from "./types.ts";
+import { isUnix, type Endpoint } from "../vocab/endpoint.ts";
 
 export class Listener {
   private server: net.Server | undefined;

@@ -3,17 +3,27 @@
 import net from "node:net";
 import { FwdError, fail, isFwdError, ok, type Result } from "../errors.ts";
 import { Carrier, type ForwardRuntime } from "./carrier.ts";
+import type { Forwarder, ForwardKindModule } from "./forwarder.ts";
+import { targetProblem } from "./open-proxy.ts";
+import { snapshotOf, type ForwardSnapshot } from "./snapshot.ts";
 import { connectionSlots } from "./connections.ts";
 import { Listener, refuseNow } from "./listener.ts";
 import type { Session } from "./session.ts";
 import { FtpControl } from "./ftp.ts";
 import { PeerChecks } from "./ftp-data-peer.ts";
-import { formatEndpoint, isUnix, type Endpoint, type LocalForward, type Origin, type TcpEndpoint } from "./types.ts";
+import { formatEndpoint, isUnix, type Endpoint, type Origin, type TcpEndpoint } from "../vocab/endpoint.ts";
+import type { LocalForward } from "../vocab/forward.ts";
 
 /** How long a passive FTP data port waits for the client before it closes. */
 const DATA_WAIT_MS = 30_000;
 
-export class LocalForwarder extends Carrier {
+export const localKind: ForwardKindModule<LocalForward> = {
+  // A plan is code: its targets need not have come through a parser.
+  validate: (spec) => targetProblem(spec.id, spec.target),
+  create: (spec, ctx) => ok(new LocalForwarder(spec, ctx.session, ctx.rt)),
+};
+
+export class LocalForwarder extends Carrier implements Forwarder {
   private readonly listener: Listener;
 
   constructor(
@@ -35,8 +45,16 @@ export class LocalForwarder extends Carrier {
     return r;
   }
 
-  stopAccepting(): void {
+  stop(): void {
     this.listener.close();
+  }
+
+  close(): void {
+    this.stop();
+  }
+
+  snapshot(): ForwardSnapshot {
+    return snapshotOf(this, this.spec, this.bound);
   }
 
   private async accept(socket: net.Socket): Promise<void> {

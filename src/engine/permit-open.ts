@@ -3,16 +3,8 @@
 // it (no lookups, no patterns) or `*`, and the port exactly or `*`.
 
 import { isIPv6 } from "node:net";
-import type { TcpEndpoint } from "./types.ts";
-
-/** One allowed destination; "*" for any host or any port. */
-export interface OpenRule {
-  host: string;
-  port: number | "*";
-}
-
-/** Undefined: any destination (PermitRemoteOpen any, the default). An empty list: none. */
-export type PermitOpen = readonly OpenRule[] | undefined;
+import type { TcpEndpoint } from "../vocab/endpoint.ts";
+import type { PermitOpen } from "../vocab/forward.ts";
 
 export function permitsOpen(rules: PermitOpen, target: TcpEndpoint): boolean {
   if (rules === undefined) return true;

@@ -1,17 +1,8 @@
 // Choosing a session for each new connection when a forward rides on a pool of them (egress
 // rotation): only live sessions are candidates, and each strategy decides among them.
 
+import type { Pool } from "../vocab/forward.ts";
 import type { Session } from "./session.ts";
-
-export type PickStrategy = "round-robin" | "random" | "sticky" | "per-client" | "least-connections";
-
-export interface Pool {
-  /** Session names, in the order the plan gave them. */
-  pool: string[];
-  pick: PickStrategy;
-  /** Keep one exit active and move to the next on this timer (overrides `pick`). */
-  rotateEveryMs?: number;
-}
 
 export interface PickKey {
   /** The client's address (per-client). */

@@ -1,33 +1,55 @@
 // -R: the SSH server listens, and each connection it forwards back is carried to a target on this
 // side — or, with no target, spoken to as SOCKS and connected from here (reverse dynamic forward).
 
-import { FwdError, fail, type Result } from "../errors.ts";
+import { FwdError, fail, ok, type Result } from "../errors.ts";
+import { backoffDelay, type ReconnectPolicy } from "./backoff.ts";
+import type { Forwarder, ForwardContext, ForwardKindModule } from "./forwarder.ts";
+import { openProxy, targetProblem } from "./open-proxy.ts";
+import { snapshotOf, type ForwardSnapshot } from "./snapshot.ts";
 import { serveSocks } from "../socks/server.ts";
-import { isLoopbackAddress } from "./allow-list.ts";
-import { Carrier, type ForwardRuntime } from "./carrier.ts";
+import { formatEndpoint, isLoopback, isLoopbackAddress, isUnix, type Endpoint, type TcpEndpoint } from "../vocab/endpoint.ts";
+import { Carrier } from "./carrier.ts";
 import { connectionSlots } from "./connections.ts";
 import { dialLocal } from "./dial.ts";
 import { SOCKS_LIMITS } from "./dynamic-forward.ts";
 import type { Incoming, Link } from "./link.ts";
 import { formatPermitOpen, permitsOpen } from "./permit-open.ts";
 import { countFailure } from "./stats.ts";
-import { formatEndpoint, isUnix, type Endpoint, type RemoteForward, type TcpEndpoint } from "./types.ts";
+import type { RemoteForward } from "../vocab/forward.ts";
 
-export class RemoteForwarder extends Carrier {
+export const remoteKind: ForwardKindModule<RemoteForward> = {
+  // Reverse SOCKS beyond the server's loopback needs a password: sshd's GatewayPorts decides who reaches it.
+  validate: (spec) =>
+    spec.target
+      ? targetProblem(spec.id, spec.target)
+      : !isLoopback(spec.bind) && !spec.socks?.auth
+        ? openProxy(spec.id, "on the server", "give it a password (--socks-user with --socks-password-file), or bind it to loopback on the server")
+        : undefined,
+  create: (spec, ctx) => ok(new RemoteForwarder(spec, ctx)),
+};
+
+export class RemoteForwarder extends Carrier implements Forwarder {
   /** What the server bound, as it reported it. */
   bound: Endpoint | undefined;
   /** Stopped by the user: the server may still listen, but its connections are refused. */
-  stopped = false;
+  private stopped = false;
+  private closed = false;
+  private readonly reconnect: ReconnectPolicy;
 
   constructor(
     readonly spec: RemoteForward,
-    rt: ForwardRuntime,
+    private readonly ctx: ForwardContext,
   ) {
-    super(spec.id, rt);
+    super(spec.id, ctx.rt);
+    this.reconnect = ctx.reconnect;
   }
 
-  /** Asks the server on `link` to listen. */
-  async start(link: Link): Promise<Result<Endpoint>> {
+  /** Asks the server on `link` to listen; with no live link yet, when the session connects (relink). */
+  async start(link: Link | undefined): Promise<Result<Endpoint | undefined>> {
+    return link ? this.listen(link) : ok(undefined);
+  }
+
+  private async listen(link: Link): Promise<Result<Endpoint>> {
     const r = await link.listen(this.spec.bind);
     if (!r.ok) return r;
     this.bound = r.value;
@@ -41,15 +63,56 @@ export class RemoteForwarder extends Carrier {
     return r;
   }
 
+  stop(): void {
+    this.stopped = true;
+  }
+
+  /** Also asks the server to stop listening (cancel-tcpip-forward), as `ssh -O cancel`; best effort. */
+  close(): void {
+    this.stopped = this.closed = true;
+    const bound = this.bound;
+    if (bound)
+      void this.ctx.session.acquire(0).then((l) => {
+        if (l.ok) void l.value.unlisten?.(bound);
+      });
+  }
+
+  snapshot(): ForwardSnapshot {
+    return snapshotOf(this, this.spec, this.bound);
+  }
+
+  incoming(c: Incoming): boolean {
+    if (c.x11 || !this.matches(c.bind)) return false;
+    void this.handle(c);
+    return true;
+  }
+
+  /** After a reconnect: the server is asked to listen again. */
+  relink(link: Link): void {
+    void this.relisten(link, 1);
+  }
+
+  /** A server that still holds the old port (a stale session) frees it eventually: retry until then. */
+  private async relisten(link: Link, attempt: number): Promise<void> {
+    let gone = false;
+    void link.ended.then(() => (gone = true));
+    const r = await this.listen(link);
+    if (r.ok || gone || this.closed || this.ctx.stopping()) return;
+    const delay = backoffDelay(attempt, this.reconnect);
+    this.rt.bus.log("warn", `${r.error.message}; retrying in ${(delay / 1000).toFixed(1)}s (a stale session on the server may still hold it)`, r.error.hint);
+    await new Promise((resolve) => setTimeout(resolve, delay));
+    if (!gone && !this.closed && !this.ctx.stopping()) return this.relisten(link, attempt + 1);
+  }
+
   /** Whether a forwarded connection arrived on this forward's server-side address. */
-  matches(at: Endpoint): boolean {
+  private matches(at: Endpoint): boolean {
     const b = this.bound;
     if (!b) return false;
     if (isUnix(at) || isUnix(b)) return isUnix(at) && isUnix(b) && at.path === b.path;
     return at.port === b.port && at.host === b.host;
   }
 
-  async handle(c: Incoming): Promise<void> {
+  private async handle(c: Incoming): Promise<void> {
     if (this.stopped) return c.reject();
     if (!connectionSlots.take((m, hint) => this.rt.bus.log("warn", `${this.id}: ${m}`, hint))) return c.reject();
     try {

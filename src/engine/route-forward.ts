@@ -3,26 +3,46 @@
 // rules live in a table of this process's own and go when the forward stops, or at the next start if
 // the process was killed.
 
-import type net from "node:net";
+import net from "node:net";
 import { networkInterfaces } from "node:os";
 import { lookup } from "node:dns/promises";
 import { FwdError, ok, type Result } from "../errors.ts";
+import type { Forwarder, ForwardKindModule } from "./forwarder.ts";
+import { snapshotOf, type ForwardSnapshot } from "./snapshot.ts";
 import { install, preflight, remove, removeStale, tableName } from "../route/nft.ts";
 import { DnsForwarder, serverResolver } from "../route/dns-forward.ts";
 import { loadOriginalDst, originalDst } from "../route/original-dst.ts";
-import { isIpv4Cidr } from "../route/cidr.ts";
-import { allowList, isLoopbackAddress } from "./allow-list.ts";
+import { allowList, isIpv4Cidr, networkOf } from "../vocab/cidr.ts";
+import { formatEndpoint, isLoopback, isLoopbackAddress, type Endpoint, type Origin, type TcpEndpoint } from "../vocab/endpoint.ts";
 import { Carrier, type ForwardRuntime } from "./carrier.ts";
 import { Listener } from "./listener.ts";
 import type { Session } from "./session.ts";
 import type { Duplex } from "node:stream";
-import { formatEndpoint, type Endpoint, type Origin, type RouteForward, type TcpEndpoint } from "./types.ts";
+import { routeBind, type RouteForward } from "../vocab/forward.ts";
 
-export class RouteForwarder extends Carrier {
+export const routeKind: ForwardKindModule<RouteForward> = {
+  // Beyond loopback the listener takes what other machines route to it: only from the networks allowed.
+  validate: (spec) => {
+    if (spec.networks.length === 0) return new FwdError("E_CONFIG", `${spec.id}: no network to route`, "give it one or more IPv4 networks, e.g. 10.0.0.0/8");
+    for (const c of [...spec.networks, ...(spec.lan?.allow ?? [])])
+      if (!isIpv4Cidr(c)) return new FwdError("E_CONFIG", `${spec.id}: '${c}': expected an IPv4 address or CIDR`, "e.g. 10.0.0.0/8 (IPv6 networks are not routed yet)");
+    if (spec.dns?.server !== undefined && !net.isIPv4(spec.dns.server)) return new FwdError("E_CONFIG", `${spec.id}: DNS server '${spec.dns.server}': expected an IPv4 address`, "e.g. 10.0.0.53");
+    if (!isLoopback(routeBind(spec)) && !spec.lan?.allow.length)
+      return new FwdError("E_CONFIG", `${spec.id}: refusing to route for the LAN with no allow-list: any machine that can reach this one would use the tunnel`, "give --allow CIDR (e.g. --allow 192.168.1.0/24) for the machines that may use it as their gateway");
+    return undefined;
+  },
+  create: (spec, ctx) => ok(new RouteForwarder(spec, ctx.session, ctx.rt)),
+};
+
+export class RouteForwarder extends Carrier implements Forwarder {
   private readonly listener: Listener;
   private readonly routed: (address: string) => boolean;
   private excluded: (address: string) => boolean = () => false;
   private readonly lanAllowed: (address: string) => boolean;
+  /** As nft takes them: host bits cleared (a plan may have written 10.1.2.3/8). */
+  private readonly networks: string[];
+  private readonly lan: { allow: string[] } | undefined;
+  private readonly bind: TcpEndpoint;
   private table: string | undefined;
   private dns: DnsForwarder | undefined;
   private readonly onExit = () => this.removeRules();
@@ -33,9 +53,12 @@ export class RouteForwarder extends Carrier {
     rt: ForwardRuntime,
   ) {
     super(spec.id, rt);
-    this.listener = new Listener(spec.id, spec.bind, rt.bus, (s) => void this.accept(s));
-    this.routed = allowList(spec.networks);
-    this.lanAllowed = allowList(spec.lan?.allow ?? []);
+    this.bind = routeBind(spec);
+    this.networks = spec.networks.map(networkOf);
+    this.lan = spec.lan ? { allow: spec.lan.allow.map(networkOf) } : undefined;
+    this.listener = new Listener(spec.id, this.bind, rt.bus, (s) => void this.accept(s));
+    this.routed = allowList(this.networks);
+    this.lanAllowed = allowList(this.lan?.allow ?? []);
   }
 
   get bound(): Endpoint | undefined {
@@ -50,8 +73,8 @@ export class RouteForwarder extends Carrier {
     if (!ffi.ok) return ffi;
     // Names in exclude (the SSH server's) are resolved now, while nothing is redirected yet.
     const exclude: string[] = [];
-    for (const e of this.spec.exclude) {
-      if (isIpv4Cidr(e)) exclude.push(e);
+    for (const e of this.spec.exclude ?? []) {
+      if (isIpv4Cidr(e)) exclude.push(networkOf(e));
       else for (const a of await lookup(e, { all: true, family: 4 }).catch(() => [])) exclude.push(`${a.address}/32`);
     }
     this.excluded = allowList(exclude);
@@ -66,11 +89,11 @@ export class RouteForwarder extends Carrier {
     }
     const table = tableName();
     const rules = install(this.id, table, {
-      networks: this.spec.networks,
+      networks: this.networks,
       exclude,
       port,
       ...(this.dns ? { dnsPort: port } : {}),
-      ...(this.spec.lan ? { lan: this.spec.lan } : {}),
+      ...(this.lan ? { lan: this.lan } : {}),
     });
     if (!rules.ok) {
       this.listener.close();
@@ -78,19 +101,28 @@ export class RouteForwarder extends Carrier {
       return rules;
     }
     this.table = table;
-    // The last resort for a stop that skips stopAccepting (an exit elsewhere): the rules still go.
+    // The last resort for an exit that skips stop() (a process.exit elsewhere): the rules still go.
     process.once("exit", this.onExit);
     this.rt.bus.emit({ type: "listening", forward: this.id, side: "local", bind: r.value, via: "route" });
     // Said once the rules are in: from this line on, the redirect works.
     if (this.dns) this.rt.bus.log("info", `${this.id}: DNS is answered through the tunnel by ${this.dns.server.host} (DNS over TCP)`);
-    this.rt.bus.log("info", `${this.id}: TCP to ${this.spec.networks.join(", ")} goes through the tunnel (nftables table ip ${table})`);
+    this.rt.bus.log("info", `${this.id}: TCP to ${this.networks.join(", ")} goes through the tunnel (nftables table ip ${table})`);
     return r;
   }
 
-  stopAccepting(): void {
+  stop(): void {
     this.listener.close();
     this.dns?.close();
     this.removeRules();
+  }
+
+  /** No redirect may outlive the forward: it would send the routed networks' traffic nowhere. */
+  close(): void {
+    this.stop();
+  }
+
+  snapshot(): ForwardSnapshot {
+    return snapshotOf(this, this.spec, this.bound);
   }
 
   /** Removes the nftables table now; connections already carried keep their NAT mapping and go on. */
@@ -148,7 +180,7 @@ export class RouteForwarder extends Carrier {
       server = found.value;
     }
     const dns = new DnsForwarder(this.id, { host: server, port: 53 }, (t) => this.openChannel(t, { host: "127.0.0.1", port: 0 }), (m) => this.rt.bus.log("debug", `${this.id}: ${m}`));
-    const r = await dns.listen(this.spec.bind.host, port);
+    const r = await dns.listen(this.bind.host, port);
     if (!r.ok) return r;
     this.dns = dns;
     return ok(undefined);
@@ -156,7 +188,7 @@ export class RouteForwarder extends Carrier {
 
   private fromAllowed(address: string): boolean {
     const a = address.replace(/^::ffff:/, "");
-    return isLoopbackAddress(a) || isLocalAddress(a) || (this.spec.lan !== undefined && this.lanAllowed(a));
+    return isLoopbackAddress(a) || isLocalAddress(a) || (this.lan !== undefined && this.lanAllowed(a));
   }
 }
 

@@ -4,7 +4,8 @@
 import type { Carrier } from "./carrier.ts";
 import type { ExitStats } from "./dynamic-forward.ts";
 import { copyStats, type ForwardStats } from "./stats.ts";
-import type { Endpoint, ForwardSpec } from "./types.ts";
+import type { Endpoint } from "../vocab/endpoint.ts";
+import type { ForwardSpec } from "../vocab/forward.ts";
 
 export interface ForwardSnapshot {
   spec: ForwardSpec;

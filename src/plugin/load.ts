@@ -4,9 +4,8 @@
 
 import { resolve } from "node:path";
 import * as v from "valibot";
-import { checkTrusted } from "../config/file-trust.ts";
+import { checkTrusted } from "../file-trust.ts";
 import { FwdError, fail, ok, type Result } from "../errors.ts";
-import { fwdApi } from "../index.ts";
 import { deadlineMs, LOAD_DEADLINE_MS, seconds, withinDeadline } from "./deadline.ts";
 import type { Plugin } from "./types.ts";
 
@@ -19,7 +18,8 @@ const PluginShape = v.object({
   usage: v.optional(v.custom<NonNullable<Plugin["usage"]>>((x) => typeof x === "function", "Expected a function")),
 });
 
-export async function loadPluginFile(file: string): Promise<Result<Plugin>> {
+/** `api` is what a default-exported function receives: src/index.ts's fwdApi, which the CLI hands in. */
+export async function loadPluginFile(file: string, api: object): Promise<Result<Plugin>> {
   const path = resolve(file);
   const bad = (what: string, hint: string, cause?: unknown) => fail<Plugin>(new FwdError("E_CONFIG", `plugin ${path}: ${what}`, hint, cause === undefined ? undefined : { cause }));
   // A plugin runs as the user who starts fwd: one that another user could have written or replaced
@@ -38,7 +38,7 @@ export async function loadPluginFile(file: string): Promise<Result<Plugin>> {
   let exported = mod.default;
   if (typeof exported === "function") {
     try {
-      exported = (exported as (api: typeof fwdApi) => unknown)(fwdApi);
+      exported = (exported as (api: object) => unknown)(api);
     } catch (e) {
       return bad(`its default export threw: ${(e as Error).message}`, "the function receives fwd's API and must return definePlugin({...})", e);
     }

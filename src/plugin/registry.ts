@@ -4,7 +4,7 @@
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { BUILTIN_PLUGINS } from "../../plugins/index.ts";
-import { checkTrusted } from "../config/file-trust.ts";
+import { checkTrusted } from "../file-trust.ts";
 import { FwdError } from "../errors.ts";
 import { configDir } from "../scenario/paths.ts";
 import { loadPluginFile } from "./load.ts";
@@ -15,7 +15,8 @@ export interface Registry {
   problems: FwdError[];
 }
 
-export async function loadRegistry(extraFiles: string[]): Promise<Registry> {
+/** `api`: src/index.ts's fwdApi, what a plugin file's default-exported function receives. */
+export async function loadRegistry(extraFiles: string[], api: object): Promise<Registry> {
   const plugins = new Map<string, { plugin: Plugin; source: string }>();
   for (const p of BUILTIN_PLUGINS) plugins.set(p.name, { plugin: p, source: "built-in" });
   const problems: FwdError[] = [];
@@ -33,7 +34,7 @@ export async function loadRegistry(extraFiles: string[]): Promise<Registry> {
     inDir = [];
   }
   for (const file of [...inDir, ...extraFiles]) {
-    const r = await loadPluginFile(file);
+    const r = await loadPluginFile(file, api);
     if (!r.ok) {
       problems.push(r.error);
       continue;

@@ -2,12 +2,8 @@
 // listen address. Each takes the short string form a user types and yields structured data.
 
 import * as v from "valibot";
-import { hostNameProblem } from "../engine/host-name.ts";
-import type { TcpEndpoint } from "../engine/types.ts";
-import type { Hop as HopValue } from "./types.ts";
-
-const PORT = /^\d{1,5}$/;
-const validPort = (s: string) => PORT.test(s) && Number(s) >= 1 && Number(s) <= 65535;
+import { parseHop, parseHostPort, parseListen, type Hop as HopValue } from "../vocab/address.ts";
+import type { TcpEndpoint } from "../vocab/endpoint.ts";
 
 /** `[user@]host[:port]` (IPv6 in brackets), e.g. `deploy@bastion.example.com:2222`. */
 export const Hop = v.pipe(
@@ -30,36 +26,6 @@ export const Listen = v.pipe(
   v.check((s) => parseListen(s) !== undefined, (i) => `Expected [address:]port (0-65535) but received ${i.received}`),
   v.transform((s): TcpEndpoint => parseListen(s)!),
 );
-
-export function parseHop(s: string): HopValue | undefined {
-  const at = s.lastIndexOf("@");
-  const user = at >= 0 ? s.slice(0, at) : undefined;
-  if (user === "") return undefined;
-  const hp = parseHostPort(s.slice(at + 1), 0);
-  if (!hp) return undefined;
-  return { ...(user ? { user } : {}), host: hp.host, ...(hp.port ? { port: hp.port } : {}) };
-}
-
-export function parseHostPort(s: string, defaultPort: number): TcpEndpoint | undefined {
-  const hp = splitHostPort(s, defaultPort);
-  return hp && hostNameProblem(hp.host) === undefined ? hp : undefined;
-}
-
-function splitHostPort(s: string, defaultPort: number): TcpEndpoint | undefined {
-  const v6 = /^\[([0-9a-fA-F:.]+)\](?::(\d+))?$/.exec(s);
-  if (v6) return v6[2] === undefined ? { host: v6[1]!, port: defaultPort } : validPort(v6[2]) ? { host: v6[1]!, port: Number(v6[2]) } : undefined;
-  const parts = s.split(":");
-  if (parts.length > 2 || !/^[A-Za-z0-9._-]+$/.test(parts[0] ?? "")) return undefined;
-  if (parts.length === 1) return { host: parts[0]!, port: defaultPort };
-  return validPort(parts[1]!) ? { host: parts[0]!, port: Number(parts[1]) } : undefined;
-}
-
-export function parseListen(s: string): TcpEndpoint | undefined {
-  const m = /^(?:(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9._-]+|\*):)?(\d{1,5})$/.exec(s);
-  if (!m || Number(m[2]) > 65535) return undefined;
-  const host = m[1] === undefined ? "127.0.0.1" : m[1] === "*" ? "0.0.0.0" : m[1].replace(/^\[|\]$/g, "");
-  return { host, port: Number(m[2]) };
-}
 
 /**
  * A plain-HTTP URL, `http://host[:port][/path]`, into its parts (port 80 by default); with

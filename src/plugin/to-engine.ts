@@ -1,20 +1,21 @@
 // A plugin's plan, made concrete: each route's hop resolved through ssh_config into an SSH target,
 // each planned forward into the engine's forward, and the same plan as an `ssh` command line.
 
-import { isLoopback, openProxy } from "../engine/allow-list.ts";
-import { routeForward } from "../config/route-spec.ts";
-import { hostNameProblem } from "../engine/host-name.ts";
+import { formatEndpoint, isUnix, type Endpoint } from "../vocab/endpoint.ts";
+import { validateForward } from "../engine/kinds.ts";
 import { resolveTarget, type ConfigContext } from "../config/target.ts";
 import type { EnginePlan } from "../engine/engine.ts";
-import type { OpenRule } from "../engine/permit-open.ts";
-import { formatEndpoint, isUnix, type Endpoint, type ForwardSpec } from "../engine/types.ts";
+import { routeBind, type ListeningForward, type OpenRule } from "../vocab/forward.ts";
 import { FwdError, fail, ok, type Result } from "../errors.ts";
 import type { SshDeps, SshTarget } from "../ssh/connect.ts";
 import { connectRoute, routeLabel } from "../ssh/route.ts";
 import type { Plan, PlanForward } from "./types.ts";
 
+/** A plan's forwards all listen somewhere (no X11: that rides on a command fwd run does not have). */
+export type ConcreteForward = ListeningForward & { bind: Endpoint };
+
 export interface ConcretePlan {
-  engine: EnginePlan;
+  engine: EnginePlan & { forwards: ConcreteForward[] };
   /** Each session's route: jump hosts first, the server that carries its forwards last. */
   targets: Record<string, SshTarget[]>;
   /** Each engine forward id → the plan's forward name. */
@@ -40,7 +41,7 @@ export function concretePlan(scenario: string, plan: Plan, ctx: ConfigContext, o
   const first = Object.keys(plan.sessions)[0];
   if (first === undefined) return fail(new FwdError("E_CONFIG", `${scenario}: the plan names no session`, "a plugin's plan needs sessions: { name: [hop] }"));
   const names = new Map<string, string>();
-  const forwards: ForwardSpec[] = [];
+  const forwards: ConcreteForward[] = [];
   const pooled = new Set<string>();
   for (const [i, f] of plan.forwards.entries()) {
     const name = f.name ?? `${f.kind}${i + 1}`;
@@ -51,9 +52,11 @@ export function concretePlan(scenario: string, plan: Plan, ctx: ConfigContext, o
     if (typeof f.via === "object") for (const v of f.via.pool) pooled.add(v);
     const session = typeof f.via === "string" ? f.via : first;
     const spec = toForward(id, f, permits[session], targets[session]![0]!.host);
-    if (!spec.ok) return spec;
+    // The engine would refuse it at start; asked now, --dry-run and `fwd check` refuse it too.
+    const bad = validateForward(spec);
+    if (bad) return fail(bad);
     names.set(id, name);
-    forwards.push(spec.value);
+    forwards.push(spec);
   }
   return ok({
     targets,
@@ -66,23 +69,16 @@ export function concretePlan(scenario: string, plan: Plan, ctx: ConfigContext, o
   });
 }
 
-/** `server`: the first hop of the forward's session, which a route must never redirect. */
-function toForward(id: string, f: PlanForward, permitOpen: readonly OpenRule[] | undefined, server: string): Result<ForwardSpec> {
-  // A plan is code: its targets need not have come through the Target schema.
-  const target = f.kind === "dynamic" || f.kind === "route" ? undefined : f.target;
-  const bad = target && !isUnix(target) ? hostNameProblem(target.host) : undefined;
-  if (bad) return fail(new FwdError("E_CONFIG", `${id}: target host: ${bad}`, "a target is an IP address or a host name (letters, digits, '-', '_', dots)"));
-  switch (f.kind) {
-    case "local":
-      return ok({ kind: "local", id, ...(f.via ? { via: f.via } : {}), bind: f.listen, target: f.target, ...(f.orFreePort ? { orFreePort: true } : {}), ...(f.ftp ? { ftp: true } : {}) });
-    case "remote":
-      return ok({ kind: "remote", id, ...(f.via ? { via: f.via } : {}), bind: f.listen, ...(f.target ? { target: f.target } : { socks: { allow: [] }, ...(permitOpen ? { permitOpen } : {}) }) });
-    case "dynamic":
-      if (!isLoopback(f.listen) && !f.allow?.length) return fail(openProxy(id, "here", "give the forward an allow list of the networks that may use it"));
-      return ok({ kind: "dynamic", id, ...(f.via ? { via: f.via } : {}), bind: f.listen, socks: { allow: f.allow ?? [], ...(f.pac ? { pac: f.pac } : {}) } });
-    case "route":
-      return routeForward(id, { networks: f.networks, exclude: f.exclude ?? [], server, ...(f.via ? { via: f.via } : {}), ...(f.lan ? { lan: f.lan } : {}), ...(f.dns ? { dns: f.dns } : {}) });
-  }
+/**
+ * A planned forward is the engine's spec with a name: it gets its id, its route's server excluded
+ * (`server`, the session's first hop, whose connection must never be redirected into itself) and a
+ * place to listen, and reverse SOCKS the session's PermitRemoteOpen (ssh_config wins, as in ssh).
+ */
+function toForward(id: string, f: PlanForward, permitOpen: readonly OpenRule[] | undefined, server: string): ConcreteForward {
+  const { name: _, ...spec } = f;
+  if (spec.kind === "route") return { ...spec, id, bind: routeBind(spec), exclude: [...(spec.exclude ?? []), server] };
+  if (spec.kind === "remote" && !spec.target && permitOpen) return { ...spec, id, permitOpen };
+  return { ...spec, id };
 }
 
 /** The same tunnels as OpenSSH command lines, one per session. */

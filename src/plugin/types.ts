@@ -5,56 +5,25 @@
 import type net from "node:net";
 import type * as v from "valibot";
 import type { Duplex } from "node:stream";
-import type { PickStrategy } from "../engine/pick.ts";
-import type { Endpoint, TcpEndpoint } from "../engine/types.ts";
-
-/** One SSH server on a route, resolved through ssh_config like a destination on the command line. */
-export interface Hop {
-  user?: string;
-  host: string;
-  port?: number;
-  /** An identity file for this hop, in addition to ssh_config's. */
-  identity?: string;
-}
+import type { DynamicForward, ForwardKind, LocalForward, RemoteForward, RouteForward } from "../vocab/forward.ts";
+import type { Hop } from "../vocab/address.ts";
+import type { Endpoint, TcpEndpoint } from "../vocab/endpoint.ts";
 
 /** A route to the server that carries the forwards: one hop, or a jump chain ending at it. */
 export type Route = Hop[];
 
-export type PlanForward =
-  | {
-      kind: "local";
-      name?: string;
-      via?: string;
-      listen: Endpoint;
-      target: Endpoint;
-      /** Take a free port when `listen`'s is in use. */
-      orFreePort?: boolean;
-      /** The target speaks FTP: carry its passive data connections through the tunnel too. */
-      ftp?: boolean;
-    }
-  | { kind: "remote"; name?: string; via?: string; listen: Endpoint; target?: Endpoint }
-  | {
-      kind: "dynamic";
-      name?: string;
-      /** One session, or a pool: each connection leaves through the session the strategy picks. */
-      via?: string | { pool: string[]; pick: PickStrategy; rotateEveryMs?: number };
-      listen: TcpEndpoint;
-      allow?: string[];
-      pac?: { domains: string[] };
-    }
-  | {
-      /** TCP to whole networks, redirected by nftables (Linux, root): no proxy settings anywhere. */
-      kind: "route";
-      name?: string;
-      via?: string;
-      /** IPv4 CIDRs carried through the session; the session's own server is never redirected. */
-      networks: string[];
-      exclude?: string[];
-      /** Also machines that use this one as their gateway, from these networks (required: no open relay). */
-      lan?: { allow: string[] };
-      /** DNS answered through the tunnel, by `server` or else by the SSH server's own resolver. */
-      dns?: { server?: string };
-    };
+/** A forward as a plan names it: the engine's own spec (vocab/forward.ts) with a name in place of the id. */
+type Planned<F> = Omit<F, "id"> & {
+  /** What probe, usage and the status page call it; the engine's id is `scenario/name`. */
+  name?: string;
+};
+
+/**
+ * -L (`local`), -R (`remote`; no target: reverse SOCKS), -D (`dynamic`, on one session or a pool)
+ * and `route` (whole networks, Linux, root), as the engine carries them: no X11, which rides on a
+ * command a scenario does not run.
+ */
+export type PlanForward = Planned<LocalForward> | Planned<RemoteForward> | Planned<DynamicForward> | Planned<RouteForward>;
 
 export interface Plan {
   /** Named sessions; a forward's `via` picks one, the first is the default. */
@@ -65,7 +34,7 @@ export interface Plan {
 /** Where each forward ended up listening, in plan order (a forward that failed is absent). */
 export interface BoundForward {
   name: string;
-  kind: PlanForward["kind"];
+  kind: ForwardKind;
   bound: Endpoint;
 }
 

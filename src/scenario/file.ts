@@ -4,7 +4,7 @@
 import { parse as parseToml, type TomlError } from "smol-toml";
 import { issueLines } from "../config/issues.ts";
 import * as v from "valibot";
-import { readTrusted, UNTRUSTED } from "../config/file-trust.ts";
+import { readTrusted, UNTRUSTED } from "../file-trust.ts";
 import { FwdError, fail, ok, type Result } from "../errors.ts";
 
 const ScenarioSchema = v.strictObject({

@@ -3,8 +3,7 @@
 // browser reached the proxy on, so the file works for a LAN client as well as on this machine. It is
 // served only to requests whose Host names this proxy.
 
-import { isLoopbackAddress } from "../engine/allow-list.ts";
-import { formatEndpoint, type TcpEndpoint } from "../engine/types.ts";
+import { isLoopbackAddress, formatEndpoint, type TcpEndpoint } from "../vocab/endpoint.ts";
 
 export function pacFile(bind: TcpEndpoint, domains: string[]): string {
   const host = bind.host.replace(/^::ffff:/, "");

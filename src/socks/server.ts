@@ -6,8 +6,8 @@
 
 import type { Duplex } from "node:stream";
 import { timingSafeEqual } from "node:crypto";
-import { badTarget } from "../engine/host-name.ts";
-import { formatEndpoint, type TcpEndpoint } from "../engine/types.ts";
+import { badTarget } from "../vocab/host-name.ts";
+import { formatEndpoint, type TcpEndpoint } from "../vocab/endpoint.ts";
 import { FwdError, type Result } from "../errors.ts";
 import { ByteReader, HandshakeError } from "./reader.ts";
 import { SOCKS4, SOCKS5, socks4Reply, socks5CodeFor, socks5Reply } from "./replies.ts";

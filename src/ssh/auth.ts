@@ -3,7 +3,7 @@
 
 import type { AnyAuthMethod, AuthenticationType, AuthHandlerMiddleware } from "ssh2";
 import { utils } from "ssh2";
-import { readTrusted, UNTRUSTED } from "../config/file-trust.ts";
+import { readTrusted, UNTRUSTED } from "../file-trust.ts";
 import { FwdError } from "../errors.ts";
 import type { Prompter } from "./prompt.ts";
 

@@ -4,9 +4,9 @@
 import { isIP, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { Client, type AuthHandlerMiddleware, type ClientChannel } from "ssh2";
-import { badTarget } from "../engine/host-name.ts";
+import { badTarget } from "../vocab/host-name.ts";
 import type { ExecOptions, Incoming, Link, NegotiatedAlgorithms, RemoteProcess } from "../engine/link.ts";
-import { formatEndpoint, isUnix, type Endpoint, type Origin } from "../engine/types.ts";
+import { formatEndpoint, isUnix, type Endpoint, type Origin } from "../vocab/endpoint.ts";
 import { FwdError, fail, ok, type Result } from "../errors.ts";
 import { Authenticator, type IdentityFile } from "./auth.ts";
 import { channelError, connectionError, handshakeTimeout, listenError, type HandshakeStage } from "./errors.ts";
@@ -152,6 +152,10 @@ export async function connectSsh(t: SshTarget, deps: SshDeps, signal?: AbortSign
     );
     client.on("unix connection", (info, accept, reject) =>
       deliver({ bind: { path: info.socketPath }, origin: { host: "unix", port: 0 }, accept: () => track(accept()), reject, isOpen }),
+    );
+    // Only after exec asked for X11 forwarding (ExecOptions.x11); the engine's x11 forward takes them.
+    client.on("x11", (info, accept, reject) =>
+      deliver({ x11: true, bind: { path: "" }, origin: { host: info.srcIP, port: info.srcPort }, accept: () => track(accept()), reject, isOpen }),
     );
     const rtt: { value: number | undefined } = { value: undefined };
     let algorithms: NegotiatedAlgorithms | undefined;
@@ -330,10 +334,6 @@ function tuneSocket(client: Client): void {
 
 function execRemote(client: Client, label: string, command: string, o: ExecOptions): Promise<Result<RemoteProcess>> {
   return new Promise((resolve) => {
-    if (o.onX11) {
-      const onX11 = o.onX11;
-      client.on("x11", (_info, accept, reject) => onX11(accept, reject));
-    }
     try {
       client.exec(command, { ...(o.x11 ? { x11: { single: false, ...o.x11 } } : {}), ...(o.agent ? { agentForward: true } : {}) }, (err, ch) => {
         if (err)

@@ -1,7 +1,7 @@
 // ssh2's errors, mapped in one place to FwdErrors that say what happened and what to do.
 // Connection errors carry `level` (client-socket, client-timeout, …); channel open failures `reason`.
 
-import { formatEndpoint, isUnix, type Endpoint } from "../engine/types.ts";
+import { formatEndpoint, isUnix, type Endpoint } from "../vocab/endpoint.ts";
 import { FwdError } from "../errors.ts";
 
 interface Ssh2Error extends Error {

@@ -4,7 +4,7 @@
 import { createHash, createHmac, randomBytes } from "node:crypto";
 import { mkdir, open } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { readTrusted, UNTRUSTED } from "../config/file-trust.ts";
+import { readTrusted, UNTRUSTED } from "../file-trust.ts";
 import { FwdError, fail, ok, type Result } from "../errors.ts";
 
 export type KnownHostMarker = "cert-authority" | "revoked";

@@ -153,7 +153,7 @@ function render(s) {
     const h = hist.forwards.get(f.spec.id);
     const fails = Object.entries(f.stats.failures).map(([r, n]) => r + " " + n).join(", ");
     return el("div", { class: "card", "data-forward": f.spec.id },
-      el("h3", {}, el("span", { class: "kind" }, f.spec.kind[0].toUpperCase()), el("span", { class: "title" }, ep(f.bound || f.spec.bind), " → ", ep(f.spec.target)), action("stop", "/api/v1/forwards/" + encodeURIComponent(f.spec.id) + "/stop")),
+      el("h3", {}, el("span", { class: "kind" }, f.spec.kind[0].toUpperCase()), el("span", { class: "title" }, f.bound || f.spec.bind ? ep(f.bound || f.spec.bind) : el("span", { class: "ep" }, "(session)"), " → ", ep(f.spec.target)), action("stop", "/api/v1/forwards/" + encodeURIComponent(f.spec.id) + "/stop")),
       el("div", { class: "stats" }, stat("open", String(f.stats.open)), stat("total", String(f.stats.total)), stat("up", bytes(f.stats.bytesUp)), stat("down", bytes(f.stats.bytesDown))),
       kv([["forward", f.spec.id], ["failures", fails],
         ["exits", f.exits ? Object.entries(f.exits).map(([n, x]) => n + ": " + x.open + " open, " + x.total + " total, " + bytes(x.bytesUp + x.bytesDown)).join(" · ") : ""]]),

@@ -5,7 +5,7 @@
 
 import type { Engine, EngineSnapshot } from "../engine/engine.ts";
 import type { EngineEvent } from "../engine/events.ts";
-import { formatEndpoint } from "../engine/types.ts";
+import { formatEndpoint } from "../vocab/endpoint.ts";
 import { History, type HistoryJson, type HistorySample } from "./history.ts";
 import { redact } from "../redact.ts";
 import { VERSION } from "../version.ts";

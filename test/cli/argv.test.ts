@@ -2,7 +2,7 @@
 
 import { describe, expect, test } from "bun:test";
 import { checkSupported, parseArgv } from "../../src/cli/argv.ts";
-import { parseDestination } from "../../src/config/destination.ts";
+import { parseDestination } from "../../src/vocab/address.ts";
 
 describe("parseArgv", () => {
   test.each([

@@ -222,7 +222,7 @@ describe("plugin deadlines", () => {
   name: "probe-hangs",
   summary: "a forward whose probe never answers",
   options: v.object({ server: Hop, port: v.string() }),
-  plan: (o) => ({ sessions: { main: [o.server] }, forwards: [{ kind: "local", name: "l", listen: { host: "127.0.0.1", port: 0 }, target: { host: "127.0.0.1", port: Number(o.port) } }] }),
+  plan: (o) => ({ sessions: { main: [o.server] }, forwards: [{ kind: "local", name: "l", bind: { host: "127.0.0.1", port: 0 }, target: { host: "127.0.0.1", port: Number(o.port) } }] }),
   probe: () => new Promise(() => {}),
 });
 `,

@@ -167,7 +167,7 @@ export default definePlugin({
     bastion: Hop, identity: v.optional(v.string()), target: Target(80), listen: v.optional(Listen, "127.0.0.1:0"),
     password: v.string(), vault: v.optional(v.object({ apiToken: v.string(), note: v.string() })),
   }),
-  plan: (o) => ({ sessions: { main: [withIdentity(o.bastion, o.identity)] }, forwards: [{ kind: "local", name: "web", listen: o.listen, target: o.target }] }),
+  plan: (o) => ({ sessions: { main: [withIdentity(o.bastion, o.identity)] }, forwards: [{ kind: "local", name: "web", bind: o.listen, target: o.target }] }),
 });
 `,
     );

@@ -72,6 +72,14 @@ test.skipIf(!ok)("-X (untrusted, the default as in OpenSSH) also reaches C's dis
   expect(r.status).toBe(0);
 });
 
+test.skipIf(!ok)("-Y -vv: each X connection is a connection of the engine's -Y forward (opened, counted, closed)", () => {
+  const r = fwd(["-Y", "-vv"]);
+  expect(r.stdout).toContain("1234x567 pixels");
+  expect(r.stderr).toMatch(/^-Y: #\d+ \S+ \(X client on the server\) -> \/tmp\/\.X11-unix\/X\d+$/m);
+  expect(r.stderr).toMatch(/^-Y: #\d+ closed after \d+ ms, \d+ bytes up, \d+ down/m);
+  expect(r.status).toBe(0);
+});
+
 test.skipIf(!ok)("without -X the command on A has no display", () => {
   const r = fwd([]);
   expect(r.stdout).not.toContain("1234x567");

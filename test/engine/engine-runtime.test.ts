@@ -5,7 +5,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import net from "node:net";
 import { join } from "node:path";
 import { Engine } from "../../src/engine/engine.ts";
-import type { TcpEndpoint } from "../../src/engine/types.ts";
+import type { TcpEndpoint } from "../../src/vocab/endpoint.ts";
 import { connectSsh, type SshTarget } from "../../src/ssh/connect.ts";
 import { exchange, startEcho } from "../harness/net.ts";
 import { startSshd, type Sshd } from "../harness/sshd.ts";

@@ -1,7 +1,8 @@
 // PermitRemoteOpen matching as OpenSSH's open_match(): exact host or `*`, exact port or `*`.
 
 import { expect, test } from "bun:test";
-import { formatPermitOpen, permitsOpen, type PermitOpen } from "../../src/engine/permit-open.ts";
+import { formatPermitOpen, permitsOpen } from "../../src/engine/permit-open.ts";
+import type { PermitOpen } from "../../src/vocab/forward.ts";
 
 const rules: PermitOpen = [
   { host: "127.0.0.1", port: 8080 },

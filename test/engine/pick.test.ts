@@ -3,7 +3,8 @@
 // back takes its place again.
 
 import { describe, expect, test } from "bun:test";
-import { makePicker, type PickKey, type PickStrategy } from "../../src/engine/pick.ts";
+import { makePicker, type PickKey } from "../../src/engine/pick.ts";
+import type { PickStrategy } from "../../src/vocab/forward.ts";
 import type { Session } from "../../src/engine/session.ts";
 
 type Fake = { name: string; state: string };

@@ -60,7 +60,7 @@ export default ({ ${VALUES.join(", ")} }: FwdApi) => {
   const p: Plugin<typeof options> = definePlugin({
     name: "every-export", summary: "uses all of the API", options, probe, usage,
     plan: (o): Plan => {
-      const f: PlanForward = { kind: "local", name: "db", listen: o.listen, target: o.target };
+      const f: PlanForward = { kind: "local", name: "db", bind: o.listen, target: o.target };
       return { sessions: { main: [o.bastion, ...route] }, forwards: [f] };
     },
   });
@@ -102,7 +102,7 @@ describe("generated plugin declarations", () => {
     writeFileSync(join(dir, "misuse.ts"), `import type { FwdApi } from "./fwd-plugin";
 export default ({ definePlugin, v, Hop }: FwdApi) => definePlugin({
   name: "misuse", summary: "x", options: v.object({ bastion: Hop }),
-  plan: (o) => ({ sessions: { main: [o.bastion] }, forwards: [{ kind: "locl", listen: o.bastion, target: 80 }] }),
+  plan: (o) => ({ sessions: { main: [o.bastion] }, forwards: [{ kind: "locl", bind: o.bastion, target: 80 }] }),
 });
 `);
     const r = typeCheck(dir, ["scaffolded.ts", "readme-example.ts", "every-export.ts", "misuse.ts"]);

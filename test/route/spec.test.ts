@@ -2,7 +2,9 @@
 
 import { describe, expect, test } from "bun:test";
 import { ruleset } from "../../src/route/nft.ts";
-import { networkOf, routeForward, type RouteParts } from "../../src/config/route-spec.ts";
+import { routeForward, type RouteParts } from "../../src/config/route-spec.ts";
+import { networkOf } from "../../src/vocab/cidr.ts";
+import { validateForward } from "../../src/engine/kinds.ts";
 
 describe("networkOf", () => {
   for (const [given, want] of [["10.1.2.3/8", "10.0.0.0/8"], ["192.168.7.9", "192.168.7.9/32"], ["0.0.0.0/0", "0.0.0.0/0"], ["198.19.255.1/15", "198.18.0.0/15"]] as const)
@@ -15,7 +17,6 @@ describe("routeForward refuses", () => {
     ["no network", { ...base, networks: [] }, "r: no network to route"],
     ["IPv6", { ...base, networks: ["fd00::/8"] }, "r: --route 'fd00::/8': expected an IPv4 address or CIDR"],
     ["a bad prefix", { ...base, exclude: ["10.0.0.0/33"] }, "r: --exclude '10.0.0.0/33': expected an IPv4 address or CIDR"],
-    ["a LAN with no allow-list", { ...base, lan: { allow: [] } }, "r: refusing to route for the LAN with no allow-list: any machine that can reach this one would use the tunnel"],
     ["a DNS server that is not an address", { ...base, dns: { server: "ns1" } }, "r: --dns-server 'ns1': expected an IPv4 address"],
   ];
   for (const [why, parts, message] of cases)
@@ -23,6 +24,10 @@ describe("routeForward refuses", () => {
       const r = routeForward("r", parts);
       expect(!r.ok && r.error.message).toBe(message);
     });
+  test("a LAN route with no allow-list is built, and the engine's check refuses it (whoever built it)", () => {
+    const r = routeForward("r", { ...base, lan: { allow: [] } });
+    expect(r.ok && validateForward(r.value)?.message).toBe("r: refusing to route for the LAN with no allow-list: any machine that can reach this one would use the tunnel");
+  });
   test("and always excludes the SSH server", () => {
     const r = routeForward("r", { ...base, exclude: ["10.9.1.1/16"] });
     expect(r.ok && r.value.exclude).toEqual(["10.9.0.0/16", "bastion"]);

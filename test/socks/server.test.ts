@@ -4,7 +4,7 @@
 import { describe, expect, test } from "bun:test";
 import net from "node:net";
 import { PassThrough } from "node:stream";
-import type { TcpEndpoint } from "../../src/engine/types.ts";
+import type { TcpEndpoint } from "../../src/vocab/endpoint.ts";
 import { FwdError, fail, ok } from "../../src/errors.ts";
 import { serveSocks, type SocksOptions, type SocksOutcome } from "../../src/socks/server.ts";
 

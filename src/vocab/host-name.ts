@@ -6,7 +6,7 @@
 
 import net from "node:net";
 import { FwdError } from "../errors.ts";
-import { isUnix, type Endpoint } from "./types.ts";
+import { isUnix, type Endpoint } from "./endpoint.ts";
 
 /** RFC 1123 letters, digits and hyphen, plus '_' (SRV-style and Windows names), not led by '-'. */
 const LABEL = /^[A-Za-z0-9_][A-Za-z0-9_-]{0,62}$/;

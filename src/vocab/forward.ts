@@ -1,32 +1,8 @@
-// The engine's vocabulary: endpoints and forwards as plain data, so that the CLI, scenario plugins and
-// the status page all describe work the same way and the engine alone carries it out.
+// Forwards as plain data: what the CLI parses from -L/-R/-D/--route, what a plugin's plan names, what
+// the engine carries out and the status page shows. The engine's kind table (engine/kinds.ts) has a
+// row for each kind here.
 
-import type { OpenRule } from "./permit-open.ts";
-import type { Pool } from "./pick.ts";
-
-/** A TCP address. `host` is a name or an IP literal (IPv6 without brackets). */
-export interface TcpEndpoint {
-  host: string;
-  port: number;
-}
-
-/** A unix-domain socket path (on whichever side the forward names). */
-export interface UnixEndpoint {
-  path: string;
-}
-
-export type Endpoint = TcpEndpoint | UnixEndpoint;
-
-export const isUnix = (e: Endpoint): e is UnixEndpoint => "path" in e;
-
-/** `host:port`, with IPv6 literals bracketed; a unix path as it is. */
-export function formatEndpoint(e: Endpoint): string {
-  if (isUnix(e)) return e.path;
-  return e.host.includes(":") ? `[${e.host}]:${e.port}` : `${e.host}:${e.port}`;
-}
-
-/** The address this machine reaches a listener on: a wildcard bind (every address) on loopback. */
-export const reachableHost = (host: string): string => (host === "0.0.0.0" || host === "::" || host === "" ? "127.0.0.1" : host);
+import type { Endpoint, TcpEndpoint } from "./endpoint.ts";
 
 /** -L: listen on this machine, connect from the SSH server to the target. */
 export interface LocalForward {
@@ -84,12 +60,12 @@ export interface RouteForward {
   kind: "route";
   id: string;
   via?: string;
-  /** Where redirected connections arrive: loopback (beyond it with `lan`), port 0 for any free one. */
-  bind: TcpEndpoint;
+  /** Where redirected connections arrive; absent: routeBind's default (loopback, every address with `lan`). */
+  bind?: TcpEndpoint;
   /** IPv4 CIDRs whose TCP is carried. */
   networks: string[];
-  /** Never redirected (the SSH server's own address belongs here, or its connection would loop). */
-  exclude: string[];
+  /** Never redirected: CIDRs or host names (the SSH server's own address belongs here, or its connection would loop). */
+  exclude?: string[];
   /** Also connections routed through this machine (it is their gateway), from these networks only. */
   lan?: { allow: string[] };
   /**
@@ -99,11 +75,51 @@ export interface RouteForward {
   dns?: { server?: string };
 }
 
-export type ForwardSpec = LocalForward | RemoteForward | DynamicForward | RouteForward;
-export type ForwardKind = ForwardSpec["kind"];
-
-/** Where a forwarded connection came from, as the SSH server is told (direct-tcpip originator). */
-export interface Origin {
-  host: string;
-  port: number;
+/**
+ * -X/-Y: the X11 connections the SSH server opens back (for a command run with X11 forwarding) go to
+ * the local display, the fake cookie the server was given swapped for the real one, so the real
+ * cookie never leaves this machine.
+ */
+export interface X11Forward {
+  kind: "x11";
+  id: string;
+  via?: string;
+  /** The local X server: its unix socket, or host:6000+N. */
+  target: Endpoint;
+  /** The authorization protocol both cookies belong to: MIT-MAGIC-COOKIE-1. */
+  protocol: string;
+  /** Hex. What the server was given (the X client must present it), and what the display wants. */
+  fakeCookie: string;
+  realCookie: string;
 }
+
+/**
+ * Where a route listens: as given, or a free port on loopback — on every address with `lan`, because
+ * redirected LAN traffic arrives on the LAN side's own address.
+ */
+export const routeBind = (f: Pick<RouteForward, "bind" | "lan">): TcpEndpoint => f.bind ?? { host: f.lan ? "0.0.0.0" : "127.0.0.1", port: 0 };
+
+export type ForwardSpec = LocalForward | RemoteForward | DynamicForward | RouteForward | X11Forward;
+export type ForwardKind = ForwardSpec["kind"];
+/** Every kind but X11, which listens nowhere (it rides on a command's session): what -L/-R/-D/--route and plans make. */
+export type ListeningForward = Exclude<ForwardSpec, X11Forward>;
+
+export type PickStrategy = "round-robin" | "random" | "sticky" | "per-client" | "least-connections";
+
+/** Several sessions behind one forward (egress rotation): each connection leaves through one. */
+export interface Pool {
+  /** Session names, in the order the plan gave them. */
+  pool: string[];
+  pick: PickStrategy;
+  /** Keep one exit active and move to the next on this timer (overrides `pick`). */
+  rotateEveryMs?: number;
+}
+
+/** One destination PermitRemoteOpen allows; "*" for any host or any port. */
+export interface OpenRule {
+  host: string;
+  port: number | "*";
+}
+
+/** Undefined: any destination (PermitRemoteOpen any, the default). An empty list: none. */
+export type PermitOpen = readonly OpenRule[] | undefined;

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { checkTrusted, readTrusted, type TrustContext, UNTRUSTED } from "../../src/config/file-trust.ts";
+import { checkTrusted, readTrusted, type TrustContext, UNTRUSTED } from "../src/file-trust.ts";
 
 const NOBODY = 65534;
 let base: string;

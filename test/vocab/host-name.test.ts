@@ -2,7 +2,7 @@
 // control characters, empty or oversized labels and names do not, with a printable reason.
 
 import { describe, expect, test } from "bun:test";
-import { badTarget, hostNameProblem } from "../../src/engine/host-name.ts";
+import { badTarget, hostNameProblem } from "../../src/vocab/host-name.ts";
 
 describe("hostNameProblem", () => {
   test.each([

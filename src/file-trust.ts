@@ -3,11 +3,13 @@
 // (readconf.c's secure_permissions) — and, as safe_path in OpenSSH's misc.c does, every directory above
 // it up to the home directory or '/', because whoever can write a directory can replace what is in it.
 // The owner must be the user running fwd or root. Systems without POSIX owners (Windows) are not checked.
+// It sits at the top of src/, beside errors.ts, because config (ssh_config, scenarios), ssh (keys,
+// known_hosts), plugin loading and the CLI (password files) all read files this way.
 
 import { closeSync, fstatSync, openSync, readFileSync, realpathSync, statSync, type Stats } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, resolve } from "node:path";
-import { FwdError, fail, ok, type Result } from "../errors.ts";
+import { FwdError, fail, ok, type Result } from "./errors.ts";
 
 export interface TrustRule {
   /** What the file is to fwd, first in the message: "identity file", "ssh config", "plugin" … */

@@ -1,0 +1,43 @@
+// Networks as CIDRs: client allow-lists (IPv4 and IPv6; an IPv4-mapped IPv6 address matches its IPv4
+// network), and the IPv4 ones nftables takes for --route, checked and reduced to their network.
+
+import net from "node:net";
+
+/** `10.0.0.0/8`, `192.168.1.7` (a /32), `fd00::/8`; undefined when it is not one. */
+export function parseCidr(s: string): { address: string; prefix: number; family: "ipv4" | "ipv6" } | undefined {
+  const [address = "", prefixText] = s.split("/");
+  const kind = net.isIP(address);
+  if (kind === 0) return undefined;
+  const max = kind === 4 ? 32 : 128;
+  const prefix = prefixText === undefined ? max : Number(prefixText);
+  if (!/^\d+$/.test(prefixText ?? String(max)) || prefix > max) return undefined;
+  return { address, prefix, family: kind === 4 ? "ipv4" : "ipv6" };
+}
+
+/** Builds a matcher; the CIDRs must have been validated (parseCidr) already. */
+export function allowList(cidrs: string[]): (address: string) => boolean {
+  const list = new net.BlockList();
+  for (const c of cidrs) {
+    const p = parseCidr(c);
+    if (p) list.addSubnet(p.address, p.prefix, p.family);
+  }
+  return (address) => {
+    const family = net.isIPv6(address) ? "ipv6" : "ipv4";
+    return net.isIP(address) !== 0 && list.check(address, family);
+  };
+}
+
+export function isIpv4Cidr(c: string): boolean {
+  const [address = "", prefix] = c.split("/");
+  return net.isIPv4(address) && (prefix === undefined || (/^\d+$/.test(prefix) && Number(prefix) <= 32));
+}
+
+/** The network a CIDR names, host bits cleared (nft refuses `10.1.2.3/8`): `10.0.0.0/8`. */
+export function networkOf(c: string): string {
+  const [address = "", prefixText] = c.split("/");
+  const prefix = prefixText === undefined ? 32 : Number(prefixText);
+  const n = address.split(".").reduce((a, b) => a * 256 + Number(b), 0);
+  const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+  const v = (n & mask) >>> 0;
+  return `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}/${prefix}`;
+}
