@@ -1,5 +1,6 @@
 // The direction of imports between src/ folders, checked on every run: vocab/ (the shared vocabulary)
-// is the floor, the engine stands on it with the protocol and OS adapters it drives (socks/, route/)
+// is the floor, the engine stands on it with the protocol and OS adapters it drives (socks/, route/,
+// runtime/)
 // and nothing above, and no cycle between folders may appear.
 
 import { describe, expect, test } from "bun:test";
@@ -50,14 +51,18 @@ describe("layering", () => {
     expect([...(folderGraph().get("vocab") ?? [])].sort()).toEqual(["errors.ts"]);
   });
 
-  test("the engine imports only itself, errors.ts, vocab/ and the adapters beneath it (socks/, route/)", () => {
-    expect([...(folderGraph().get("engine") ?? [])].sort()).toEqual(["errors.ts", "route", "socks", "vocab"]);
+  test("the engine imports only itself, errors.ts, vocab/ and the adapters beneath it (socks/, route/, runtime/)", () => {
+    expect([...(folderGraph().get("engine") ?? [])].sort()).toEqual(["errors.ts", "route", "runtime", "socks", "vocab"]);
   });
 
   test("socks/ (the SOCKS handshake) and route/ (nftables, SO_ORIGINAL_DST, DNS relay) import nothing of fwd but errors.ts and vocab/", () => {
     const g = folderGraph();
     expect([...(g.get("socks") ?? [])].sort()).toEqual(["errors.ts", "vocab"]);
     expect([...(g.get("route") ?? [])].every((x) => x === "errors.ts" || x === "vocab")).toBe(true);
+  });
+
+  test("runtime/ (what differs between Bun and Deno: sockets, FFI crypto, HTTP) imports nothing of fwd", () => {
+    expect([...(folderGraph().get("runtime") ?? [])]).toEqual([]);
   });
 
   test("no folder cycle", () => {

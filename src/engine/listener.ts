@@ -4,13 +4,14 @@
 
 import net from "node:net";
 import { fail, ok, type Result } from "../errors.ts";
+import { bunSockets, listenBun } from "../runtime/index.ts";
 import { bindError } from "./bind.ts";
 import { connectionSlots } from "./connections.ts";
 import type { EventBus } from "./events.ts";
 import { isUnix, type Endpoint } from "../vocab/endpoint.ts";
 
 export class Listener {
-  private server: net.Server | undefined;
+  private stopListening: (() => void) | undefined;
   bound: Endpoint | undefined;
 
   constructor(
@@ -29,13 +30,8 @@ export class Listener {
   }
 
   private async listenOn(bind: Endpoint): Promise<Result<Endpoint>> {
-    const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (s) => {
-      s.on("error", () => {}); // each forward reports failures through its own pipe or refusal
-      if (!connectionSlots.take((m, hint) => this.bus.log("warn", `${this.id}: ${m}`, hint))) return refuseNow(s);
-      s.once("close", () => connectionSlots.release());
-      if (s.remoteAddress) s.setNoDelay(true);
-      this.onSocket(s);
-    });
+    if (bunSockets()) return this.listenOnBun(bind);
+    const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (s) => this.accepted(s));
     const r = await new Promise<Result<Endpoint>>((resolve) => {
       server.once("error", (err) => resolve(fail(bindError(this.id, bind, err))));
       const onListening = () => {
@@ -52,16 +48,39 @@ export class Listener {
         this.bus.log("error", `${this.id}: cannot accept: ${err.code === "EMFILE" ? "this process" : "the system"} has too many open files`, "raise `ulimit -n` (e.g. ulimit -n 65536), or lower --max-connections");
       else this.bus.log("error", `${this.id}: listener: ${err.message}`);
     });
-    this.server = server;
+    this.stopListening = () => server.close();
     this.bound = r.value;
     return r;
   }
 
+  /**
+   * Under Bun, Bun's own sockets (src/runtime/bun-tcp.ts): node:net's accept and write paths cost
+   * about twice the CPU per connection and copy every byte written once more (profiled).
+   */
+  private listenOnBun(bind: Endpoint): Result<Endpoint> {
+    try {
+      const l = listenBun(isUnix(bind) ? { path: bind.path } : { host: bind.host, port: bind.port }, (s) => this.accepted(s as net.Socket));
+      this.stopListening = () => l.close();
+      this.bound = isUnix(bind) ? bind : { host: bind.host, port: l.port };
+      return ok(this.bound);
+    } catch (err) {
+      return fail(bindError(this.id, bind, err as NodeJS.ErrnoException));
+    }
+  }
+
+  private accepted(s: net.Socket): void {
+    s.on("error", () => {}); // each forward reports failures through its own pipe or refusal
+    if (!connectionSlots.take((m, hint) => this.bus.log("warn", `${this.id}: ${m}`, hint))) return refuseNow(s);
+    s.once("close", () => connectionSlots.release());
+    if (s.remoteAddress) s.setNoDelay(true);
+    this.onSocket(s);
+  }
+
   /** Stops accepting at once; open connections carry on until they end or are closed. */
   close(): void {
-    // close()'s callback waits for every open connection, so it is not awaited here.
-    this.server?.close();
-    this.server = undefined;
+    // node's close() callback waits for every open connection, so it is not awaited here.
+    this.stopListening?.();
+    this.stopListening = undefined;
   }
 }
 

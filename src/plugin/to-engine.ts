@@ -43,7 +43,8 @@ export function concretePlan(scenario: string, plan: Plan, ctx: ConfigContext, o
   const names = new Map<string, string>();
   const forwards: ConcreteForward[] = [];
   const pooled = new Set<string>();
-  for (const [i, f] of plan.forwards.entries()) {
+  for (const [i, planned] of plan.forwards.entries()) {
+    const f = upgradeLegacy(planned, (m) => deps.log("warn", `${scenario}: ${m}`));
     const name = f.name ?? `${f.kind}${i + 1}`;
     const id = `${scenario}/${name}`;
     const vias = f.via === undefined ? [] : typeof f.via === "string" ? [f.via] : f.via.pool;
@@ -101,3 +102,27 @@ export function sshCommandLines(c: ConcretePlan): string[] {
 
 /** An endpoint as a forward spec field: `host:port` (IPv6 bracketed) or a socket path. */
 const spec = (e: Endpoint) => (isUnix(e) ? e.path : formatEndpoint(e));
+
+/**
+ * Plans written before forwards became the engine's spec plus a name said `listen` for `bind`, and a
+ * -D's `allow`/`pac` beside it instead of in `socks`. Such a plugin keeps working, with a warning that
+ * says what to rename; the new names win where both are given.
+ */
+export function upgradeLegacy(f: PlanForward, warn: (m: string) => void): PlanForward {
+  const old = f as PlanForward & { listen?: unknown; allow?: string[]; pac?: { domains: string[] } };
+  if (old.listen === undefined && (f.kind !== "dynamic" || (old.allow === undefined && old.pac === undefined))) return f;
+  const { listen, allow, pac, ...rest } = old;
+  const up = { ...rest } as Record<string, unknown>;
+  const renamed: string[] = [];
+  if (listen !== undefined) {
+    renamed.push("listen → bind");
+    up.bind ??= listen;
+  }
+  if (f.kind === "dynamic") {
+    if (allow !== undefined || pac !== undefined) renamed.push("allow/pac → socks: { allow, pac }");
+    const socks = (up.socks ?? {}) as Record<string, unknown>;
+    up.socks = { ...socks, allow: socks.allow ?? allow ?? [], ...((socks.pac ?? pac) ? { pac: socks.pac ?? pac } : {}) };
+  }
+  warn(`forward ${f.name ?? f.kind} uses the old names (${renamed.join(", ")}); rename them in the plugin's plan`);
+  return up as PlanForward;
+}

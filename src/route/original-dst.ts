@@ -30,8 +30,10 @@ export async function loadOriginalDst(what: string): Promise<Result<void>> {
 
 /** The destination the connection had before nftables redirected it; undefined when it has none. */
 export function originalDst(socket: net.Socket): TcpEndpoint | undefined {
-  // Bun's node:net sockets expose their descriptor as _handle.fd (FACTS.md); not in Node's types.
-  const fd = (socket as unknown as { _handle?: { fd?: number } })._handle?.fd;
+  // Bun's own sockets (src/runtime/bun-tcp.ts) say `fd`; Bun's node:net sockets expose their
+  // descriptor as _handle.fd (FACTS.md). Neither is in Node's types.
+  const s = socket as unknown as { fd?: number; _handle?: { fd?: number } };
+  const fd = typeof s.fd === "number" ? s.fd : s._handle?.fd;
   if (!getsockopt || typeof fd !== "number" || fd < 0) return undefined;
   const addr = new Uint8Array(16); // struct sockaddr_in
   const length = new Uint32Array([addr.length]);

@@ -10,6 +10,8 @@
 //
 // Only under Bun and only where libcrypto.so.3 opens; otherwise ssh2 keeps node:crypto.
 
+import { takePacket } from "./packet-pool.ts";
+
 const EVP_CTRL_AEAD_SET_IVLEN = 0x9;
 const EVP_CTRL_AEAD_GET_TAG = 0x10;
 const EVP_CTRL_AEAD_SET_TAG = 0x11;
@@ -29,7 +31,7 @@ interface Lib {
 }
 
 export interface AesGcmBinding {
-  AESGCMCipher: new (sslName: string, key: Buffer, iv: Buffer) => { encrypt(packet: Buffer): void; free(): void };
+  AESGCMCipher: new (sslName: string, key: Buffer, iv: Buffer) => { allocPacket(n: number): Buffer; encrypt(packet: Buffer): void; free(): void };
   AESGCMDecipher: new (sslName: string, key: Buffer, iv: Buffer) => { decrypt(packet: Uint8Array, length: number, tag: Buffer): void; free(): void };
 }
 
@@ -99,6 +101,10 @@ export async function loadAesGcmFfi(): Promise<AesGcmBinding | undefined> {
     private ctx: Ptr;
     constructor(sslName: string, key: Buffer, iv: Buffer) {
       this.ctx = open(this, sslName, key, iv, true);
+    }
+    /** Memory for a packet of `n` bytes (tag included), reused once the socket has written it. */
+    allocPacket(n: number): Buffer {
+      return takePacket(n);
     }
     /** `packet`: length (4, the AAD), padding length, payload, padding, then 16 bytes for the tag. */
     encrypt(packet: Buffer): void {

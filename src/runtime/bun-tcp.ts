@@ -1,5 +1,6 @@
-// A TCP connection on Bun's own sockets (Bun.connect) dressed as the part of node:net's Socket that
-// ssh2 and fwd use, for the SSH connection itself: every byte of every forward goes through it.
+// TCP connections on Bun's own sockets (Bun.connect, Bun.listen) dressed as the part of node:net's
+// Socket that ssh2 and fwd's engine use: the SSH connection itself (every byte of every forward goes
+// through it) and, under Bun, the local ends of -L, -D and --route.
 //
 // Why not node:net: under Bun its write path copies each byte twice in user space — the Writable
 // queue concatenates what waits (Buffer.concat) and the native write copies whatever the kernel did
@@ -12,10 +13,12 @@
 import { EventEmitter } from "node:events";
 import { lookup } from "node:dns";
 import { isIP } from "node:net";
+import { givePacket } from "./packet-pool.ts";
 
 interface BunSocket {
   write(data: Uint8Array): number;
   end(): void;
+  shutdown(halfClose?: boolean): void;
   terminate(): void;
   pause(): void;
   resume(): void;
@@ -35,10 +38,23 @@ interface BunHandlers {
   error(s: BunSocket, err: Error): void;
   connectError(s: BunSocket, err: Error): void;
 }
-declare const Bun: { connect(o: { hostname: string; port: number; allowHalfOpen: boolean; socket: BunHandlers }): Promise<BunSocket> };
+interface BunSocketData {
+  data: BunTcpSocket | undefined;
+}
+interface BunListener {
+  port: number;
+  hostname: string;
+  stop(closeActiveConnections?: boolean): void;
+}
+declare const Bun: {
+  connect(o: { hostname: string; port: number; allowHalfOpen: boolean; socket: BunHandlers }): Promise<BunSocket>;
+  listen(o: ({ hostname: string; port: number } | { unix: string }) & { allowHalfOpen: boolean; socket: BunHandlers }): BunListener;
+};
 
 /** Writes smaller than this, made in one turn of the event loop, are joined into one send. */
 const SMALL_WRITE = 4096;
+/** What a paused socket holds in user space before Bun's socket itself stops reading. */
+const HOLD_BYTES = 64 * 1024;
 /** What write() reports as "over the high-water mark" (node:net's default). */
 const HIGH_WATER = 16 * 1024;
 
@@ -53,10 +69,6 @@ export class BunTcpSocket extends EventEmitter {
   destroyed = false;
   readable = true;
   writable = true;
-  remoteAddress: string | undefined;
-  remotePort: number | undefined;
-  localAddress: string | undefined;
-  localPort: number | undefined;
 
   private s: BunSocket | undefined;
   private readonly queue: Queued[] = [];
@@ -68,16 +80,30 @@ export class BunTcpSocket extends EventEmitter {
   private needDrain = false;
   private ending = false;
   private paused = false;
+  /** Bun's socket itself is paused (not only this wrapper): past HOLD_BYTES held, or asked by a writer's backpressure. */
+  private hardPaused = false;
+  private heldBytes = 0;
+  private addresses: { remoteAddress?: string; remotePort?: number; localAddress?: string; localPort?: number } = {};
   private held: Buffer[] = [];
   private closeEmitted = false;
-  private noDelay = false;
+  private noDelay = true;
+  private finished = false;
+  private peerEnded = false;
+
+  /**
+   * `allowHalfOpen` as in node:net: false for the SSH transport (the peer's end ends this side too,
+   * as ssh2 expects of a client socket), true for a forward's local end (the end is passed on).
+   */
+  private constructor(private readonly allowHalfOpen: boolean) {
+    super();
+  }
 
   /** Looks `host` up (emitting 'lookup' as node:net does), then connects; 'connect' or 'error' follows. */
   static connect(host: string, port: number): BunTcpSocket {
-    const sock = new BunTcpSocket();
+    const sock = new BunTcpSocket(false);
     const dial = (address: string) => {
       if (sock.destroyed) return;
-      Bun.connect({ hostname: address, port, allowHalfOpen: true, socket: sock.handlers() }).catch(() => {
+      Bun.connect({ hostname: address, port, allowHalfOpen: true, socket: sock.connectHandlers() }).catch(() => {
         // connectError has said it already.
       });
     };
@@ -91,11 +117,92 @@ export class BunTcpSocket extends EventEmitter {
     return sock;
   }
 
+  /**
+   * Listens on `bind`; each connection is handed to `onSocket` paused (as node:net's pauseOnConnect),
+   * half-open allowed. Throws what Bun throws for a bind that fails (with node's codes: EADDRINUSE…).
+   */
+  static listen(bind: { host: string; port: number } | { path: string }, onSocket: (s: BunTcpSocket) => void): BunListener {
+    const of = (s: BunSocket) => (s as unknown as BunSocketData).data;
+    const handlers: BunHandlers = {
+      open: (s) => {
+        const sock = new BunTcpSocket(true);
+        (s as unknown as BunSocketData).data = sock;
+        sock.paused = true;
+        sock.attach(s);
+        onSocket(sock);
+      },
+      data: (s, d) => of(s)?.onData(d),
+      drain: (s) => of(s)?.pump(),
+      end: (s) => of(s)?.onEnd(),
+      error: (s, err) => of(s)?.fail(err),
+      connectError: () => {},
+      close: (s, err) => of(s)?.onClose(err),
+    };
+    const where = "path" in bind ? { unix: bind.path } : { hostname: bind.host, port: bind.port };
+    return Bun.listen({ ...where, allowHalfOpen: true, socket: handlers });
+  }
+
   /** ssh2 writes only while this says the peer has not ended (its isWritable, after node's). */
   readonly _readableState = { ended: false };
 
   get writableLength(): number {
     return this.queued + this.smallBytes;
+  }
+
+  // Each of these is a getpeername/getsockname call in Bun: read once, when first asked.
+  get remoteAddress(): string | undefined {
+    return this.address_("remoteAddress");
+  }
+  get remotePort(): number | undefined {
+    return this.address_("remotePort");
+  }
+  get localAddress(): string | undefined {
+    return this.address_("localAddress");
+  }
+  get localPort(): number | undefined {
+    return this.address_("localPort");
+  }
+  private address_<K extends keyof BunTcpSocket["addresses"]>(k: K): BunTcpSocket["addresses"][K] {
+    if (!(k in this.addresses) && this.s) this.addresses[k] = this.s[k] as never;
+    return this.addresses[k];
+  }
+
+  /** node:net's readyState, which the engine's pipe reads to choose between a reset and a close. */
+  get readyState(): "opening" | "open" | "readOnly" | "writeOnly" | "closed" {
+    if (this.destroyed) return "closed";
+    if (this.connecting) return "opening";
+    const r = !this.peerEnded;
+    const w = !this.ending;
+    return r && w ? "open" : r ? "readOnly" : w ? "writeOnly" : "closed";
+  }
+
+  get closed(): boolean {
+    return this.closeEmitted;
+  }
+
+  get writableFinished(): boolean {
+    return this.finished;
+  }
+
+  get writableEnded(): boolean {
+    return this.ending;
+  }
+
+  /** The descriptor (for getsockopt through FFI, as SO_ORIGINAL_DST needs). */
+  get fd(): number | undefined {
+    return (this.s as unknown as { fd?: number } | undefined)?.fd;
+  }
+
+  address(): { address: string; port: number; family: string } | Record<string, never> {
+    if (!this.localAddress) return {};
+    return { address: this.localAddress, port: this.localPort ?? 0, family: this.localAddress.includes(":") ? "IPv6" : "IPv4" };
+  }
+
+  /** Gives bytes back to the front of what is read next (the SOCKS handshake reader's leftovers). */
+  unshift(chunk: Buffer): void {
+    this.held.unshift(chunk);
+    this.heldBytes += chunk.length;
+    if (!this.paused) queueMicrotask(() => this.resume());
   }
 
   write(data: Uint8Array | string, encoding?: BufferEncoding | WriteCb, cb?: WriteCb): boolean {
@@ -145,12 +252,26 @@ export class BunTcpSocket extends EventEmitter {
     return this;
   }
 
+  /**
+   * Closes now, dropping what still waits to be written, as node's destroy() does: a plain close (a
+   * FIN), so a reply already handed to the kernel still reaches the peer. resetAndDestroy() resets.
+   */
   destroy(err?: Error): this {
+    return this.teardown(err, false);
+  }
+
+  /** Bun's terminate() closes with SO_LINGER 0: the peer sees a reset, as with node's resetAndDestroy. */
+  resetAndDestroy(): this {
+    return this.teardown(undefined, true);
+  }
+
+  private teardown(err: Error | undefined, reset: boolean): this {
     if (this.destroyed) return this;
     this.destroyed = true;
     this.readable = false;
     this.writable = false;
-    this.s?.terminate();
+    if (reset) this.s?.terminate();
+    else this.s?.end();
     const dropped = this.queue.splice(0).map((q) => q.cb);
     dropped.push(...this.smallCbs.splice(0));
     this.small = [];
@@ -164,24 +285,41 @@ export class BunTcpSocket extends EventEmitter {
     return this;
   }
 
-  resetAndDestroy(): this {
-    return this.destroy();
-  }
 
+  /**
+   * Paused, 'data' waits here; Bun's socket stops reading only once HOLD_BYTES wait. Pausing and
+   * resuming Bun's socket is a system call each (epoll), and every connection starts paused until
+   * its channel is open, while what it sends first is a few bytes: those are held instead.
+   */
   pause(): this {
     this.paused = true;
-    this.s?.pause();
+    if (this.heldBytes >= HOLD_BYTES) this.hardPause();
     return this;
   }
 
   resume(): this {
     this.paused = false;
-    this.s?.resume();
-    while (!this.paused && this.held.length > 0) this.emit("data", this.held.shift());
+    if (this.hardPaused) {
+      this.hardPaused = false;
+      this.s?.resume();
+    }
+    // As a node stream does, what was held flows from the next tick on, not inside resume().
+    if (this.held.length > 0 || this.listenerCount("resume") > 0) process.nextTick(() => this.flushHeld());
     return this;
   }
 
+  private flushHeld(): void {
+    while (!this.paused && this.held.length > 0) {
+      const d = this.held.shift()!;
+      this.heldBytes -= d.length;
+      this.emit("data", d);
+    }
+    if (!this.paused && this.held.length === 0) this.emit("resume");
+  }
+
   setNoDelay(on = true): this {
+    // Bun's sockets have TCP_NODELAY on from the start (seen in strace): a second call is a syscall for nothing.
+    if (on === this.noDelay) return this;
     this.noDelay = on;
     this.s?.setNoDelay(on);
     return this;
@@ -199,45 +337,75 @@ export class BunTcpSocket extends EventEmitter {
     return this;
   }
 
-  private handlers(): BunHandlers {
+  private connectHandlers(): BunHandlers {
     return {
       open: (s) => {
         if (this.destroyed) return s.terminate();
-        this.s = s;
-        this.connecting = false;
-        this.remoteAddress = s.remoteAddress;
-        this.remotePort = s.remotePort;
-        this.localAddress = s.localAddress;
-        this.localPort = s.localPort;
-        if (this.noDelay) s.setNoDelay(true);
-        if (this.paused) s.pause();
+        this.attach(s);
         this.emit("connect");
         this.emit("ready");
         this.pump();
       },
-      data: (_s, d) => {
-        if (this.destroyed) return;
-        if (this.paused) this.held.push(d);
-        else this.emit("data", d);
-      },
+      data: (_s, d) => this.onData(d),
       drain: () => this.pump(),
-      end: () => {
-        this.readable = false;
-        this._readableState.ended = true;
-        this.emit("end");
-        // node:net without allowHalfOpen: the peer's end ends this side too once its writes are out.
-        this.end();
-      },
+      end: () => this.onEnd(),
       error: (_s, err) => this.fail(err),
       connectError: (_s, err) => this.fail(err),
-      close: (_s, err) => {
-        // A reset arrives here, not at error(): said as node:net says it, an 'error' then 'close'.
-        if (err && !this.destroyed) return this.fail(err);
-        this.destroyed = true;
-        this.readable = this.writable = false;
-        this.emitClose(false);
-      },
+      close: (_s, err) => this.onClose(err),
     };
+  }
+
+  private attach(s: BunSocket): void {
+    this.s = s;
+    this.connecting = false;
+    if (!this.noDelay) s.setNoDelay(false);
+  }
+
+  private hardPause(): void {
+    if (this.hardPaused || !this.s) return;
+    this.hardPaused = true;
+    this.s.pause();
+  }
+
+  private onData(d: Buffer): void {
+    if (this.destroyed) return;
+    if (!this.paused) return void this.emit("data", d);
+    this.held.push(d);
+    this.heldBytes += d.length;
+    if (this.heldBytes >= HOLD_BYTES) this.hardPause();
+  }
+
+  private onEnd(): void {
+    if (this.peerEnded) return;
+    this.peerEnded = true;
+    this.readable = false;
+    this._readableState.ended = true;
+    // As in a node stream, a paused socket says 'end' only once it flows again, after what it held:
+    // a connection whose channel is still opening must not end before anyone listens.
+    if (this.paused) return void this.once("resume", () => this.emitEnd());
+    this.emitEnd();
+  }
+
+  private emitEnd(): void {
+    this.emit("end");
+    // node:net without allowHalfOpen: the peer's end ends this side too once its writes are out.
+    if (!this.allowHalfOpen) this.end();
+  }
+
+  private onClose(err: Error | undefined): void {
+    // A reset arrives here, not at error(): said as node:net says it, an 'error' then 'close'.
+    if (err && !this.destroyed) return this.fail(err);
+    // A FIN that Bun reported only as the close (seen after our own shutdown): the end comes first.
+    if (!this.peerEnded && !this.destroyed) {
+      this.peerEnded = true;
+      this.readable = false;
+      this._readableState.ended = true;
+      if (!this.paused) this.emit("end");
+    }
+    this.destroyed = true;
+    this.readable = this.writable = false;
+    // Bun may call back inside our own end(): 'close' comes on a later tick, as node's does.
+    process.nextTick(() => this.emitClose(false));
   }
 
   private fail(err: Error): void {
@@ -255,6 +423,7 @@ export class BunTcpSocket extends EventEmitter {
   private stageSmall(): void {
     if (this.small.length === 0) return;
     const buf = this.small.length === 1 ? this.small[0]! : Buffer.concat(this.small, this.smallBytes);
+    if (this.small.length > 1) for (const b of this.small) givePacket(b); // copied: their memory is free
     const cbs = this.smallCbs;
     this.queue.push({ buf, cb: cbs.length === 0 ? undefined : cbs.length === 1 ? cbs[0] : (err) => cbs.forEach((c) => c(err)) });
     this.queued += this.smallBytes;
@@ -277,6 +446,8 @@ export class BunTcpSocket extends EventEmitter {
         return;
       }
       this.queue.shift();
+      // All of it is in the kernel now: a packet's memory can carry the next one.
+      givePacket(head.buf);
       if (head.cb) process.nextTick(head.cb);
     }
     if (this.smallBytes > 0) return; // a flush is scheduled for them
@@ -286,9 +457,10 @@ export class BunTcpSocket extends EventEmitter {
     }
     if (this.ending && !this.finished) {
       this.finished = true;
-      s.end();
+      // Half-close while the peer may still send (its bytes still come in); a full close after its end.
       this.emit("finish");
+      if (this.peerEnded) s.end();
+      else s.shutdown();
     }
   }
-  private finished = false;
 }

@@ -68,6 +68,27 @@ export function collectGarbage(): void {
  * under Bun; undefined elsewhere, where ssh2 makes its node:net socket itself.
  */
 export function tcpTransport(host: string, port: number): Duplex | undefined {
-  if (typeof Bun === "undefined" || process.env.FWD_NODE_NET === "1") return undefined;
+  if (!bunSockets()) return undefined;
   return BunTcpSocket.connect(host, port) as unknown as Duplex;
+}
+
+/** Whether TCP goes through Bun's own sockets (bun-tcp.ts); FWD_NODE_NET=1 keeps node:net (to compare). */
+export function bunSockets(): boolean {
+  return typeof Bun !== "undefined" && process.env.FWD_NODE_NET !== "1";
+}
+
+export interface StreamListener {
+  port: number;
+  /** Stops accepting; open connections carry on. */
+  close(): void;
+}
+
+/**
+ * A listening socket on Bun's own sockets, each connection handed over paused and half-open allowed
+ * (as node:net's createServer({ allowHalfOpen, pauseOnConnect }) does). Throws on a failed bind with
+ * node's error codes. Only where bunSockets() says so.
+ */
+export function listenBun(bind: { host: string; port: number } | { path: string }, onSocket: (s: Duplex) => void): StreamListener {
+  const l = BunTcpSocket.listen(bind, (s) => onSocket(s as unknown as Duplex));
+  return { port: l.port, close: () => l.stop(false) };
 }

@@ -79,6 +79,7 @@ describe("a server that goes quiet after the key exchange", () => {
     expect((await exchange(fwd.ports[0]!, "ping")).reply.toString()).toBe("ping");
     relay.resetAll();
     expect(await fwd.exited).toBe(7);
-    expect(fwd.stderr.join("\n")).toMatch(/session lost/);
+    // Which one fwd sees first (the reset, or a FIN the relay's teardown sent ahead of it) is timing.
+    expect(fwd.stderr.join("\n")).toMatch(/session lost|connection closed by the server/);
   }, 20_000);
 });

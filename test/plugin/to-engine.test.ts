@@ -67,3 +67,35 @@ describe("a planned forward is the engine's spec with a name", () => {
     expect(!r.ok && [r.error.code, r.error.message]).toEqual(["E_CONFIG", message]);
   });
 });
+
+describe("plans in the shape before forwards were the engine's spec plus a name", () => {
+  test("listen and a -D's allow/pac still work, each forward with a warning that says what to rename", async () => {
+    const ctx = await loadConfigContext("none");
+    if (!ctx.ok) throw ctx.error;
+    const warnings: string[] = [];
+    const log = (level: string, m: string) => level === "warn" && warnings.push(m);
+    const forwards = [
+      { kind: "local", name: "db", listen: { host: "127.0.0.1", port: 0 }, target: { host: "db.internal", port: 5432 } },
+      { kind: "dynamic", name: "web", listen: { host: "0.0.0.0", port: 1080 }, allow: ["192.168.0.0/16"], pac: { domains: ["corp"] } },
+      { kind: "local", name: "new", bind: { host: "127.0.0.1", port: 0 }, target: { host: "db.internal", port: 5433 } },
+    ] as unknown as Plan["forwards"];
+    const r = concretePlan("old", { sessions: { main: [{ host: "127.0.0.1" }] }, forwards }, ctx.value, [], { prompt: undefined, log });
+    expect(r.ok && r.value.engine.forwards).toEqual([
+      { kind: "local", id: "old/db", bind: { host: "127.0.0.1", port: 0 }, target: { host: "db.internal", port: 5432 } },
+      { kind: "dynamic", id: "old/web", bind: { host: "0.0.0.0", port: 1080 }, socks: { allow: ["192.168.0.0/16"], pac: { domains: ["corp"] } } },
+      { kind: "local", id: "old/new", bind: { host: "127.0.0.1", port: 0 }, target: { host: "db.internal", port: 5433 } },
+    ]);
+    expect(warnings).toEqual([
+      "old: forward db uses the old names (listen → bind); rename them in the plugin's plan",
+      "old: forward web uses the old names (listen → bind, allow/pac → socks: { allow, pac }); rename them in the plugin's plan",
+    ]);
+  });
+
+  test("an old open -D is still refused: the allow-list it lacks is not made up", async () => {
+    const ctx = await loadConfigContext("none");
+    if (!ctx.ok) throw ctx.error;
+    const forwards = [{ kind: "dynamic", listen: { host: "0.0.0.0", port: 1080 } }] as unknown as Plan["forwards"];
+    const r = concretePlan("old", { sessions: { main: [{ host: "127.0.0.1" }] }, forwards }, ctx.value, [], deps);
+    expect(!r.ok && r.error.message).toMatch(/refusing to start an open SOCKS proxy/);
+  });
+});

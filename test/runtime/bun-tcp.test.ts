@@ -1,7 +1,7 @@
 // The Bun-socket transport (src/runtime/bun-tcp.ts) against real TCP peers on loopback: it carries
 // every SSH byte, so order, backpressure, half-close and failures must be what node:net gives ssh2.
 
-import { afterEach, expect, test } from "bun:test";
+import { afterEach, describe, expect, test } from "bun:test";
 import { createHash, randomBytes } from "node:crypto";
 import net from "node:net";
 import { BunTcpSocket } from "../../src/runtime/bun-tcp.ts";
@@ -128,4 +128,114 @@ test("destroy() drops what waits, calls its callbacks with an error and closes o
   expect(results).toEqual(["ERR_STREAM_DESTROYED"]);
   expect(closes).toBe(1);
   expect(s.writableLength).toBe(0);
+});
+
+describe("listen(): the local end of -L, -D and --route under Bun", () => {
+  const listening: { close(): void }[] = [];
+  afterEach(() => {
+    for (const l of listening.splice(0)) l.close();
+  });
+  const accept = () => {
+    const got: BunTcpSocket[] = [];
+    let wake: (() => void) | undefined;
+    const l = BunTcpSocket.listen({ host: "127.0.0.1", port: 0 }, (s) => {
+      got.push(s);
+      wake?.();
+    });
+    listening.push({ close: () => l.stop(true) });
+    const next = () => new Promise<BunTcpSocket>((r) => (got.length ? r(got.shift()!) : (wake = () => r(got.shift()!))));
+    return { port: l.port, next };
+  };
+
+  test("a client that hangs up before its socket is resumed: 'end' comes after resume, never before anyone listens", async () => {
+    const { port, next } = accept();
+    const c = net.connect(port, "127.0.0.1");
+    const s = await next();
+    const events: string[] = [];
+    c.end(); // FIN while fwd still opens the channel (the socket is handed over paused)
+    await Bun.sleep(100);
+    s.on("end", () => events.push("end")).on("data", (d: Buffer) => events.push(`data ${d}`));
+    expect(events).toEqual([]);
+    s.resume();
+    await once(s, "end");
+    expect(events).toEqual(["end"]);
+    const closed = once(s, "close");
+    s.end();
+    await closed;
+  });
+
+  test("what a client sends before resume waits, in order, and comes before its end", async () => {
+    const { port, next } = accept();
+    const c = net.connect(port, "127.0.0.1", () => c.end("early"));
+    const s = await next();
+    await Bun.sleep(100);
+    let text = "";
+    s.on("data", (d: Buffer) => (text += d));
+    s.resume();
+    await once(s, "end");
+    expect(text).toBe("early");
+    s.destroy();
+  });
+
+  test("half-close: after the client's FIN the reply still goes out, then the socket closes", async () => {
+    const { port, next } = accept();
+    const reply = new Promise<string>((r) => {
+      let t = "";
+      const c = net.connect({ port, host: "127.0.0.1", allowHalfOpen: true }, () => c.end("question"));
+      c.on("data", (d) => (t += d)).on("end", () => r(t));
+    });
+    const s = await next();
+    s.resume();
+    s.on("data", () => {});
+    await once(s, "end");
+    const closed = once(s, "close");
+    s.end("answer");
+    expect(await reply).toBe("answer");
+    await closed;
+  });
+
+  test("a port already taken throws EADDRINUSE (Bun does not share ports by default)", () => {
+    const { port } = accept();
+    expect(() => BunTcpSocket.listen({ host: "127.0.0.1", port }, () => {})).toThrow(expect.objectContaining({ code: "EADDRINUSE" }));
+  });
+
+  test("resetAndDestroy() is a reset for the client, as node's is", async () => {
+    const { port, next } = accept();
+    const c = net.connect(port, "127.0.0.1");
+    const seen = new Promise<string>((r) => c.once("error", (e: NodeJS.ErrnoException) => r(e.code ?? "")).once("end", () => r("end")));
+    const s = await next();
+    s.resetAndDestroy();
+    expect(await seen).toBe("ECONNRESET");
+  });
+});
+
+test("a pooled packet's memory goes back to the pool only once the kernel has all of it", async () => {
+  const { takePacket, freePackets } = await import("../../src/runtime/packet-pool.ts");
+  let peer!: net.Socket;
+  const got: Buffer[] = [];
+  const port = await server((c) => {
+    peer = c;
+    c.pause();
+    c.on("data", (d) => got.push(d));
+  });
+  const s = BunTcpSocket.connect("127.0.0.1", port);
+  await once(s, "connect");
+  // The kernel's buffers filled first (by memory not from the pool), so every packet below waits here.
+  const filler = Buffer.alloc(16 << 20, 1);
+  s.write(filler);
+  const packets = Array.from({ length: 40 }, (_, i) => takePacket(32_800).fill(10 + i));
+  for (const p of packets) s.write(p);
+  const waiting = freePackets();
+  // While they wait, what the pool hands out must be memory none of them uses.
+  for (let k = 0; k < 100; k++) takePacket(32_800).fill(0xee);
+  const drained = once(s, "drain");
+  peer.resume();
+  await drained;
+  expect(freePackets()).toBeGreaterThan(waiting);
+  s.end();
+  await new Promise((r) => peer.once("end", r));
+  const all = Buffer.concat(got);
+  expect(all.length).toBe(filler.length + 40 * 32_800);
+  const at = (i: number) => filler.length + i * 32_800;
+  for (let i = 0; i < 40; i++) expect([all[at(i)], all[at(i) + 32_799]]).toEqual([10 + i, 10 + i]);
 });
