@@ -272,22 +272,17 @@ function pausableTimer(ms: number, onExpire: () => void) {
   };
 }
 
-/**
- * TCP_NODELAY (a forwarded request must not wait for a delayed ACK), and one socket write per turn
- * of the event loop instead of one per SSH packet: ssh2 writes each packet (open, data, EOF, close)
- * separately, which costs a syscall each.
- */
-/**
- * Round-trip time to the server: a keepalive request (what OpenSSH's ServerAlive sends) timed from
- * send to reply, right away and then every `everyMs`. ssh2 has no public call for it: its replies
- * to global requests are matched to a callback queue in order, which is what this joins.
- */
 /** What the patched ssh2 reads when it opens a channel: how far that channel's window may grow. */
 function setWindowCeiling(client: Client, bytes: number): void {
   const config = (client as unknown as { config?: { maxChannelWindow?: number } }).config;
   if (config) config.maxChannelWindow = bytes;
 }
 
+/**
+ * Round-trip time to the server: a keepalive request (what OpenSSH's ServerAlive sends) timed from
+ * send to reply, right away and then every `everyMs`. ssh2 has no public call for it: its replies
+ * to global requests are matched to a callback queue in order, which is what this joins.
+ */
 function measureRtt(client: Client, everyMs: number, set: (ms: number) => void, ended: Promise<unknown>): void {
   const c = client as unknown as { _callbacks?: ((err?: unknown) => void)[]; _protocol?: { ping(): void } };
   const ping = () => {
@@ -313,6 +308,12 @@ function pausedWhileChoosing(handler: AuthHandlerMiddleware, pause: () => () => 
 /** ssh2 keeps its socket private; fwd needs it to cut a dead connection and to batch writes. */
 const rawSocket = (client: Client) => (client as unknown as { _sock?: Socket })._sock;
 
+/**
+ * TCP_NODELAY (a forwarded request must not wait for a delayed ACK), and on a node:net socket (Deno,
+ * a jump host's channel) one write per turn of the event loop instead of one per SSH packet: ssh2
+ * writes each packet (open, data, EOF, close) separately, which costs a syscall each. Bun's own
+ * socket (src/runtime/bun-tcp.ts) has no cork(): it joins a turn's small writes itself.
+ */
 function tuneSocket(client: Client): void {
   client.setNoDelay(true);
   const sock = rawSocket(client);

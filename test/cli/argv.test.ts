@@ -2,7 +2,6 @@
 
 import { describe, expect, test } from "bun:test";
 import { checkSupported, parseArgv } from "../../src/cli/argv.ts";
-import { parseDestination } from "../../src/vocab/address.ts";
 
 describe("parseArgv", () => {
   test.each([
@@ -59,27 +58,5 @@ describe("parseArgv", () => {
     }
     const harmless = parseArgv(["-NTC", "h"]);
     expect(harmless.ok && checkSupported(harmless.value, new Set()).ok).toBe(true);
-  });
-});
-
-describe("parseDestination", () => {
-  test.each([
-    ["host", { host: "host" }],
-    ["deploy@a.example.com", { user: "deploy", host: "a.example.com" }],
-    ["deploy@a.example.com:2222", { user: "deploy", host: "a.example.com", port: 2222 }],
-    ["ssh://u@h:22", { user: "u", host: "h", port: 22 }],
-    ["[::1]:2222", { host: "::1", port: 2222 }],
-    ["u@[fe80::1]", { user: "u", host: "fe80::1" }],
-    ["::1", { host: "::1" }],
-    ["me@corp@host", { user: "me@corp", host: "host" }],
-  ])("%p", (s, want) => {
-    const r = parseDestination(s);
-    expect(r.ok && r.value).toEqual(want);
-  });
-
-  test.each([["h:0"], ["h:70000"], ["h:x"], ["@h"], ["u@"]])("%p is refused", (s) => {
-    const r = parseDestination(s);
-    expect(r.ok).toBe(false);
-    if (!r.ok) expect(r.error.code).toBe("E_CONFIG");
   });
 });

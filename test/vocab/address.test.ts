@@ -7,6 +7,7 @@ import { parseDestination, parseHop, parseHostPort, parseListen, type Destinatio
 
 const GOOD: [string, Destination][] = [
   ["host", { host: "host" }],
+  ["deploy@a.example.com", { user: "deploy", host: "a.example.com" }],
   ["deploy@a.example.com:2222", { user: "deploy", host: "a.example.com", port: 2222 }],
   ["ssh://u@h:22", { user: "u", host: "h", port: 22 }],
   ["[::1]:2222", { host: "::1", port: 2222 }],
