@@ -89,6 +89,9 @@ export class BunTcpSocket extends EventEmitter {
   private noDelay = true;
   private finished = false;
   private peerEnded = false;
+  private endEmitted = false;
+  /** Bun's socket has closed while this one still held bytes to read (see onClose). */
+  private bunClosed = false;
 
   /**
    * `allowHalfOpen` as in node:net: false for the SSH transport (the peer's end ends this side too,
@@ -276,6 +279,8 @@ export class BunTcpSocket extends EventEmitter {
     dropped.push(...this.smallCbs.splice(0));
     this.small = [];
     this.queued = this.smallBytes = 0;
+    this.held = []; // nothing is read from a destroyed socket
+    this.heldBytes = 0;
     process.nextTick(() => {
       const gone = Object.assign(new Error("the socket was destroyed"), { code: "ERR_STREAM_DESTROYED" });
       for (const cb of dropped) cb?.(gone);
@@ -387,6 +392,8 @@ export class BunTcpSocket extends EventEmitter {
   }
 
   private emitEnd(): void {
+    if (this.endEmitted || this.destroyed) return;
+    this.endEmitted = true;
     this.emit("end");
     // node:net without allowHalfOpen: the peer's end ends this side too once its writes are out.
     if (!this.allowHalfOpen) this.end();
@@ -395,13 +402,20 @@ export class BunTcpSocket extends EventEmitter {
   private onClose(err: Error | undefined): void {
     // A reset arrives here, not at error(): said as node:net says it, an 'error' then 'close'.
     if (err && !this.destroyed) return this.fail(err);
-    // A FIN that Bun reported only as the close (seen after our own shutdown): the end comes first.
-    if (!this.peerEnded && !this.destroyed) {
-      this.peerEnded = true;
-      this.readable = false;
-      this._readableState.ended = true;
-      if (!this.paused) this.emit("end");
-    }
+    if (this.destroyed) return void process.nextTick(() => this.emitClose(false));
+    // Bun reports the peer's FIN only as the close once we have shut down (or closed) our side. A
+    // paused socket may still hold what came before it: that, then 'end', then 'close', once it
+    // flows again — a close here first would drop the tail of an upload whose reply came first.
+    this.bunClosed = true;
+    this.onEnd();
+    if (this.endEmitted && this.held.length === 0) return this.closeNow();
+    this.once("resume", () => this.closeNow());
+    if (!this.paused) process.nextTick(() => this.flushHeld());
+  }
+
+  /** Bun's socket has closed and what it held has been read: closed for us too. */
+  private closeNow(): void {
+    if (this.destroyed) return;
     this.destroyed = true;
     this.readable = this.writable = false;
     // Bun may call back inside our own end(): 'close' comes on a later tick, as node's does.
@@ -436,6 +450,15 @@ export class BunTcpSocket extends EventEmitter {
   private pump(): void {
     const s = this.s;
     if (!s || this.destroyed) return;
+    if (this.bunClosed) {
+      // Closed under us while it still held bytes to read: nothing more reaches the peer.
+      if (this.queue.length > 0) return this.fail(Object.assign(new Error("write to a closed socket"), { code: "EPIPE" }));
+      if (this.ending && !this.finished && this.smallBytes === 0) {
+        this.finished = true;
+        this.emit("finish");
+      }
+      return;
+    }
     while (this.queue.length > 0) {
       const head = this.queue[0]!;
       const n = s.write(head.buf);
@@ -454,6 +477,8 @@ export class BunTcpSocket extends EventEmitter {
     if (this.needDrain) {
       this.needDrain = false;
       this.emit("drain");
+      // A 'drain' listener may have written and ended already; a nested pump() then finishes, not this one.
+      if (this.destroyed || this.queue.length > 0 || this.smallBytes > 0) return;
     }
     if (this.ending && !this.finished) {
       this.finished = true;

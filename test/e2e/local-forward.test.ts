@@ -130,6 +130,53 @@ describe("fwd -L", () => {
     }
   }, 30_000);
 
+  test("half-close the other way: the target answers and ends first, uploads after that arrive whole", async () => {
+    // fwd's local socket is shut for writing when an upload starts, so the client's FIN comes to it
+    // as a close. A target that reads in small sips keeps the pipe pausing that socket, so some
+    // FINs land while it is paused with the upload's tail still held.
+    const received: Promise<{ bytes: number; sha: string }>[] = [];
+    const server = net.createServer({ allowHalfOpen: true }, (s) => {
+      s.end("send it\n");
+      received.push(
+        new Promise((r) => {
+          const h = createHash("sha256");
+          let bytes = 0;
+          s.on("data", (d) => {
+            bytes += d.length;
+            h.update(d);
+            s.pause();
+            setTimeout(() => s.resume(), 5);
+          });
+          s.on("end", () => r({ bytes, sha: h.digest("hex") }));
+        }),
+      );
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const fwd = runFwd([...sshd.clientArgs, "-L", `0:127.0.0.1:${(server.address() as net.AddressInfo).port}`, sshd.host]);
+    try {
+      await fwd.waitFor(/^listening /);
+      const payloads = Array.from({ length: 12 }, () => randomBytes(2 * MiB));
+      const said = await Promise.all(
+        payloads.map(async (payload) => {
+          const c = net.connect({ port: fwd.ports[0]!, host: "127.0.0.1", allowHalfOpen: true });
+          let text = "";
+          await new Promise<void>((r) => c.on("data", (d) => (text += d)).once("end", r));
+          c.end(payload);
+          await new Promise((r) => c.once("close", r));
+          return text;
+        }),
+      );
+      expect(said).toEqual(payloads.map(() => "send it\n"));
+      const sha = (b: Buffer) => createHash("sha256").update(b).digest("hex");
+      const got = await Promise.all(received);
+      expect(got.map((g) => g.bytes).sort()).toEqual(payloads.map((p) => p.length));
+      expect(got.map((g) => g.sha).sort()).toEqual(payloads.map(sha).sort());
+    } finally {
+      expect(await fwd.stop()).toBe(0);
+      await new Promise((r) => server.close(r));
+    }
+  }, 60_000);
+
   test("a client that leaves while the target is still sending: the connection is closed and counted", async () => {
     // A target that streams until its peer goes: the channel is left with unread data when the client leaves.
     const firehose = net.createServer((s) => {

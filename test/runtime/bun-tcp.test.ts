@@ -49,6 +49,25 @@ test("small and large writes arrive whole and in order; a slow reader makes it q
   expect(s.writableLength).toBe(0);
 });
 
+test("a 'drain' listener that writes more and ends: all of it goes out before the FIN", async () => {
+  let peer!: net.Socket;
+  let got!: Promise<number>;
+  const port = await server((c) => {
+    peer = c.pause();
+    got = new Promise((r) => {
+      let n = 0;
+      c.on("data", (d) => (n += d.length)).on("end", () => r(n));
+    });
+  });
+  const s = BunTcpSocket.connect("127.0.0.1", port);
+  await once(s, "connect");
+  s.write(randomBytes(8 << 20));
+  // Stream.pipe and the transport queue (src/ssh/transport-queue.ts) write from inside 'drain'.
+  s.once("drain", () => s.end(randomBytes(8 << 20)));
+  peer.resume();
+  expect(await got!).toBe(16 << 20);
+});
+
 test("a refused connection is an 'error' with node's code, then 'close'", async () => {
   const port = await server(() => {});
   servers.pop()!.close();
@@ -192,6 +211,52 @@ describe("listen(): the local end of -L, -D and --route under Bun", () => {
     s.end("answer");
     expect(await reply).toBe("answer");
     await closed;
+  });
+
+  // Bun reports the client's FIN only as the close once fwd has shut its own side down; a socket
+  // paused for backpressure may still hold what the client sent before it.
+  const events = (s: BunTcpSocket) => {
+    const ev: string[] = [];
+    s.on("data", (d: Buffer) => ev.push(`data ${d}`)).on("end", () => ev.push("end")).on("close", () => ev.push("close"));
+    s.on("error", (e: NodeJS.ErrnoException) => ev.push(`error ${e.code}`));
+    return ev;
+  };
+
+  test("fwd ends first, then the client sends and hangs up while paused: its bytes, 'end', then 'close'", async () => {
+    const { port, next } = accept();
+    const c = net.connect({ port, host: "127.0.0.1", allowHalfOpen: true });
+    const s = await next();
+    const ev = events(s);
+    s.resume();
+    const ended = once(c.resume(), "end");
+    s.end("reply");
+    await ended;
+    s.pause(); // as the pipe does while the SSH channel takes no more
+    await new Promise<void>((r) => c.end("tail of the upload", () => r()));
+    await Bun.sleep(100); // the FIN is in; nothing may be said while paused
+    expect(ev).toEqual([]);
+    const closed = once(s, "close");
+    s.resume();
+    await closed;
+    expect(ev).toEqual(["data tail of the upload", "end", "close"]);
+  });
+
+  test("the client sends and hangs up while paused, then fwd ends: its bytes still come before 'close'", async () => {
+    const { port, next } = accept();
+    const c = net.connect({ port, host: "127.0.0.1", allowHalfOpen: true });
+    const s = await next();
+    const ev = events(s);
+    const ended = once(c.resume(), "end");
+    await new Promise<void>((r) => c.end("request", () => r()));
+    await Bun.sleep(50);
+    s.end("early reply"); // the target answered and closed before its channel's reader ran
+    await ended;
+    await Bun.sleep(50);
+    expect(ev).toEqual([]);
+    const closed = once(s, "close");
+    s.resume();
+    await closed;
+    expect(ev).toEqual(["data request", "end", "close"]);
   });
 
   test("a port already taken throws EADDRINUSE (Bun does not share ports by default)", () => {
