@@ -244,8 +244,9 @@ export class BunTcpSocket extends EventEmitter {
 
   end(data?: Uint8Array | string | WriteCb, encoding?: BufferEncoding | WriteCb, cb?: WriteCb): this {
     if (typeof data === "function") cb = data;
-    else if (data !== undefined) this.write(data, encoding as BufferEncoding);
     if (typeof encoding === "function") cb = encoding;
+    // end(data, cb): cb is for 'finish' only, not also the write's callback (node calls it once).
+    if (data !== undefined && typeof data !== "function") this.write(data, typeof encoding === "string" ? encoding : undefined);
     if (this.ending || this.destroyed) return this;
     this.ending = true;
     this.writable = false;

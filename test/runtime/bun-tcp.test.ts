@@ -68,6 +68,24 @@ test("a 'drain' listener that writes more and ends: all of it goes out before th
   expect(await got!).toBe(16 << 20);
 });
 
+test("end(data, cb) calls cb once, when finished, as node's does", async () => {
+  let got!: Promise<string>;
+  const port = await server((c) => {
+    got = new Promise((r) => {
+      let t = "";
+      c.on("data", (d) => (t += d)).on("end", () => r(t));
+    });
+  });
+  const s = BunTcpSocket.connect("127.0.0.1", port);
+  await once(s, "connect");
+  let calls = 0;
+  s.end("last words", () => calls++);
+  expect(await got!).toBe("last words"); // the peer has our FIN: every callback has run by now
+  await new Promise((r) => setImmediate(r));
+  expect(calls).toBe(1);
+  s.destroy();
+});
+
 test("a refused connection is an 'error' with node's code, then 'close'", async () => {
   const port = await server(() => {});
   servers.pop()!.close();
