@@ -180,6 +180,62 @@ describe("connection limit", () => {
     }
   }, 30_000);
 
+  test("--max-connections 2: slots come back after every kind of hang-up (reset mid-transfer, FIN before the channel opens, the target ending first)", async () => {
+    // The target: "first" answers and ends before reading (the reverse half-close); others echo.
+    const server = net.createServer({ allowHalfOpen: true }, (s) => {
+      s.on("error", () => {});
+      let spoke = false;
+      s.once("end", () => spoke || s.end()); // a client that said nothing
+      s.once("data", (d) => {
+        spoke = true;
+        if (d.toString().startsWith("first")) {
+          s.end("ok");
+          s.resume();
+          s.on("end", () => s.destroy());
+        } else {
+          s.write(d);
+          s.pipe(s);
+        }
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const fwd = runFwd([...sshd.clientArgs, "--max-connections", "2", "-L", `0:127.0.0.1:${(server.address() as net.AddressInfo).port}`, sshd.host]);
+    try {
+      await fwd.waitFor(/^listening /);
+      const port = fwd.ports[0]!;
+      const connect = () => net.connect({ port, host: "127.0.0.1", allowHalfOpen: true }).on("error", () => {});
+      for (let round = 0; round < 3; round++) {
+        // A reset in the middle of an upload that is being echoed.
+        await new Promise<void>((resolve) => {
+          const c = connect();
+          c.write(randomBytes(4 * MiB));
+          c.once("data", () => (c.resetAndDestroy(), resolve()));
+        });
+        // A FIN at once, before fwd has its channel.
+        await new Promise<void>((resolve) => connect().end().resume().once("close", () => resolve()));
+        // The target ends first; the client uploads after that, then ends.
+        await new Promise<void>((resolve) => {
+          const c = connect();
+          c.write("first");
+          c.resume().once("end", () => c.end(randomBytes(2 * MiB))).once("close", () => resolve());
+        });
+      }
+      // Both slots free again (fwd sees each close a moment after the client: retried a short while).
+      const carried = async () => {
+        for (let i = 0; i < 40; i++) {
+          const r = await Promise.all([exchange(port, "a"), exchange(port, "b")]);
+          if (r.every((x) => !x.reset)) return r.map((x) => x.reply.toString());
+          await new Promise((res) => setTimeout(res, 50));
+        }
+        return ["still refused"];
+      };
+      expect(await carried()).toEqual(["a", "b"]);
+    } finally {
+      expect(await fwd.stop()).toBe(0);
+      await new Promise((r) => server.close(r));
+    }
+  }, 60_000);
+
   test("a limit above `ulimit -n` is lowered with a message, and a bad value is a usage error", async () => {
     const echo = await startEcho();
     const under200 = (extra: string[]) =>
