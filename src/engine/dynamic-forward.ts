@@ -137,7 +137,7 @@ export class DynamicForwarder extends Carrier implements Forwarder {
     if (owner.ok) return clientKey(address, owner.value);
     if (!this.saidNoOwner) {
       this.saidNoOwner = true;
-      this.rt.bus.log("debug", `${this.id}: ${owner.error.message}: loopback clients counted by address (said once)`);
+      this.rt.bus.log("debug", `${this.id}: loopback clients are counted by address, not by local user (said once): ${owner.error.message}`);
     }
     return clientKey(address);
   }

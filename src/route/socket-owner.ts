@@ -51,6 +51,7 @@ let libc: Promise<Result<Libc>> | undefined;
 function loadLibc(): Promise<Result<Libc>> {
   return (libc ??= (async (): Promise<Result<Libc>> => {
     if (process.platform !== "linux") return fail(new FwdError("E_CONFIG", "socket owner: sock_diag is Linux's", "on this system loopback clients are told apart by address only"));
+    if (!("Bun" in globalThis)) return fail(new FwdError("E_CONFIG", "socket owner: this runtime has no bun:ffi", "the fwd binary (Bun) tells local users apart on loopback"));
     try {
       const { dlopen, FFIType: T, read } = await import("bun:ffi");
       const { symbols: s } = dlopen("libc.so.6", {
@@ -86,6 +87,15 @@ export interface Tcp {
  * the kernel reports as uid 0 and would pass as root's), or when sock_diag cannot be reached.
  */
 export async function socketOwner(client: Tcp, server: Tcp): Promise<Result<number>> {
+  try {
+    return await lookup(client, server);
+  } catch (e) {
+    // Not expected (the calls return codes, not exceptions); still, a lookup must never take down the accept path.
+    return fail(new FwdError("E_CONFIG", `socket owner: ${(e as Error).message}`, "loopback clients are told apart by address only", { cause: e }));
+  }
+}
+
+async function lookup(client: Tcp, server: Tcp): Promise<Result<number>> {
   const lib = await loadLibc();
   if (!lib.ok) return lib;
   const req = request(client, server);

@@ -89,7 +89,7 @@ print("holding",flush=True)`,
         expect(lines.filter((l) => l.includes("no handshake slot free")).length).toBe(14);
         // The user's own client was never queued, and the owner was known every time.
         expect(refused().length).toBe(16);
-        expect([...fwd.stdout, ...fwd.stderr].join("\n")).not.toContain("loopback clients counted by address");
+        expect([...fwd.stdout, ...fwd.stderr].join("\n")).not.toContain("loopback clients are counted by address");
       } finally {
         c.socket.destroy();
         await attacker.stop();
