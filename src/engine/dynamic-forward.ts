@@ -1,7 +1,7 @@
 // -D: a SOCKS proxy on this machine whose connections leave from the SSH server. Who may use it is
 // decided before a byte of SOCKS is read (allow-list), and slow or broken clients cost little: a
 // deadline per handshake (the channel's opening included) and a cap on how many are in progress, in
-// all and per client address, with a short queue in front.
+// all and per client (per local user on loopback), with a short queue in front.
 
 import net from "node:net";
 import { FwdError, fail, ok, type Result } from "../errors.ts";
@@ -17,7 +17,8 @@ import { Listener } from "./listener.ts";
 import { makePicker, type PickKey } from "./pick.ts";
 import type { Session } from "./session.ts";
 import { countFailure } from "./stats.ts";
-import { formatEndpoint, isLoopback, type Endpoint, type TcpEndpoint } from "../vocab/endpoint.ts";
+import { formatEndpoint, isLoopback, isLoopbackAddress, type Endpoint, type TcpEndpoint } from "../vocab/endpoint.ts";
+import { socketOwner } from "../route/socket-owner.ts";
 import type { DynamicForward } from "../vocab/forward.ts";
 
 export interface SocksLimits extends GateLimits {
@@ -74,6 +75,7 @@ export class DynamicForwarder extends Carrier implements Forwarder {
   private readonly listener: Listener;
   private readonly allowed: ((address: string) => boolean) | undefined;
   private readonly gate = new HandshakeGate(SOCKS_LIMITS);
+  private saidNoOwner = false;
   readonly exits = new Map<string, ExitStats>();
 
   constructor(
@@ -123,6 +125,23 @@ export class DynamicForwarder extends Carrier implements Forwarder {
     return s;
   }
 
+  /**
+   * A loopback client counts against its local user's quota, found with one sock_diag request for
+   * its socket (route/socket-owner.ts): by address, another local user on 127.0.0.2, 127.0.0.3, …
+   * would be as many clients, and every user on 127.0.0.1 one. Where the owner cannot be found
+   * (not Linux, not Bun, the client already gone) it is the address, as for any other client.
+   */
+  private async quotaKey(socket: net.Socket, address: string): Promise<string> {
+    if (!isLoopbackAddress(address)) return clientKey(address);
+    const owner = await socketOwner({ host: address, port: socket.remotePort ?? 0 }, { host: socket.localAddress ?? "", port: socket.localPort ?? 0 });
+    if (owner.ok) return clientKey(address, owner.value);
+    if (!this.saidNoOwner) {
+      this.saidNoOwner = true;
+      this.rt.bus.log("debug", `${this.id}: loopback clients are counted by address, not by local user (said once): ${owner.error.message}`);
+    }
+    return clientKey(address);
+  }
+
   private async accept(socket: net.Socket): Promise<void> {
     const address = socket.remoteAddress ?? "";
     if (this.allowed && !this.allowed(address)) {
@@ -133,8 +152,8 @@ export class DynamicForwarder extends Carrier implements Forwarder {
     const where = `${address}:${socket.remotePort}`;
     // A queued socket is not read, so a client hanging up there is seen once it has a slot (and then at
     // once); the queue's wait is short and its length bounded, so such a ghost costs little.
-    const release = await this.gate.enter(clientKey(address), () =>
-      this.rt.bus.log("debug", `${this.id}: ${where}: waiting for a handshake slot (at most ${SOCKS_LIMITS.perClient} per client address, ${SOCKS_LIMITS.total} in all)`),
+    const release = await this.gate.enter(await this.quotaKey(socket, address), () =>
+      this.rt.bus.log("debug", `${this.id}: ${where}: waiting for a handshake slot (at most ${SOCKS_LIMITS.perClient} per client, ${SOCKS_LIMITS.total} in all)`),
     );
     if (!release) {
       countFailure(this.stats, "busy");

@@ -1,5 +1,5 @@
 // Admission to a SOCKS handshake: at most `total` in progress, at most `perClient` of them from one
-// client address, so one client (or one target that never answers) cannot take every slot. Over a
+// client (an address, or a local user on loopback: see clientKey), so one client (or one target that never answers) cannot take every slot. Over a
 // limit a connection waits briefly in a queue instead of being reset; the queue is bounded the same way.
 
 export interface GateLimits {
@@ -91,8 +91,14 @@ export class HandshakeGate {
   }
 }
 
-/** IPv4 (mapped or not) by address; IPv6 by /64, since one host commonly holds a whole /64. */
-export function clientKey(address: string): string {
+/**
+ * Whose quota a connection counts against: on loopback the local user who owns the client's socket
+ * (`owner`, its uid) when that is known, since every address of 127.0.0.0/8 is this machine's and any
+ * local user may take any of them; otherwise IPv4 (mapped or not) by address, IPv6 by /64, since one
+ * host commonly holds a whole /64.
+ */
+export function clientKey(address: string, owner?: number): string {
+  if (owner !== undefined) return `uid ${owner}`;
   const v4 = address.startsWith("::ffff:") ? address.slice(7) : address;
   if (!v4.includes(":")) return v4;
   const [head = "", tail = ""] = address.split("::");

@@ -97,9 +97,9 @@ describe("fwd under Deno", () => {
     }
   }, 30_000);
 
-  test("-D: curl through SOCKS5 (name resolved by the server) and SOCKS4", async () => {
+  test("-D: curl through SOCKS5 (name resolved by the server) and SOCKS4; loopback clients by address (no bun:ffi), said once", async () => {
     const web = await startHttp("127.0.0.1");
-    const fwd = runFwd([...sshd.clientArgs, "-D", "0", sshd.host], DENO);
+    const fwd = runFwd([...sshd.clientArgs, "-vv", "-D", "0", sshd.host], DENO);
     try {
       await fwd.waitFor(/^listening 127\.0\.0\.1:\d+ -> SOCKS, connecting from the server$/);
       const socks = `127.0.0.1:${fwd.ports[0]}`;
@@ -107,6 +107,9 @@ describe("fwd under Deno", () => {
       expect(five).toEqual({ code: 0, stdout: "hello /five via 127.0.0.1", stderr: "" });
       const four = await curl(["--socks4", socks, `http://127.0.0.1:${web.port}/four`]);
       expect(four).toEqual({ code: 0, stdout: "hello /four via 127.0.0.1", stderr: "" });
+      expect([...fwd.stdout, ...fwd.stderr].filter((l) => l.includes("loopback clients are counted by address"))).toEqual([
+        "debug: -D 0: loopback clients are counted by address, not by local user (said once): socket owner: this runtime has no bun:ffi",
+      ]);
     } finally {
       expect(await fwd.stop()).toBe(0);
       await web.close();

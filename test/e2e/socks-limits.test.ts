@@ -1,4 +1,4 @@
-// The SOCKS handshake cap under attack, against a real sshd: one client address that fills its
+// The SOCKS handshake cap under attack, against a real sshd: one client that fills its
 // quota with requests to a target that drops SYNs cannot lock out a second client, its slots come
 // free the moment it leaves, and an open that never answers gets the timeout reply (6) at the
 // handshake's deadline. The limits are lowered for the test (FWD_TEST_SOCKS_LIMITS).
@@ -8,6 +8,7 @@ import { spawnSync } from "node:child_process";
 import { runFwd, type FwdProcess } from "../harness/fwd.ts";
 import { startEcho } from "../harness/net.ts";
 import { canMakeNamespaces, dropSyns, makeHost, type Host } from "../harness/netns.ts";
+import { relayAsNobody, type OtherUser } from "../harness/other-user.ts";
 import { socks5Request, socksClient, type SocksClient } from "../harness/socks.ts";
 import { startSshd, type Sshd } from "../harness/sshd.ts";
 
@@ -22,6 +23,7 @@ let sshd: Sshd;
 let echo: Awaited<ReturnType<typeof startEcho>>;
 let fwd: FwdProcess;
 let socks: number;
+let relay: (OtherUser & { port: number }) | undefined;
 beforeAll(async () => {
   if (!ok) return;
   ({ host, destroy } = makeHost(60));
@@ -33,6 +35,7 @@ beforeAll(async () => {
   socks = fwd.ports[0]!;
 });
 afterAll(async () => {
+  await relay?.stop();
   await fwd?.stop();
   await Promise.all([echo?.close(), sshd?.stop()]);
   destroy();
@@ -61,15 +64,18 @@ test.skipIf(!ok)("one client's opens to a SYN-dropping target hold only its own 
   const attacker = [socksClient(socks, silent), socksClient(socks, silent)];
   // Both are past the SOCKS bytes and waiting on the server's connect (a channel open with no answer).
   await until("2 connects from sshd to the silent host", () => synSent() === 2);
-  // Over its quota, the same address waits in the queue instead of being reset.
+  // Over its quota, the same client waits in the queue instead of being reset.
   const queued = socksClient(socks, socks5Request("127.0.0.1", echo.port));
   const queuedPort = await connected(queued);
-  await fwd.waitFor(new RegExp(`127\\.0\\.0\\.1:${queuedPort}: waiting for a handshake slot \\(at most 2 per client address, 8 in all\\)`));
+  await fwd.waitFor(new RegExp(`127\\.0\\.0\\.1:${queuedPort}: waiting for a handshake slot \\(at most 2 per client, 8 in all\\)`));
 
-  // Another address gets through at once: while the attacker's three are all still unanswered.
-  const other = socksClient(socks, socks5Request("127.0.0.1", echo.port), { localAddress: "127.0.0.2" });
+  // Another client gets through at once: while the attacker's three are all still unanswered. On
+  // loopback a client is a local user (the owner of its socket), so the other one is uid nobody,
+  // through a relay nobody runs; another address of the same user would be the same client.
+  relay = await relayAsNobody(socks);
+  const other = socksClient(relay.port, socks5Request("127.0.0.1", echo.port));
   expect(await other.reply).toEqual(OK5);
-  expect(await other.echo("from 127.0.0.2")).toBe("from 127.0.0.2");
+  expect(await other.echo("from uid nobody")).toBe("from uid nobody");
   let answered = 0;
   for (const c of [...attacker, queued]) void c.reply.then((r) => (answered += r.length > 2 ? 1 : 0));
   await new Promise((r) => setImmediate(r));

@@ -1,14 +1,16 @@
-// The SOCKS handshake cap against another local user, with a real sshd: the per-client quota is keyed
-// by the client's IP address, but on loopback every address of 127.0.0.0/8 is this machine's, so one
-// local user (here uid nobody) who connects from 127.0.0.2, 127.0.0.3, … is many "clients" and takes
-// every slot and the whole queue with idle connections; the user who started fwd, from 127.0.0.1, is
-// then closed at once. (And every local user shares 127.0.0.1, so per address they are one client.)
-// The limits are lowered for the test (FWD_TEST_SOCKS_LIMITS).
+// The SOCKS handshake cap against another local user, with a real sshd. On loopback every address of
+// 127.0.0.0/8 is this machine's and every local user connects from 127.0.0.1, so a quota per address
+// separates nobody: uid nobody, connecting from 127.0.0.1, 127.0.0.2, … 127.0.0.9, would be nine
+// "clients" and take every slot and the whole queue with idle connections, and the user who started
+// fwd, from 127.0.0.1, would be closed at once. fwd keys loopback clients by the uid that owns the
+// client's socket (sock_diag), so nobody is one client, held to its own quota, whatever its addresses.
+// Both kinds of accepted socket are checked: Bun's own (src/runtime/bun-tcp.ts) and node:net
+// (FWD_NODE_NET=1). The limits are lowered for the test (FWD_TEST_SOCKS_LIMITS).
 
-import { afterAll, beforeAll, expect, test } from "bun:test";
-import { spawn, type ChildProcess } from "node:child_process";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { runFwd, type FwdProcess } from "../harness/fwd.ts";
 import { startEcho } from "../harness/net.ts";
+import { asNobody, type OtherUser } from "../harness/other-user.ts";
 import { socks5Request, socksClient } from "../harness/socks.ts";
 import { startSshd, type Sshd } from "../harness/sshd.ts";
 
@@ -17,52 +19,82 @@ const LIMITS = "handshakeMs=8000,perClient=2,total=4,queueMs=1500";
 const OK5 = [5, 0, 5, 0, 0, 1, 0, 0, 0, 0, 0, 0];
 let sshd: Sshd;
 let echo: Awaited<ReturnType<typeof startEcho>>;
-let fwd: FwdProcess;
-let attacker: ChildProcess | undefined;
 
 beforeAll(async () => {
   if (!asRoot) return;
   sshd = await startSshd();
   echo = await startEcho();
-  fwd = runFwd([...sshd.clientArgs, "-D", "0", sshd.host], { env: { FWD_TEST_SOCKS_LIMITS: LIMITS } });
-  await fwd.waitFor(/^listening 127\.0\.0\.1:\d+ -> SOCKS/);
 });
 afterAll(async () => {
-  if (attacker && attacker.exitCode === null) attacker.kill("SIGKILL");
-  await fwd?.stop();
   await Promise.all([echo?.close(), sshd?.stop()]);
 });
 
-// Known gap, kept as a todo so that it is seen (`bun test --todo` runs it, and it fails today): keying
-// loopback clients by their socket's owner needs a per-connection lookup in /proc/net/tcp, which costs
-// 0.5 s per connection on a machine with many TIME_WAIT sockets; netlink sock_diag would do it per
-// socket. Until then only the 10 s handshake deadline bounds a local attacker (README, -D).
-test.todo("idle connections of uid nobody from 127.0.0.2–9 do not lock out the user's client on 127.0.0.1", async () => {
-  if (!asRoot) return;
-  const port = fwd.ports[0]!;
-  // Two idle connections from each of eight loopback addresses: four hold the slots, four fill the
-  // queue (both bounded by `total`), the rest are closed. They send nothing and wait.
-  const py = `import socket,time
+async function until(what: string, cond: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+for (const [sockets, env] of [
+  ["Bun's sockets", { FWD_NODE_NET: "0" }],
+  ["node:net sockets (FWD_NODE_NET=1)", { FWD_NODE_NET: "1" }],
+] as const)
+  describe(sockets, () => {
+    let fwd: FwdProcess;
+    let attacker: OtherUser | undefined;
+    beforeAll(async () => {
+      if (!asRoot) return;
+      fwd = runFwd([...sshd.clientArgs, "-vv", "-D", "0", sshd.host], { env: { ...env, FWD_TEST_SOCKS_LIMITS: LIMITS } });
+      await fwd.waitFor(/^listening 127\.0\.0\.1:\d+ -> SOCKS/);
+    });
+    afterAll(async () => {
+      await attacker?.stop();
+      await fwd?.stop();
+    });
+
+    test.skipIf(!asRoot)("idle connections of uid nobody from 127.0.0.1–9 do not lock out the user's client on 127.0.0.1", async () => {
+      const port = fwd.ports[0]!;
+      // Two idle connections from each of nine loopback addresses, 127.0.0.1 (the user's own) among
+      // them. Keyed by address, four would hold the slots, four fill the queue (both bounded by
+      // `total`) and ten be closed; keyed by owner, nobody holds two, queues two, and 14 are closed.
+      // They send nothing and wait.
+      attacker = await asNobody(
+        `import socket
 held=[]
-for i in range(2,10):
+for i in range(1,10):
   for _ in range(2):
     s=socket.socket(); s.bind(("127.0.0.%d"%i,0)); s.connect(("127.0.0.1",${port})); held.append(s)
-print("holding",flush=True)
-time.sleep(20)`;
-  attacker = spawn("runuser", ["-u", "nobody", "--", "python3", "-c", py], { stdio: ["ignore", "pipe", "pipe"] });
-  let said = "";
-  attacker.stdout!.on("data", (d) => (said += d));
-  await new Promise<void>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`the attacker did not connect: ${said}`)), 10_000);
-    attacker!.stdout!.on("data", () => said.includes("holding") && (clearTimeout(t), resolve()));
-    attacker!.once("exit", () => (clearTimeout(t), reject(new Error(`the attacker exited: ${said}`))));
+print("holding",flush=True)`,
+        /holding\n/,
+      );
+      // Every one of them seen by fwd before the user comes: at least 14 queued or closed either way.
+      const refused = (except?: number) =>
+        [...fwd.stdout, ...fwd.stderr].filter((l) => {
+          const m = /: 127\.0\.0\.\d:(\d+): (waiting for a handshake slot|no handshake slot free)/.exec(l);
+          return m && Number(m[1]) !== except;
+        });
+      await until("fwd to take in nobody's 18 connections", () => refused().length >= 14);
+
+      const c = socksClient(port, socks5Request("127.0.0.1", echo.port));
+      try {
+        expect(await c.reply).toEqual(OK5);
+        expect(await c.echo("still served")).toBe("still served");
+        // nobody is one client: two of its 18 wait in the queue, 14 were closed, two hold slots.
+        const mine = c.socket.localPort!;
+        await until("fwd to close 14 of nobody's connections", () => refused(mine).length >= 16);
+        const lines = refused(mine);
+        expect(lines.filter((l) => l.includes("waiting for a handshake slot")).length).toBe(2);
+        expect(lines.filter((l) => l.includes("no handshake slot free")).length).toBe(14);
+        // The user's own client was never queued, and the owner was known every time.
+        expect(refused().length).toBe(16);
+        expect([...fwd.stdout, ...fwd.stderr].join("\n")).not.toContain("loopback clients are counted by address");
+      } finally {
+        c.socket.destroy();
+        await attacker.stop();
+      }
+    }, 30_000);
   });
-  const c = socksClient(port, socks5Request("127.0.0.1", echo.port));
-  try {
-    expect(await c.reply).toEqual(OK5);
-    expect(await c.echo("still served")).toBe("still served");
-  } finally {
-    c.socket.destroy();
-    attacker.kill("SIGKILL");
-  }
-}, 30_000);
+
+if (!asRoot) test("a second local user needs root (runuser): skipped", () => console.log("socks-loopback-starvation: skipped, not root"));

@@ -63,4 +63,7 @@ describe("clientKey", () => {
   ])("%s → %s", (address, key) => {
     expect(clientKey(address)).toBe(key);
   });
+  test("a known owner is the key, whatever the address: one user on 127.0.0.2 and 127.0.0.3 is one client, two users on 127.0.0.1 are two", () => {
+    expect([clientKey("127.0.0.2", 65534), clientKey("127.0.0.3", 65534), clientKey("::ffff:127.0.0.1", 0), clientKey("127.0.0.1", 65534)]).toEqual(["uid 65534", "uid 65534", "uid 0", "uid 65534"]);
+  });
 });

@@ -1,0 +1,181 @@
+// Which local user owns the client end of a loopback TCP connection, asked of the kernel with one
+// sock_diag netlink request for the exact 4-tuple (NETLINK_SOCK_DIAG, SOCK_DIAG_BY_FAMILY, an
+// inet_diag_req_v2 without NLM_F_DUMP): the kernel looks the one socket up in its hash and answers
+// with its idiag_uid. Nothing is listed or scanned, unlike /proc/net/tcp, whose cost grows with every
+// socket (TIME_WAIT included) on the machine. Linux and Bun only (libc through bun:ffi), loaded on
+// first use; elsewhere the lookup says why and the caller keeps to addresses.
+
+import { FwdError, fail, ok, type Result } from "../errors.ts";
+
+/** <linux/netlink.h>, <linux/sock_diag.h>, <linux/inet_diag.h>, <sys/socket.h> (x86-64 and arm64 alike). */
+const AF_INET = 2;
+const AF_INET6 = 10;
+const AF_NETLINK = 16;
+const SOCK_DGRAM = 2;
+const SOCK_NONBLOCK = 0o4000;
+const SOCK_CLOEXEC = 0o2000000;
+const NETLINK_SOCK_DIAG = 4;
+const SOCK_DIAG_BY_FAMILY = 20;
+const NLMSG_ERROR = 2;
+const NLM_F_REQUEST = 1;
+const IPPROTO_TCP = 6;
+const MSG_DONTWAIT = 0x40;
+const EAGAIN = 11;
+const NOCOOKIE = 0xffffffff;
+/** struct nlmsghdr, then struct inet_diag_req_v2 (family, protocol, ext, pad, states, inet_diag_sockid). */
+const NLMSG_HDRLEN = 16;
+const REQ_LEN = NLMSG_HDRLEN + 8 + 48;
+/** In the answer after its nlmsghdr, struct inet_diag_msg: …, idiag_uid at 64, idiag_inode at 68. */
+const MSG_UID = 64;
+const MSG_INODE = 68;
+
+/**
+ * How long an answer may take. The kernel handles a sock_diag request inside sendto(2), so the answer
+ * is queued before sendto returns and the first recv finds it; the wait is only for a system that
+ * does otherwise, and it is polled, never a blocking call that would stop the event loop.
+ */
+export const OWNER_DEADLINE_MS = 100;
+const POLL_MS = 5;
+
+interface Libc {
+  socket(domain: number, type: number, protocol: number): number;
+  sendto(fd: number, buf: Uint8Array, len: number, flags: number, addr: Uint8Array, addrLen: number): number;
+  recv(fd: number, buf: Uint8Array, len: number, flags: number): number;
+  close(fd: number): number;
+  errno(): number;
+}
+
+let libc: Promise<Result<Libc>> | undefined;
+
+/** libc's calls through bun:ffi, opened once; an error saying why where there is no such thing. */
+function loadLibc(): Promise<Result<Libc>> {
+  return (libc ??= (async (): Promise<Result<Libc>> => {
+    if (process.platform !== "linux") return fail(new FwdError("E_CONFIG", "socket owner: sock_diag is Linux's", "on this system loopback clients are told apart by address only"));
+    if (!("Bun" in globalThis)) return fail(new FwdError("E_CONFIG", "socket owner: this runtime has no bun:ffi", "the fwd binary (Bun) tells local users apart on loopback"));
+    try {
+      const { dlopen, FFIType: T, read } = await import("bun:ffi");
+      const { symbols: s } = dlopen("libc.so.6", {
+        socket: { args: [T.i32, T.i32, T.i32], returns: T.i32 },
+        sendto: { args: [T.i32, T.ptr, T.u64, T.i32, T.ptr, T.u32], returns: T.i64 },
+        recv: { args: [T.i32, T.ptr, T.u64, T.i32], returns: T.i64 },
+        close: { args: [T.i32], returns: T.i32 },
+        __errno_location: { args: [], returns: T.ptr },
+      });
+      return ok({
+        socket: (d, t, p) => s.socket(d, t, p),
+        sendto: (fd, buf, len, flags, addr, addrLen) => Number(s.sendto(fd, buf, len, flags, addr, addrLen)),
+        recv: (fd, buf, len, flags) => Number(s.recv(fd, buf, len, flags)),
+        close: (fd) => s.close(fd),
+        errno: () => read.i32(s.__errno_location()!, 0),
+      });
+    } catch (e) {
+      return fail(new FwdError("E_CONFIG", `socket owner: cannot call libc: ${(e as Error).message}`, "sock_diag needs fwd on Bun (the fwd binary is) on Linux with glibc", { cause: e }));
+    }
+  })());
+}
+
+/** A TCP endpoint as node:net and Bun's sockets report it: dotted IPv4, IPv6, or IPv4-mapped IPv6. */
+export interface Tcp {
+  host: string;
+  port: number;
+}
+
+/**
+ * The uid that owns the socket at `client` connected to `server` (this process's end), on this
+ * machine and network namespace. An error when the kernel has no such socket (the client left, or
+ * is on another machine), when no process owns it any longer (an orphan or TIME_WAIT socket, which
+ * the kernel reports as uid 0 and would pass as root's), or when sock_diag cannot be reached.
+ */
+export async function socketOwner(client: Tcp, server: Tcp): Promise<Result<number>> {
+  try {
+    return await lookup(client, server);
+  } catch (e) {
+    // Not expected (the calls return codes, not exceptions); still, a lookup must never take down the accept path.
+    return fail(new FwdError("E_CONFIG", `socket owner: ${(e as Error).message}`, "loopback clients are told apart by address only", { cause: e }));
+  }
+}
+
+async function lookup(client: Tcp, server: Tcp): Promise<Result<number>> {
+  const lib = await loadLibc();
+  if (!lib.ok) return lib;
+  const req = request(client, server);
+  if (!req) return fail(new FwdError("E_CONFIG", `socket owner: ${client.host} and ${server.host} are not one address family`, "only TCP over IPv4 or IPv6 has an owner to look up"));
+  const c = lib.value;
+  const fd = c.socket(AF_NETLINK, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+  if (fd < 0) return fail(sysError("socket", c.errno()));
+  try {
+    const kernel = new Uint8Array(12); // struct sockaddr_nl: the kernel is port id 0
+    new DataView(kernel.buffer).setUint16(0, AF_NETLINK, true);
+    if (c.sendto(fd, req, req.length, 0, kernel, kernel.length) !== req.length) return fail(sysError("sendto", c.errno()));
+    const answer = new Uint8Array(512);
+    for (const until = Date.now() + OWNER_DEADLINE_MS; ; ) {
+      const n = c.recv(fd, answer, answer.length, MSG_DONTWAIT);
+      if (n >= 0) return parse(answer.subarray(0, n));
+      const errno = c.errno();
+      if (errno !== EAGAIN) return fail(sysError("recv", errno));
+      if (Date.now() >= until) return fail(new FwdError("E_CONFIG", `socket owner: the kernel did not answer within ${OWNER_DEADLINE_MS} ms`, "loopback clients are told apart by address only"));
+      await new Promise((r) => setTimeout(r, POLL_MS));
+    }
+  } finally {
+    c.close(fd);
+  }
+}
+
+/** The request for the socket whose own end is `client` and whose far end is `server`. */
+function request(client: Tcp, server: Tcp): Uint8Array | undefined {
+  const src = addressBytes(client.host);
+  const dst = addressBytes(server.host);
+  if (!src || !dst || src.length !== dst.length) return undefined;
+  const buf = new Uint8Array(REQ_LEN);
+  const v = new DataView(buf.buffer);
+  v.setUint32(0, REQ_LEN, true);
+  v.setUint16(4, SOCK_DIAG_BY_FAMILY, true);
+  v.setUint16(6, NLM_F_REQUEST, true);
+  v.setUint32(8, 1, true); // sequence number: one request per socket
+  buf[16] = src.length === 4 ? AF_INET : AF_INET6;
+  buf[17] = IPPROTO_TCP;
+  v.setUint32(20, 0xffffffff, true); // every state
+  v.setUint16(24, client.port, false); // inet_diag_sockid: ports and addresses in network order
+  v.setUint16(26, server.port, false);
+  buf.set(src, 28);
+  buf.set(dst, 44);
+  v.setUint32(60, 0, true); // any interface
+  v.setUint32(64, NOCOOKIE, true);
+  v.setUint32(68, NOCOOKIE, true);
+  return buf;
+}
+
+function parse(a: Uint8Array): Result<number> {
+  const v = new DataView(a.buffer, a.byteOffset, a.byteLength);
+  if (a.length < NLMSG_HDRLEN) return fail(new FwdError("E_CONFIG", `socket owner: a short answer (${a.length} bytes)`, "loopback clients are told apart by address only"));
+  const type = v.getUint16(4, true);
+  if (type === NLMSG_ERROR && a.length >= NLMSG_HDRLEN + 4) return fail(sysError("sock_diag", -v.getInt32(NLMSG_HDRLEN, true)));
+  if (type !== SOCK_DIAG_BY_FAMILY || a.length < NLMSG_HDRLEN + MSG_INODE + 4) return fail(new FwdError("E_CONFIG", `socket owner: an unexpected answer (type ${type}, ${a.length} bytes)`, "loopback clients are told apart by address only"));
+  if (v.getUint32(NLMSG_HDRLEN + MSG_INODE, true) === 0) return fail(new FwdError("E_CONFIG", "socket owner: the client's socket has no owner any more (closed by its process)", "loopback clients are told apart by address only"));
+  return ok(v.getUint32(NLMSG_HDRLEN + MSG_UID, true));
+}
+
+function sysError(call: string, errno: number): FwdError {
+  const what = errno === 2 ? "no such socket (ENOENT)" : `errno ${errno}`;
+  return new FwdError("E_CONFIG", `socket owner: ${call}: ${what}`, "loopback clients are told apart by address only");
+}
+
+/** 4 bytes for IPv4 and IPv4-mapped IPv6 (the kernel keeps those in its IPv4 table), 16 for IPv6. */
+function addressBytes(host: string): number[] | undefined {
+  const v4 = (s: string) => {
+    const p = s.split(".");
+    return p.length === 4 && p.every((n) => /^\d{1,3}$/.test(n) && Number(n) <= 255) ? p.map(Number) : undefined;
+  };
+  const h = host.replace(/%.*$/, "");
+  if (!h.includes(":")) return v4(h);
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(h);
+  if (mapped) return v4(mapped[1]!);
+  const [head, tail, ...more] = h.split("::");
+  if (more.length) return undefined;
+  const groups = (s: string | undefined) => (s ? s.split(":") : []);
+  const [l, r] = [groups(head), groups(tail)];
+  const fill = tail === undefined ? 0 : 8 - l.length - r.length;
+  const all = [...l, ...Array<string>(Math.max(fill, 0)).fill("0"), ...r];
+  if (all.length !== 8 || !all.every((g) => /^[0-9a-fA-F]{1,4}$/.test(g))) return undefined;
+  return all.flatMap((g) => [parseInt(g, 16) >> 8, parseInt(g, 16) & 255]);
+}
