@@ -1,8 +1,11 @@
 // Who may take an FTP data port: the local user who owns the control connection's client socket.
 // Every local user reaches fwd from 127.0.0.1, so the address alone would let any of them take a
-// download (or feed an upload); the owner comes from the kernel's socket tables (peer-owner.ts).
+// download (or feed an upload); the owner comes from the kernel: sock_diag where it answers
+// (route/socket-owner.ts), else its socket tables (peer-owner.ts).
 
 import type net from "node:net";
+import type { Result } from "../errors.ts";
+import { socketOwner, type Tcp } from "../route/socket-owner.ts";
 import { ownerOf, readSocketTables, type SocketRow } from "./peer-owner.ts";
 
 /** Connections waiting for a look at the tables, at most; a flood beyond is reset, not queued. */
@@ -17,6 +20,7 @@ export class PeerChecks {
   private waiting: { socket: net.Socket; resolve: (allowed: boolean) => void }[] = [];
   private reading = false;
   private owner: number | undefined;
+  private diagOwner: Result<number> | undefined;
 
   constructor(
     private readonly control: net.Socket,
@@ -24,13 +28,31 @@ export class PeerChecks {
   ) {}
 
   /** Whether `socket`, just accepted on the data port, comes from the control client's user. */
-  allowed(socket: net.Socket): Promise<boolean> {
-    if (bare(socket.remoteAddress) !== bare(this.control.remoteAddress)) return Promise.resolve(false);
-    if (this.waiting.length >= MAX_WAITING) return Promise.resolve(false);
+  async allowed(socket: net.Socket): Promise<boolean> {
+    if (bare(socket.remoteAddress) !== bare(this.control.remoteAddress)) return false;
+    const fast = await this.bySockDiag(socket);
+    if (fast !== undefined) return fast;
+    if (this.waiting.length >= MAX_WAITING) return false;
     return new Promise((resolve) => {
       this.waiting.push({ socket, resolve });
       void this.drain();
     });
+  }
+
+  /**
+   * The answer from the kernel's sock_diag, one request per socket (socket-owner.ts), where it can
+   * give one for both ends; undefined sends the question to the tables (no bun:ffi, a client on
+   * another machine, an owner that cannot be told), whose whole read grows with every socket of the
+   * machine (~0.5 s with 50,000 in TIME_WAIT).
+   */
+  private async bySockDiag(socket: net.Socket): Promise<boolean | undefined> {
+    if (this.control.destroyed) return false;
+    this.diagOwner ??= ends(this.control) ? await socketOwner(...ends(this.control)!) : undefined;
+    if (!this.diagOwner?.ok) return undefined;
+    const e = ends(socket);
+    const uid = e ? await socketOwner(...e) : undefined;
+    if (!uid?.ok) return undefined;
+    return uid.value === this.diagOwner.value;
   }
 
   /** One fresh read of the tables answers every connection that arrived before it started. */
@@ -62,6 +84,10 @@ export class PeerChecks {
     return uidOf(rows, socket) === this.owner;
   }
 }
+
+/** The client's end and ours, as sock_diag is asked for them. */
+const ends = (s: net.Socket): [Tcp, Tcp] | undefined =>
+  s.remoteAddress && s.localAddress && s.remotePort && s.localPort ? [{ host: s.remoteAddress, port: s.remotePort }, { host: s.localAddress, port: s.localPort }] : undefined;
 
 const uidOf = (rows: SocketRow[], s: net.Socket): number | undefined =>
   s.remoteAddress && s.localAddress && s.remotePort && s.localPort
