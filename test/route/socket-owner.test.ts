@@ -90,6 +90,17 @@ sys.stdin.read()`;
       // Read now: once the peer has ended, Bun's socket no longer says its addresses.
       const ends = [{ host: peer.remoteAddress!, port: peer.remotePort! }, { host: peer.localAddress!, port: peer.localPort! }] as const;
       expect(await socketOwner(...ends)).toEqual({ ok: true, value: 65534 });
+      // The netlink socket is reused between lookups: alternating owners never mix up their answers.
+      seen.srv++; // the connection below is one more for the server's queue
+      const conn = net.connect(srv.port, "127.0.0.1");
+      await new Promise<void>((r) => conn.once("connect", () => r()));
+      const mine = [{ host: "127.0.0.1", port: conn.localPort! }, { host: "127.0.0.1", port: srv.port }] as const;
+      const own = process.getuid!();
+      for (let k = 0; k < 20; k++) {
+        expect(await socketOwner(...ends)).toEqual({ ok: true, value: 65534 });
+        expect(await socketOwner(...mine)).toEqual({ ok: true, value: own });
+      }
+      conn.destroy();
       const ended = new Promise<void>((r) => peer.once("end", () => r()));
       peer.resume();
       child.stdin!.end();
