@@ -4,13 +4,15 @@
 import net from "node:net";
 import type { Duplex } from "node:stream";
 import { FwdError, fail, ok, type Result } from "../errors.ts";
+import { dialBun } from "../runtime/index.ts";
 import { formatEndpoint, isUnix, type Endpoint } from "../vocab/endpoint.ts";
 
 const DIAL_TIMEOUT_MS = 10_000;
 
 export function dialLocal(forward: string, target: Endpoint): Promise<Result<Duplex>> {
   return new Promise((resolve) => {
-    const s = isUnix(target) ? net.connect({ path: target.path, allowHalfOpen: true }) : net.connect({ host: target.host, port: target.port, allowHalfOpen: true });
+    // Under Bun, TCP on Bun's own sockets (src/runtime/bun-tcp.ts), as the -L side is; a Unix socket on node:net.
+    const s = (isUnix(target) ? net.connect({ path: target.path, allowHalfOpen: true }) : (dialBun(target.host, target.port) ?? net.connect({ host: target.host, port: target.port, allowHalfOpen: true }))) as net.Socket;
     const timer = setTimeout(() => {
       s.destroy();
       resolve(fail(dialError(forward, target, Object.assign(new Error("timed out"), { code: "ETIMEDOUT" }))));

@@ -1,6 +1,6 @@
 // TCP connections on Bun's own sockets (Bun.connect, Bun.listen) dressed as the part of node:net's
 // Socket that ssh2 and fwd's engine use: the SSH connection itself (every byte of every forward goes
-// through it) and, under Bun, the local ends of -L, -D and --route.
+// through it) and, under Bun, the local ends of -L, -D and --route and the TCP connections -R makes.
 //
 // Why not node:net: under Bun its write path copies each byte twice in user space — the Writable
 // queue concatenates what waits (Buffer.concat) and the native write copies whatever the kernel did
@@ -101,9 +101,13 @@ export class BunTcpSocket extends EventEmitter {
     super();
   }
 
-  /** Looks `host` up (emitting 'lookup' as node:net does), then connects; 'connect' or 'error' follows. */
-  static connect(host: string, port: number): BunTcpSocket {
-    const sock = new BunTcpSocket(false);
+  /**
+   * Looks `host` up (emitting 'lookup' as node:net does), then connects; 'connect' or 'error' follows.
+   * `halfOpen` for a forward's far end (-R's target: the peer's end is passed on); the SSH
+   * transport ends its side with the peer's, as a node:net client socket does.
+   */
+  static connect(host: string, port: number, o: { halfOpen?: boolean } = {}): BunTcpSocket {
+    const sock = new BunTcpSocket(o.halfOpen === true);
     const dial = (address: string) => {
       if (sock.destroyed) return;
       Bun.connect({ hostname: address, port, allowHalfOpen: true, socket: sock.connectHandlers() }).catch(() => {

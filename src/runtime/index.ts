@@ -72,6 +72,15 @@ export function tcpTransport(host: string, port: number): Duplex | undefined {
   return BunTcpSocket.connect(host, port) as unknown as Duplex;
 }
 
+/**
+ * A TCP connection for a forward's far end (-R's target, reverse SOCKS), half-open allowed, on Bun's
+ * own sockets; undefined where bunSockets() says no (then node:net it is).
+ */
+export function dialBun(host: string, port: number): Duplex | undefined {
+  if (!bunSockets()) return undefined;
+  return BunTcpSocket.connect(host, port, { halfOpen: true }) as unknown as Duplex;
+}
+
 /** Whether TCP goes through Bun's own sockets (bun-tcp.ts); FWD_NODE_NET=1 keeps node:net (to compare). */
 export function bunSockets(): boolean {
   return typeof Bun !== "undefined" && process.env.FWD_NODE_NET !== "1";
