@@ -1,7 +1,6 @@
 // The direction of imports between src/ folders, checked on every run: vocab/ (the shared vocabulary)
 // is the floor, the engine stands on it with the protocol and OS adapters it drives (socks/, route/,
-// runtime/)
-// and nothing above, and no cycle between folders may appear.
+// runtime/) and nothing above, and no cycle between folders may appear.
 
 import { describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
