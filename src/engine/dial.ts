@@ -12,7 +12,7 @@ const DIAL_TIMEOUT_MS = 10_000;
 export function dialLocal(forward: string, target: Endpoint): Promise<Result<Duplex>> {
   return new Promise((resolve) => {
     // Under Bun, TCP on Bun's own sockets (src/runtime/bun-tcp.ts), as the -L side is; a Unix socket on node:net.
-    const s = (isUnix(target) ? net.connect({ path: target.path, allowHalfOpen: true }) : (dialBun(target.host, target.port) ?? net.connect({ host: target.host, port: target.port, allowHalfOpen: true }))) as net.Socket;
+    const s = (isUnix(target) ? net.connect({ path: target.path, allowHalfOpen: true }) : (dialBun(target.host, target.port, { halfOpen: true }) ?? net.connect({ host: target.host, port: target.port, allowHalfOpen: true }))) as net.Socket;
     const timer = setTimeout(() => {
       s.destroy();
       resolve(fail(dialError(forward, target, Object.assign(new Error("timed out"), { code: "ETIMEDOUT" }))));

@@ -64,21 +64,13 @@ export function collectGarbage(): void {
 }
 
 /**
- * A TCP connection for the SSH session on the runtime's fastest socket: Bun's own (bun-tcp.ts)
- * under Bun; undefined elsewhere, where ssh2 makes its node:net socket itself.
+ * A TCP connection on Bun's own sockets (bun-tcp.ts), or undefined where bunSockets() says no (then
+ * the caller's node:net it is). `halfOpen` for a forward's far end (-R's target, reverse SOCKS),
+ * whose end is passed on; without it, the SSH session's: it ends with the peer's, as ssh2 expects.
  */
-export function tcpTransport(host: string, port: number): Duplex | undefined {
+export function dialBun(host: string, port: number, o: { halfOpen?: boolean } = {}): Duplex | undefined {
   if (!bunSockets()) return undefined;
-  return BunTcpSocket.connect(host, port) as unknown as Duplex;
-}
-
-/**
- * A TCP connection for a forward's far end (-R's target, reverse SOCKS), half-open allowed, on Bun's
- * own sockets; undefined where bunSockets() says no (then node:net it is).
- */
-export function dialBun(host: string, port: number): Duplex | undefined {
-  if (!bunSockets()) return undefined;
-  return BunTcpSocket.connect(host, port, { halfOpen: true }) as unknown as Duplex;
+  return BunTcpSocket.connect(host, port, o) as unknown as Duplex;
 }
 
 /** Whether TCP goes through Bun's own sockets (bun-tcp.ts); FWD_NODE_NET=1 keeps node:net (to compare). */

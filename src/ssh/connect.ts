@@ -13,7 +13,7 @@ import { channelError, connectionError, handshakeTimeout, listenError, type Hand
 import { prepareHostKeyCheck, type HostKeyPolicy } from "./host-key.ts";
 import { DEFAULT_MAX_WINDOW_BYTES, MIN_WINDOW_BYTES, windowCeiling } from "./window.ts";
 import type { Prompter } from "./prompt.ts";
-import { tcpTransport } from "../runtime/index.ts";
+import { dialBun } from "../runtime/index.ts";
 import { useInPlaceAesGcm } from "./aes-gcm.ts";
 import { holdWritesWhileQueued } from "./transport-queue.ts";
 
@@ -189,7 +189,7 @@ export async function connectSsh(t: SshTarget, deps: SshDeps, signal?: AbortSign
     };
 
     // Under Bun, Bun's own socket (src/runtime/bun-tcp.ts): node:net copies every byte twice more.
-    const transport = sock ?? tcpTransport(t.host, t.port);
+    const transport = sock ?? dialBun(t.host, t.port);
     client.connect({
       ...(transport ? { sock: transport } : {}),
       host: t.host,
