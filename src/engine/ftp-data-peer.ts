@@ -6,6 +6,7 @@
 import type net from "node:net";
 import type { Result } from "../errors.ts";
 import { socketOwner, type Tcp } from "../route/socket-owner.ts";
+import { isLoopbackAddress } from "../vocab/endpoint.ts";
 import { ownerOf, readSocketTables, type SocketRow } from "./peer-owner.ts";
 
 /** Connections waiting for a look at the tables, at most; a flood beyond is reset, not queued. */
@@ -14,7 +15,6 @@ const MAX_WAITING = 64;
 let saidNoTables = false;
 
 const bare = (a: string | undefined) => a?.replace(/^::ffff:/, "");
-const isLoopback = (a: string | undefined) => a === "::1" || /^127\./.test(bare(a) ?? "");
 
 export class PeerChecks {
   private waiting: { socket: net.Socket; resolve: (allowed: boolean) => void }[] = [];
@@ -79,7 +79,7 @@ export class PeerChecks {
     if (this.owner === undefined) {
       // Not on this machine: no local user to compare, and no other local user has that address.
       // A loopback client always is on this machine, so not finding it is no reason to trust.
-      return !isLoopback(this.control.remoteAddress);
+      return !isLoopbackAddress(this.control.remoteAddress ?? "");
     }
     return uidOf(rows, socket) === this.owner;
   }

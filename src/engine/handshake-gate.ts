@@ -2,6 +2,8 @@
 // client (an address, or a local user on loopback: see clientKey), so one client (or one target that never answers) cannot take every slot. Over a
 // limit a connection waits briefly in a queue instead of being reset; the queue is bounded the same way.
 
+import { ipv6Groups } from "../vocab/cidr.ts";
+
 export interface GateLimits {
   /** Handshakes in progress at once, all clients together. */
   total: number;
@@ -101,9 +103,7 @@ export function clientKey(address: string, owner?: number): string {
   if (owner !== undefined) return `uid ${owner}`;
   const v4 = address.startsWith("::ffff:") ? address.slice(7) : address;
   if (!v4.includes(":")) return v4;
-  const [head = "", tail = ""] = address.split("::");
-  const left = head ? head.split(":") : [];
-  const right = tail ? tail.split(":") : [];
-  const groups = address.includes("::") ? [...left, ...Array<string>(8 - left.length - right.length).fill("0"), ...right] : left;
-  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, "").toLowerCase()).join(":")}::/64`;
+  const groups = ipv6Groups(address);
+  if (!groups) return address;
+  return `${groups.slice(0, 4).map((g) => g.toString(16)).join(":")}::/64`;
 }

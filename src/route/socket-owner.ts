@@ -6,6 +6,7 @@
 // first use; elsewhere the lookup says why and the caller keeps to addresses.
 
 import { FwdError, fail, ok, type Result } from "../errors.ts";
+import { ipv6Groups } from "../vocab/cidr.ts";
 
 /** <linux/netlink.h>, <linux/sock_diag.h>, <linux/inet_diag.h>, <sys/socket.h> (x86-64 and arm64 alike). */
 const AF_INET = 2;
@@ -193,12 +194,5 @@ function addressBytes(host: string): number[] | undefined {
   if (!h.includes(":")) return v4(h);
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(h);
   if (mapped) return v4(mapped[1]!);
-  const [head, tail, ...more] = h.split("::");
-  if (more.length) return undefined;
-  const groups = (s: string | undefined) => (s ? s.split(":") : []);
-  const [l, r] = [groups(head), groups(tail)];
-  const fill = tail === undefined ? 0 : 8 - l.length - r.length;
-  const all = [...l, ...Array<string>(Math.max(fill, 0)).fill("0"), ...r];
-  if (all.length !== 8 || !all.every((g) => /^[0-9a-fA-F]{1,4}$/.test(g))) return undefined;
-  return all.flatMap((g) => [parseInt(g, 16) >> 8, parseInt(g, 16) & 255]);
+  return ipv6Groups(h)?.flatMap((g) => [g >> 8, g & 255]);
 }

@@ -41,3 +41,17 @@ export function networkOf(c: string): string {
   const v = (n & mask) >>> 0;
   return `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}/${prefix}`;
 }
+
+/**
+ * An IPv6 address's eight 16-bit groups (`fe80::1` → fe80, 0, …, 1), a zone (`%eth0`) dropped;
+ * undefined when it is not one. IPv4-mapped addresses in dotted form are for the caller to see first.
+ */
+export function ipv6Groups(address: string): number[] | undefined {
+  const a = address.replace(/%.*$/, "");
+  if (!net.isIPv6(a) || a.includes(".")) return undefined;
+  const [head = "", tail] = a.split("::");
+  const part = (x: string) => (x ? x.split(":") : []);
+  const [left, right] = [part(head), part(tail ?? "")];
+  const all = tail === undefined ? left : [...left, ...Array<string>(8 - left.length - right.length).fill("0"), ...right];
+  return all.map((g) => parseInt(g, 16));
+}
