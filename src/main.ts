@@ -10,6 +10,10 @@ import { isFwdError } from "./errors.ts";
 
 type Command = (argv: string[]) => Promise<number>;
 
+/** The commands that carry traffic for as long as they run: they start again with tunnel JIT settings. */
+const LONG_RUNNING = new Set(["run", "up", "demo"]);
+const tuneJit = async () => (await import("./runtime/jit-options.ts")).reexecWithTunnelJit();
+
 const COMMANDS: Record<string, () => Promise<Command>> = {
   demo: async () => (await import("./cli/demo.ts")).runDemo,
   run: async () => (await import("./cli/run.ts")).runScenario,
@@ -67,9 +71,13 @@ async function main(argv: string[]): Promise<number> {
   try {
     const help = await helpAnswer(argv);
     if (help !== undefined) return help;
-    if (load) return await (await load())(argv.slice(1));
+    if (load) {
+      if (LONG_RUNNING.has(argv[0]!)) await tuneJit();
+      return await (await load())(argv.slice(1));
+    }
     const quick = await quickAnswer(argv);
     if (quick !== undefined) return quick;
+    await tuneJit();
     return await (await import("./cli/ssh-command.ts")).runSsh(argv);
   } catch (e) {
     if (isFwdError(e)) {
