@@ -7,8 +7,9 @@
 // not take into a buffer of its own — and JavaScriptCore copies byte by byte between buffers that are
 // not equally aligned, which SSH packets (4 + 16n + 16 bytes) never are. Bun's socket write takes
 // what the kernel takes and says how much; the rest waits here as views of the caller's buffers, so a
-// packet is handed to the kernel straight from where it was encrypted. Small writes of one turn of
-// the event loop (a window adjust, a channel open, EOF and close) still go out as one send.
+// packet is handed to the kernel straight from where it was encrypted. Small writes (a window adjust,
+// a channel open, EOF and close) are joined: for a forward's socket those of one callback, for the SSH
+// transport those of a whole turn of the event loop, where many connections' packets meet.
 
 import { EventEmitter } from "node:events";
 import { lookup } from "node:dns";
@@ -97,7 +98,10 @@ export class BunTcpSocket extends EventEmitter {
    * `allowHalfOpen` as in node:net: false for the SSH transport (the peer's end ends this side too,
    * as ssh2 expects of a client socket), true for a forward's local end (the end is passed on).
    */
-  private constructor(private readonly allowHalfOpen: boolean) {
+  private constructor(
+    private readonly allowHalfOpen: boolean,
+    private readonly joinPerTurn = false,
+  ) {
     super();
   }
 
@@ -105,9 +109,13 @@ export class BunTcpSocket extends EventEmitter {
    * Looks `host` up (emitting 'lookup' as node:net does), then connects; 'connect' or 'error' follows.
    * `halfOpen` for a forward's far end (-R's target: the peer's end is passed on); the SSH
    * transport ends its side with the peer's, as a node:net client socket does.
+   * `joinPerTurn` for a socket that carries many connections (the SSH transport): small writes wait
+   * for the end of the event loop's turn (setImmediate) rather than of the callback (nextTick), so the
+   * channel opens, data and closes of a burst of connections become one send, not one send each —
+   * on loopback a send also runs the receiver's TCP input, so each one saved is several microseconds.
    */
-  static connect(host: string, port: number, o: { halfOpen?: boolean } = {}): BunTcpSocket {
-    const sock = new BunTcpSocket(o.halfOpen === true);
+  static connect(host: string, port: number, o: { halfOpen?: boolean; joinPerTurn?: boolean } = {}): BunTcpSocket {
+    const sock = new BunTcpSocket(o.halfOpen === true, o.joinPerTurn === true);
     const dial = (address: string) => {
       if (sock.destroyed) return;
       Bun.connect({ hostname: address, port, allowHalfOpen: true, socket: sock.connectHandlers() }).catch(() => {
@@ -229,11 +237,8 @@ export class BunTcpSocket extends EventEmitter {
       if (cb) this.smallCbs.push(cb);
       if (!this.flushScheduled) {
         this.flushScheduled = true;
-        process.nextTick(() => {
-          this.flushScheduled = false;
-          this.stageSmall();
-          this.pump();
-        });
+        if (this.joinPerTurn) setImmediate(this.flushSmall);
+        else process.nextTick(this.flushSmall);
       }
     } else {
       this.stageSmall();
@@ -245,6 +250,12 @@ export class BunTcpSocket extends EventEmitter {
     if (!under) this.needDrain = true;
     return under;
   }
+
+  private readonly flushSmall = () => {
+    this.flushScheduled = false;
+    this.stageSmall();
+    this.pump();
+  };
 
   end(data?: Uint8Array | string | WriteCb, encoding?: BufferEncoding | WriteCb, cb?: WriteCb): this {
     if (typeof data === "function") cb = data;

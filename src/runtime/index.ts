@@ -67,8 +67,9 @@ export function collectGarbage(): void {
  * A TCP connection on Bun's own sockets (bun-tcp.ts), or undefined where bunSockets() says no (then
  * the caller's node:net it is). `halfOpen` for a forward's far end (-R's target, reverse SOCKS),
  * whose end is passed on; without it, the SSH session's: it ends with the peer's, as ssh2 expects.
+ * `joinPerTurn` for the SSH session's socket: see BunTcpSocket.connect.
  */
-export function dialBun(host: string, port: number, o: { halfOpen?: boolean } = {}): Duplex | undefined {
+export function dialBun(host: string, port: number, o: { halfOpen?: boolean; joinPerTurn?: boolean } = {}): Duplex | undefined {
   if (!bunSockets()) return undefined;
   return BunTcpSocket.connect(host, port, o) as unknown as Duplex;
 }

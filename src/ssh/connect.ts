@@ -189,7 +189,7 @@ export async function connectSsh(t: SshTarget, deps: SshDeps, signal?: AbortSign
     };
 
     // Under Bun, Bun's own socket (src/runtime/bun-tcp.ts): node:net copies every byte twice more.
-    const transport = sock ?? dialBun(t.host, t.port);
+    const transport = sock ?? dialBun(t.host, t.port, { joinPerTurn: true });
     client.connect({
       ...(transport ? { sock: transport } : {}),
       host: t.host,

@@ -292,6 +292,33 @@ describe("listen(): the local end of -L, -D and --route under Bun", () => {
   });
 });
 
+test("joinPerTurn: small writes from separate callbacks of one event-loop turn reach Bun's socket as one write", async () => {
+  const port = await server((c) => c.resume());
+  const counts: number[] = [];
+  for (const joinPerTurn of [false, true]) {
+    const s = BunTcpSocket.connect("127.0.0.1", port, { joinPerTurn });
+    await once(s, "connect");
+    // Bun's own socket, behind the wrapper: count the writes handed to it.
+    const bun = (s as unknown as { s: { write(d: Uint8Array): number } }).s;
+    const write = bun.write.bind(bun);
+    let writes = 0;
+    bun.write = (d) => (writes++, write(d));
+    // Three callbacks of one turn, as three connections' packets are when their events come together.
+    const wrote = new Promise<void>((r) => {
+      s.write(Buffer.from("a"));
+      process.nextTick(() => s.write(Buffer.from("b")));
+      queueMicrotask(() => process.nextTick(() => (s.write(Buffer.from("c")), r())));
+    });
+    await wrote;
+    await new Promise((r) => setTimeout(r, 20));
+    counts.push(writes);
+    s.destroy();
+  }
+  // Per callback, each one is its own send; per turn, one.
+  expect(counts[0]).toBeGreaterThan(1);
+  expect(counts[1]).toBe(1);
+});
+
 test("a pooled packet's memory goes back to the pool only once the kernel has all of it", async () => {
   const { takePacket, freePackets } = await import("../../src/runtime/packet-pool.ts");
   let peer!: net.Socket;
