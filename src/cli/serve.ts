@@ -11,6 +11,7 @@ import type { FwdError } from "../errors.ts";
 import type { StatusServer } from "../status/serve.ts";
 import { EXIT, exitCodeFor } from "./exit-codes.ts";
 import { collectAfterBursts } from "./idle-collect.ts";
+import { trimFileMappings } from "../runtime/trim-mappings.ts";
 import type { Logger } from "./logger.ts";
 import type { ProgressLine } from "./progress.ts";
 import { notifyReady } from "./service-notify.ts";
@@ -94,6 +95,7 @@ async function run(engine: Engine, o: ServeOptions, page: StatusServer | undefin
       o.startFailed?.(started.error);
       return report(log, started.error);
     }
+    trimSoon(log);
     // A signal stops the engine while afterStart may still wait (on a plugin's probe): go then.
     const early = await Promise.race([o.afterStart?.(started.value, page), engine.ended.then(() => undefined)]);
     if (outcome !== undefined) return outcome;
@@ -110,6 +112,17 @@ async function run(engine: Engine, o: ServeOptions, page: StatusServer | undefin
     off();
     stopCollecting();
   }
+}
+
+/** How long after start the pages only start-up used are handed back (connecting has finished by then). */
+const TRIM_AFTER_MS = 3_000;
+
+function trimSoon(log: Logger): void {
+  const timer = setTimeout(async () => {
+    const kib = await trimFileMappings();
+    if (kib > 0) log.log("debug", `handed back ${(kib / 1024).toFixed(1)} MiB of program pages used only to start`);
+  }, TRIM_AFTER_MS);
+  timer.unref?.();
 }
 
 /**

@@ -1,0 +1,69 @@
+// Handing back start-up pages (runtime/trim-mappings.ts): only read-only file mappings without a
+// private page are dropped, and a running tunnel's RSS falls while its forwards keep working.
+
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { droppable, parseSmaps } from "../../src/runtime/trim-mappings.ts";
+import { runFwd } from "../harness/fwd.ts";
+import { exchange, startEcho } from "../harness/net.ts";
+import { startSshd, type Sshd } from "../harness/sshd.ts";
+
+const SMAPS = `55d0a0000000-55d0a1000000 r--p 00000000 08:01 123 /usr/bin/fwd
+Rss:                1024 kB
+Anonymous:             0 kB
+55d0a1000000-55d0a2000000 r-xp 01000000 08:01 123 /usr/bin/fwd
+Rss:                2048 kB
+Anonymous:             0 kB
+55d0a2000000-55d0a2100000 r--p 02000000 08:01 123 /usr/bin/fwd
+Rss:                 512 kB
+Anonymous:           512 kB
+55d0a2100000-55d0a2200000 rw-p 02100000 08:01 123 /usr/bin/fwd
+Rss:                 100 kB
+Anonymous:            40 kB
+7f0000000000-7f0000100000 rw-p 00000000 00:00 0
+Rss:                 800 kB
+Anonymous:           800 kB
+7f0000100000-7f0000200000 r--s 00000000 08:01 99 /dev/shm/x
+Rss:                  64 kB
+Anonymous:             0 kB
+7ffd00000000-7ffd00002000 r-xp 00000000 00:00 0                          [vdso]
+Rss:                   8 kB
+Anonymous:             0 kB
+`;
+
+describe("which mappings may be dropped", () => {
+  const maps = parseSmaps(SMAPS);
+  test("parses ranges, permissions, paths and the two sizes", () => {
+    expect(maps).toHaveLength(7);
+    expect(maps[1]).toEqual({ start: 0x55d0a1000000n, end: 0x55d0a2000000n, perms: "r-xp", path: "/usr/bin/fwd", rssKiB: 2048, anonymousKiB: 0 });
+  });
+  test("only the program's clean read-only mappings: not RELRO's copied pages, data, the heap, shared memory or the vDSO", () => {
+    expect(maps.map(droppable)).toEqual([true, true, false, false, false, false, false]);
+  });
+});
+
+describe("a running tunnel", () => {
+  let sshd: Sshd;
+  beforeAll(async () => {
+    sshd = await startSshd();
+  });
+  afterAll(async () => {
+    await sshd?.stop();
+  });
+  const rssFileKiB = (pid: number) => Number(/^RssFile:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]);
+
+  test("hands back its start-up pages a few seconds after start, and carries on forwarding", async () => {
+    const echo = await startEcho();
+    const fwd = runFwd(["-vv", ...sshd.clientArgs, "-L", `0:127.0.0.1:${echo.port}`, sshd.host], { runtime: "bun" });
+    try {
+      await fwd.waitFor(/^listening /);
+      const before = rssFileKiB(fwd.proc.pid!);
+      await fwd.waitFor(/handed back [\d.]+ MiB of program pages used only to start/, 15_000);
+      expect(rssFileKiB(fwd.proc.pid!)).toBeLessThan(before / 2);
+      expect((await exchange(fwd.ports[0]!, "after the trim")).reply.toString()).toBe("after the trim");
+    } finally {
+      expect(await fwd.stop()).toBe(0);
+      await echo.close();
+    }
+  }, 30_000);
+});
