@@ -6,7 +6,7 @@
 
 import type { BoundForward, EngineOptions, EnginePlan } from "../engine/engine.ts";
 import { Engine } from "../engine/engine.ts";
-import type { EngineEvent } from "../engine/events.ts";
+import type { EngineEvent, EventBus } from "../engine/events.ts";
 import type { FwdError } from "../errors.ts";
 import type { StatusServer } from "../status/serve.ts";
 import { EXIT, exitCodeFor } from "./exit-codes.ts";
@@ -75,6 +75,7 @@ async function run(engine: Engine, o: ServeOptions, page: StatusServer | undefin
   const { log } = o;
   let outcome: number | undefined;
   const stopCollecting = collectAfterBursts(engine.bus);
+  const stopTrim = trimAfterConnect(engine.bus, log);
   const off = onSignals(
     (signal) => {
       outcome = o.interrupted?.(signal) ?? EXIT.ok;
@@ -95,7 +96,6 @@ async function run(engine: Engine, o: ServeOptions, page: StatusServer | undefin
       o.startFailed?.(started.error);
       return report(log, started.error);
     }
-    trimSoon(log);
     // A signal stops the engine while afterStart may still wait (on a plugin's probe): go then.
     const early = await Promise.race([o.afterStart?.(started.value, page), engine.ended.then(() => undefined)]);
     if (outcome !== undefined) return outcome;
@@ -111,18 +111,29 @@ async function run(engine: Engine, o: ServeOptions, page: StatusServer | undefin
   } finally {
     off();
     stopCollecting();
+    stopTrim();
   }
 }
 
-/** How long after start the pages only start-up used are handed back (connecting has finished by then). */
-const TRIM_AFTER_MS = 3_000;
+/** How long after the first session is up the pages only start-up used are handed back. */
+const TRIM_AFTER_MS = 1_000;
 
-function trimSoon(log: Logger): void {
-  const timer = setTimeout(async () => {
-    const kib = await trimFileMappings();
-    if (kib > 0) log.log("debug", `handed back ${(kib / 1024).toFixed(1)} MiB of program pages used only to start`);
-  }, TRIM_AFTER_MS);
-  timer.unref?.();
+/** Once, after the first session is up (starting and connecting are done): see runtime/trim-mappings.ts. */
+function trimAfterConnect(bus: EventBus, log: Logger): () => void {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const off = bus.on((e) => {
+    if (e.type !== "session" || e.state !== "up") return;
+    off();
+    timer = setTimeout(async () => {
+      const kib = await trimFileMappings();
+      if (kib > 0) log.log("debug", `handed back ${(kib / 1024).toFixed(1)} MiB of program pages used only to start`);
+    }, TRIM_AFTER_MS);
+    timer.unref?.();
+  });
+  return () => {
+    off();
+    clearTimeout(timer);
+  };
 }
 
 /**

@@ -52,7 +52,7 @@ describe("a running tunnel", () => {
   });
   const rssFileKiB = (pid: number) => Number(/^RssFile:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]);
 
-  test("hands back its start-up pages a few seconds after start, and carries on forwarding", async () => {
+  test("hands back its start-up pages a second after connecting, and carries on forwarding", async () => {
     const echo = await startEcho();
     const fwd = runFwd(["-vv", ...sshd.clientArgs, "-L", `0:127.0.0.1:${echo.port}`, sshd.host], { runtime: "bun" });
     try {
