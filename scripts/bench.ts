@@ -121,7 +121,8 @@ try {
       `per GiB received; its peak RSS is VmHWM reset just before them`,
     `- connections: connect, 100 bytes out, 100-byte echo back, close; ${plan.sequential} one at a time, ` +
       `${plan.concurrent} ${plan.concurrency} at a time (each capped at ${plan.capMs / 1000} s); SOCKS5 the same after a no-auth ` +
-      `greeting and a CONNECT to 127.0.0.1 in one write; CPU per 1,000 is the tunnel's CPU over those four rows`,
+      `greeting and a CONNECT to 127.0.0.1 in one write; each route first gets ${plan.warmup} warm-up connections one at a time, ` +
+      `whose CPU has a row of its own; CPU per 1,000 is the tunnel's CPU over the four rows after them`,
     `- idle RSS: VmRSS ${plan.settleMs / 1000} s after connecting, before any load; idle connections: a second fresh tunnel, ` +
       `${plan.idleCounts.join(" then ")} connections through its -L opened in batches of 100 (each batch counted open once the ` +
       `echo server holds that many more; nothing is sent), capped at ${plan.idleCapMs / 1000} s per count, held ` +

@@ -35,7 +35,7 @@ test("bench --smoke prints every row with an OpenSSH, a fwd and a ratio figure",
   const medians = stdout.slice(0, stdout.indexOf("## Each round"));
   const figure = /^-?[\d,]+(\.\d+)?$/;
   const specs = rowSpecs(SMOKE);
-  expect(specs.length).toBe(12 + 3 * SMOKE.idleCounts.length + 8 + 4); // + the four slow-link rows
+  expect(specs.length).toBe(13 + 3 * SMOKE.idleCounts.length + 8 + 4); // + the four slow-link rows
   for (const s of specs) {
     const line = medians.split("\n").find((l) => l.startsWith(`| ${s.metric}${s.lowerIsBetter ? " ¹" : ""} |`));
     expect(line, s.metric).toBeDefined();

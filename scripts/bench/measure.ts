@@ -24,6 +24,8 @@ export interface Measured {
   socksConcurrent: LoadResult;
   /** Tunnel CPU seconds during the four connection rows (warm-ups excluded) per 1,000 connections done. */
   cpuPer1000: number;
+  /** Tunnel CPU seconds during the two warm-ups (-L and SOCKS5) before those rows. */
+  warmupCpuSeconds: number;
   /** Over the tunnel's whole life: connecting, the bulk rows and the connection rows. */
   peakRssMiB: number;
   cpuSeconds: number;
@@ -69,8 +71,11 @@ export async function measure(tunnel: Tunnel, targets: Targets, plan: Plan, log:
     connCpu += cpuSeconds(pid) - c0;
     return r;
   };
+  let warmupCpu = 0;
   const connections = async (route: Route, label: string) => {
-    const warm = await runConnections(route, plan.warmup, 1, 5_000);
+    const w0 = cpuSeconds(pid);
+    const warm = await runConnections(route, plan.warmup, 1, 10_000);
+    warmupCpu += cpuSeconds(pid) - w0;
     if (warm.done === 0 && !route.handshake) throw new Error(`no ${label}warm-up connection got its echo (${warm.errors.join("; ")})`);
     say(describe(`${label}warm-up`, warm));
     const sequential = await row(route, plan.sequential, 1);
@@ -93,6 +98,7 @@ export async function measure(tunnel: Tunnel, targets: Targets, plan: Plan, log:
     socksSequential: socks.sequential,
     socksConcurrent: socks.concurrent,
     cpuPer1000: done > 0 ? (connCpu / done) * 1000 : NaN,
+    warmupCpuSeconds: warmupCpu,
     // VmHWM was reset before the bulk rows: the peak of the whole life is the larger of the two.
     peakRssMiB: Math.max(startPeakRssMiB, peakRssMiB(pid)),
     cpuSeconds: cpuSeconds(pid),

@@ -27,6 +27,7 @@ export function rowSpecs(plan: Plan): RowSpec[] {
     { metric: "p50 latency, sequential (ms)", digits: 2, lowerIsBetter: lower, get: (r) => percentile(r.sequential.latenciesMs, 50) },
     { metric: "p99 latency, sequential (ms)", digits: 2, lowerIsBetter: lower, get: (r) => percentile(r.sequential.latenciesMs, 99) },
     { metric: "tunnel CPU seconds per 1,000 connections", digits: 2, lowerIsBetter: lower, get: (r) => r.cpuPer1000 },
+    { metric: `tunnel CPU seconds for the warm-ups before them (2 × ${n(plan.warmup)} connections)`, digits: 2, lowerIsBetter: lower, get: (r) => r.warmupCpuSeconds },
     { metric: "idle connected RSS (MiB)", digits: 1, lowerIsBetter: lower, get: (r) => r.idleRssMiB },
     { metric: `peak RSS while ${plan.bulkMiB} MiB go each way (MiB)`, digits: 1, lowerIsBetter: lower, get: (r) => r.bulkPeakRssMiB },
   ];
