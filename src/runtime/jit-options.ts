@@ -8,6 +8,9 @@
 // all the tunnel's CPU) against 0.16 s without FTL, with the main thread's share unchanged and bulk
 // throughput no lower (scripts/bench, README "Benchmark"). The DFG tier still optimises hot code.
 
+/** Only what this file uses of Bun (declared here so that `deno check` passes without Bun's types). */
+declare const Bun: { main: string } | undefined;
+
 /** What fwd sets for the processes that carry traffic, unless the environment already says otherwise. */
 export const TUNNEL_JSC_OPTIONS: Readonly<Record<string, string>> = { BUN_JSC_useFTLJIT: "0" };
 
@@ -21,12 +24,13 @@ export async function reexecWithTunnelJit(): Promise<void> {
   if (typeof Bun === "undefined") return;
   const missing = Object.entries(TUNNEL_JSC_OPTIONS).filter(([k]) => process.env[k] === undefined);
   if (missing.length === 0) return;
-  const compiled = Bun.main.startsWith("/$bunfs/");
+  const main = Bun.main;
+  const compiled = main.startsWith("/$bunfs/");
   // A standalone binary re-applies its own embedded runtime flags; from source, Bun's flags and the
   // script come before fwd's arguments.
   const argv = compiled
     ? [process.execPath, ...process.argv.slice(2)]
-    : [process.execPath, ...process.execArgv, Bun.main, ...process.argv.slice(2)];
+    : [process.execPath, ...process.execArgv, main, ...process.argv.slice(2)];
   const env = [...Object.entries(process.env).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`), ...missing.map(([k, v]) => `${k}=${v}`)];
   try {
     const { dlopen, FFIType: T, ptr } = await import("bun:ffi");

@@ -13,6 +13,9 @@ import { readFileSync } from "node:fs";
 
 const MADV_DONTNEED = 4;
 
+/** Declared here so that `deno check` passes without Bun's types: only whether it is there matters. */
+declare const Bun: object | undefined;
+
 /** A mapping as /proc/self/smaps describes it, with what decides whether it may be dropped. */
 export interface Mapping {
   start: bigint;
