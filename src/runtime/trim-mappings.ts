@@ -5,9 +5,11 @@
 //
 // madvise(MADV_DONTNEED) on a mapping that is read-only, file-backed and holds no private (copied)
 // page only unmaps: the pages stay in the kernel's page cache, and whatever fwd still uses comes
-// back on its next access as a minor fault. Writable mappings, and read-only ones with private
-// pages (the dynamic linker's relocated RELRO), are never touched: there MADV_DONTNEED would throw
-// away contents. Linux and Bun only; elsewhere, or when anything fails, nothing happens.
+// back on its next access as a minor fault. The kernel drops such clean pages by itself whenever
+// memory is short, so this adds no way of failing that was not there already. Writable mappings,
+// and read-only ones with private pages (the dynamic linker's relocated RELRO), are never touched:
+// there MADV_DONTNEED would throw away contents. Linux and Bun only; elsewhere, or when anything
+// fails, nothing happens.
 
 import { readFileSync } from "node:fs";
 
