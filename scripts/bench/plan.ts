@@ -67,7 +67,8 @@ export const QUICK: Plan = {
 export const SMOKE: Plan = {
   name: "smoke",
   rounds: 1,
-  warmup: 3,
+  // Enough that fwd's warm-up CPU is never 0 ticks (its row would have no ratio).
+  warmup: 30,
   sequential: 20,
   concurrent: 40,
   concurrency: 10,

@@ -25,7 +25,10 @@ export interface Mapping {
   perms: string;
   path: string;
   rssKiB: number;
+  /** Private pages: copied (Anonymous), written (Private_Dirty), or swapped out (Swap, not in the other two). */
   anonymousKiB: number;
+  privateDirtyKiB: number;
+  swapKiB: number;
 }
 
 /** Parses /proc/PID/smaps text into its mappings. */
@@ -35,34 +38,49 @@ export function parseSmaps(text: string): Mapping[] {
   for (const line of text.split("\n")) {
     const head = /^([0-9a-f]+)-([0-9a-f]+) (\S{4}) \S+ \S+ \S+\s*(.*)$/.exec(line);
     if (head) {
-      cur = { start: BigInt(`0x${head[1]}`), end: BigInt(`0x${head[2]}`), perms: head[3]!, path: head[4] ?? "", rssKiB: 0, anonymousKiB: 0 };
+      cur = { start: BigInt(`0x${head[1]}`), end: BigInt(`0x${head[2]}`), perms: head[3]!, path: head[4] ?? "", rssKiB: 0, anonymousKiB: 0, privateDirtyKiB: 0, swapKiB: 0 };
       out.push(cur);
       continue;
     }
-    const field = /^(Rss|Anonymous):\s+(\d+) kB/.exec(line);
+    const field = /^(Rss|Anonymous|Private_Dirty|Swap):\s+(\d+) kB/.exec(line);
     if (field && cur) {
-      if (field[1] === "Rss") cur.rssKiB = Number(field[2]);
-      else cur.anonymousKiB = Number(field[2]);
+      const kib = Number(field[2]);
+      if (field[1] === "Rss") cur.rssKiB = kib;
+      else if (field[1] === "Anonymous") cur.anonymousKiB = kib;
+      else if (field[1] === "Private_Dirty") cur.privateDirtyKiB = kib;
+      else cur.swapKiB = kib;
     }
   }
   return out;
 }
 
-/** Whether dropping a mapping's pages loses nothing: a file's, read-only, and without a private page. */
+/**
+ * Whether dropping a mapping's pages loses nothing: a file's, read-only, and without a private page
+ * anywhere — resident or swapped out (a RELRO whose relocated pages went to swap shows Anonymous 0
+ * and Swap > 0; dropping it would bring back the file's unrelocated bytes).
+ */
 export function droppable(m: Mapping): boolean {
-  return m.path.startsWith("/") && !m.perms.includes("w") && m.perms.endsWith("p") && m.anonymousKiB === 0 && m.rssKiB > 0;
+  const clean = m.anonymousKiB === 0 && m.privateDirtyKiB === 0 && m.swapKiB === 0;
+  return m.path.startsWith("/") && !m.perms.includes("w") && m.perms.endsWith("p") && clean && m.rssKiB > 0;
 }
+
+type Madvise = (addr: bigint, len: bigint, advice: number) => number;
+let madvise: Madvise | undefined;
 
 /** Drops the droppable mappings' pages from this process; returns the KiB they held (0 where not possible). */
 export async function trimFileMappings(): Promise<number> {
   if (typeof Bun === "undefined" || process.platform !== "linux") return 0;
   try {
+    if (!madvise) {
+      const { dlopen, FFIType: T } = await import("bun:ffi");
+      const { symbols } = dlopen("libc.so.6", { madvise: { args: [T.u64, T.u64, T.i32], returns: T.i32 } });
+      madvise = (addr, len, advice) => symbols.madvise(addr, len, advice) as number;
+    }
+    // Read only now, after loading (which maps memory of its own), and used at once with nothing
+    // awaited in between: the list must describe the mappings the calls below act on.
     const maps = parseSmaps(readFileSync("/proc/self/smaps", "utf8")).filter(droppable);
-    if (maps.length === 0) return 0;
-    const { dlopen, FFIType: T } = await import("bun:ffi");
-    const { symbols } = dlopen("libc.so.6", { madvise: { args: [T.u64, T.u64, T.i32], returns: T.i32 } });
     let kib = 0;
-    for (const m of maps) if (symbols.madvise(m.start, m.end - m.start, MADV_DONTNEED) === 0) kib += m.rssKiB;
+    for (const m of maps) if (madvise(m.start, m.end - m.start, MADV_DONTNEED) === 0) kib += m.rssKiB;
     return kib;
   } catch {
     return 0;

@@ -2,8 +2,11 @@
 // and a user's own BUN_JSC_ value for the same option is kept instead.
 
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
-import { runFwd } from "../harness/fwd.ts";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { runFwd, TEST_HOME } from "../harness/fwd.ts";
 import { exchange, startEcho } from "../harness/net.ts";
 import { startSshd, type Sshd } from "../harness/sshd.ts";
 import { TUNNEL_JSC_OPTIONS } from "../../src/runtime/jit-options.ts";
@@ -37,3 +40,23 @@ for (const [label, env, want] of [
     }
   }, 30_000);
 }
+
+test("a process given a descriptor above 2 is not started again: -F /dev/fd/63 still reads the file", () => {
+  // A descriptor the shell opened for fwd (here 63, as bash's <(…) uses) was gone across execve
+  // (seen: "no such file or directory, open '/dev/fd/63'"), so fwd must not start again.
+  const dir = mkdtempSync(join(tmpdir(), "fwd-fd-"));
+  const cfg = join(dir, "config");
+  writeFileSync(cfg, "Host lab\n  HostName 127.0.0.1\n  Port 2345\n", { mode: 0o600 });
+  try {
+    const main = join(import.meta.dir, "..", "..", "src", "main.ts");
+    const r = spawnSync("bash", ["-c", 'exec 63<"$2"; exec "$0" "$1" -F /dev/fd/63 -G lab', process.execPath, main, cfg], {
+      env: { PATH: process.env.PATH, HOME: TEST_HOME },
+      encoding: "utf8",
+      timeout: 20_000,
+    });
+    expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: "" });
+    expect(r.stdout).toContain("port 2345");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -29,16 +29,21 @@ Anonymous:             0 kB
 7ffd00000000-7ffd00002000 r-xp 00000000 00:00 0                          [vdso]
 Rss:                   8 kB
 Anonymous:             0 kB
+55d0a3000000-55d0a3100000 r--p 03000000 08:01 123 /usr/bin/fwd
+Rss:                  12 kB
+Private_Dirty:         0 kB
+Anonymous:             0 kB
+Swap:                 12 kB
 `;
 
 describe("which mappings may be dropped", () => {
   const maps = parseSmaps(SMAPS);
-  test("parses ranges, permissions, paths and the two sizes", () => {
-    expect(maps).toHaveLength(7);
-    expect(maps[1]).toEqual({ start: 0x55d0a1000000n, end: 0x55d0a2000000n, perms: "r-xp", path: "/usr/bin/fwd", rssKiB: 2048, anonymousKiB: 0 });
+  test("parses ranges, permissions, paths and the sizes that decide", () => {
+    expect(maps).toHaveLength(8);
+    expect(maps[1]).toEqual({ start: 0x55d0a1000000n, end: 0x55d0a2000000n, perms: "r-xp", path: "/usr/bin/fwd", rssKiB: 2048, anonymousKiB: 0, privateDirtyKiB: 0, swapKiB: 0 });
   });
-  test("only the program's clean read-only mappings: not RELRO's copied pages, data, the heap, shared memory or the vDSO", () => {
-    expect(maps.map(droppable)).toEqual([true, true, false, false, false, false, false]);
+  test("only the program's clean read-only mappings: not RELRO's copied pages (resident or swapped out), data, the heap, shared memory or the vDSO", () => {
+    expect(maps.map(droppable)).toEqual([true, true, false, false, false, false, false, false]);
   });
 });
 
