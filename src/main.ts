@@ -10,7 +10,10 @@ import { isFwdError } from "./errors.ts";
 
 type Command = (argv: string[]) => Promise<number>;
 
-/** The commands that carry traffic for as long as they run: they start again with tunnel JIT settings. */
+/**
+ * The commands that carry traffic for as long as they run: they start again with tunnel JIT settings
+ * (runtime/jit-options.ts). The ssh-style command decides for itself, once it knows its flags.
+ */
 const LONG_RUNNING = new Set(["run", "up", "demo"]);
 const tuneJit = async () => (await import("./runtime/jit-options.ts")).reexecWithTunnelJit();
 
@@ -77,7 +80,6 @@ async function main(argv: string[]): Promise<number> {
     }
     const quick = await quickAnswer(argv);
     if (quick !== undefined) return quick;
-    await tuneJit();
     return await (await import("./cli/ssh-command.ts")).runSsh(argv);
   } catch (e) {
     if (isFwdError(e)) {

@@ -34,6 +34,7 @@ import { statusFlags } from "./status-flag.ts";
 import { resolveRoute } from "../config/route.ts";
 import { loadConfigContext } from "../config/target.ts";
 import { ttyPrompter } from "./tty-prompt.ts";
+import { reexecWithTunnelJit } from "../runtime/jit-options.ts";
 
 const SUPPORTED = new Set(["L", "R", "D", "J", "W", "A", "a", "X", "Y", "x", "p", "l", "i", "F", "o", "c", "v", "q", "N", "T", "n", "C", "V", "G"]);
 
@@ -47,6 +48,8 @@ export async function runSsh(argv: string[]): Promise<number> {
     const rt = runtimeInfo();
     return print(`fwd ${VERSION} (${rt.name} ${rt.version}${rt.compiled ? ", standalone binary" : ""})\n`);
   }
+  // Before anything is read or printed: -G and --dry-run connect nowhere and need no second start.
+  if (!a.flags.G && !a.long["dry-run"]) await reexecWithTunnelJit();
   const verbosity = a.flags.q ? 0 : 1 + (a.flags.v ?? 0);
   const progress = ProgressLine.forTerminal({ json: a.long.json, verbosity });
   const log = new Logger({

@@ -2,9 +2,10 @@
 // them. JSC reads its options only from BUN_JSC_* environment variables when the process starts, so a
 // standalone binary cannot carry them any other way; execve(2) replaces this process image (same pid,
 // same parent, same standard input, output and error), so nothing is left behind and the exit status
-// is still fwd's own. Bun marks every other descriptor it inherits close-on-exec, so a process given
-// more than those three (`-F <(…)`, `-i /dev/fd/3`, a socket handed over) is not started again: it
-// would lose them. It runs with JSC's defaults instead.
+// is still fwd's own. Other inherited descriptors do not always survive it (Bun marks some of them
+// close-on-exec: seen, a descriptor 63 gone after the execve, a descriptor 3 kept), so a process
+// given more than those three (`-F /dev/fd/63`, a socket handed over) is not started again: it runs
+// with JSC's defaults instead.
 //
 // Why: with FTL on, JSC's compiler thread kept recompiling the per-connection path for as long as
 // connections came — measured here, 0.66 CPU s of JITWorker per 6,000 short connections (a third of

@@ -2,11 +2,10 @@
 // and a user's own BUN_JSC_ value for the same option is kept instead.
 
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runFwd, TEST_HOME } from "../harness/fwd.ts";
+import { runFwd } from "../harness/fwd.ts";
 import { exchange, startEcho } from "../harness/net.ts";
 import { startSshd, type Sshd } from "../harness/sshd.ts";
 import { TUNNEL_JSC_OPTIONS } from "../../src/runtime/jit-options.ts";
@@ -41,22 +40,25 @@ for (const [label, env, want] of [
   }, 30_000);
 }
 
-test("a process given a descriptor above 2 is not started again: -F /dev/fd/63 still reads the file", () => {
-  // A descriptor the shell opened for fwd (here 63, as bash's <(…) uses) was gone across execve
-  // (seen: "no such file or directory, open '/dev/fd/63'"), so fwd must not start again.
+test("a process given a descriptor above 2 is not started again: -F /dev/fd/63 is still read, and the tunnel runs", async () => {
+  // A descriptor the shell opened for fwd (63, as bash's <(…) uses) was gone across execve (seen:
+  // "-F /dev/fd/63: no such file"), so fwd must not start again; it runs with JSC's defaults.
   const dir = mkdtempSync(join(tmpdir(), "fwd-fd-"));
   const cfg = join(dir, "config");
-  writeFileSync(cfg, "Host lab\n  HostName 127.0.0.1\n  Port 2345\n", { mode: 0o600 });
+  writeFileSync(cfg, "Host *\n  ServerAliveInterval 30\n", { mode: 0o600 });
+  const echo = await startEcho();
+  const main = join(import.meta.dir, "..", "..", "src", "main.ts");
+  const args = sshd.clientArgs.map((a) => (a === "none" ? "/dev/fd/63" : a));
+  expect(args).toContain("/dev/fd/63");
+  // bash opens the file as descriptor 63, then execs fwd in its own place (the pid stays the harness's).
+  const fwd = runFwd(["-c", 'exec 63<"$0"; exec "$@"', cfg, process.execPath, main, ...args, "-L", `0:127.0.0.1:${echo.port}`, sshd.host], { binary: "bash" });
   try {
-    const main = join(import.meta.dir, "..", "..", "src", "main.ts");
-    const r = spawnSync("bash", ["-c", 'exec 63<"$2"; exec "$0" "$1" -F /dev/fd/63 -G lab', process.execPath, main, cfg], {
-      env: { PATH: process.env.PATH, HOME: TEST_HOME },
-      encoding: "utf8",
-      timeout: 20_000,
-    });
-    expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: "" });
-    expect(r.stdout).toContain("port 2345");
+    await fwd.waitFor(/^listening /);
+    expect(environOf(fwd.proc.pid!)).toEqual([]);
+    expect((await exchange(fwd.ports[0]!, "fd 63 kept")).reply.toString()).toBe("fd 63 kept");
   } finally {
+    expect(await fwd.stop()).toBe(0);
+    await echo.close();
     rmSync(dir, { recursive: true, force: true });
   }
-});
+}, 30_000);
