@@ -122,12 +122,16 @@ except OSError: pass
 print("bytes=%d"%n,flush=True)`;
       thief = spawn("runuser", ["-u", "nobody", "--", "python3", "-c", py], { stdio: ["ignore", "pipe", "pipe"] });
       let said = "";
+      let complained = "";
       thief.stdout!.on("data", (d) => (said += d));
-      const thiefDone = new Promise<number | null>((r) => thief!.once("exit", r));
+      thief.stderr!.on("data", (d) => (complained += d));
+      // "close", not "exit": a thief that is reset at once prints and exits within a millisecond,
+      // and "exit" can come before its stdout has been read (seen once in CI as an empty `said`).
+      const thiefDone = new Promise<number | null>((r) => thief!.once("close", r));
       await new Promise<void>((resolve, reject) => {
-        const t = setTimeout(() => reject(new Error(`the thief did not connect: ${said}`)), 10_000);
+        const t = setTimeout(() => reject(new Error(`the thief did not connect: ${said} ${complained}`)), 10_000);
         thief!.stdout!.on("data", () => said.includes("connected") && (clearTimeout(t), resolve()));
-        thief!.once("exit", () => (clearTimeout(t), reject(new Error(`the thief exited: ${said}`))));
+        thief!.once("close", (code) => (clearTimeout(t), said.includes("connected") ? resolve() : reject(new Error(`the thief exited (${code}) without connecting: ${said} ${complained}`))));
       });
 
       // Then the rightful client takes the port and downloads.
@@ -192,7 +196,7 @@ else:
       thief = spawn("runuser", ["-u", "nobody", "--", "python3", "-c", py], { stdio: ["ignore", "pipe", "pipe"] });
       let said = "";
       thief.stdout!.on("data", (d) => (said += d));
-      await new Promise((r) => thief!.once("exit", r));
+      await new Promise((r) => thief!.once("close", r));
       expect(said).toMatch(/^still open after \d+\n$/);
       const data = net.connect(port, "127.0.0.1");
       const chunks: Buffer[] = [];
