@@ -15,8 +15,8 @@ import { readFileSync } from "node:fs";
 
 const MADV_DONTNEED = 4;
 
-/** Declared here so that `deno check` passes without Bun's types: only whether it is there matters. */
-declare const Bun: object | undefined;
+/** Declared here so that `deno check` passes without Bun's types. */
+declare const Bun: { gc(sync: boolean): void } | undefined;
 
 /** A mapping as /proc/self/smaps describes it, with what decides whether it may be dropped. */
 export interface Mapping {
@@ -79,6 +79,10 @@ export async function trimFileMappings(): Promise<number> {
     // Read only now, after loading (which maps memory of its own), and used at once with nothing
     // awaited in between: the list must describe the mappings the calls below act on.
     const maps = parseSmaps(readFileSync("/proc/self/smaps", "utf8")).filter(droppable);
+    // Collect first: reading smaps makes a few MiB of garbage (its text, one string per line), and
+    // the collection that garbage would bring a moment later faults the collector's code back in
+    // (measured: file pages 10 → 17 MiB within a second of the trim; 13 MiB with this).
+    Bun.gc(true);
     let kib = 0;
     for (const m of maps) if (madvise(m.start, m.end - m.start, MADV_DONTNEED) === 0) kib += m.rssKiB;
     return kib;
