@@ -18,6 +18,7 @@ export class ByteReader {
   private failed: HandshakeError | undefined;
   private capped = false;
   private gone: (() => void) | undefined;
+  private deadline: (() => void) | undefined;
   private readonly timer: ReturnType<typeof setTimeout>;
   private readonly onData = (d: Buffer) => {
     this.buf = this.buf.length ? Buffer.concat([this.buf, d]) : d;
@@ -38,7 +39,26 @@ export class ByteReader {
   ) {
     s.on("data", this.onData).once("end", this.onEnd).once("close", this.onEnd).once("error", this.onEnd);
     s.resume(); // a listener's sockets arrive paused (pauseOnConnect); a 'data' listener alone won't start them
-    this.timer = setTimeout(() => this.fail(new HandshakeError("timeout")), timeoutMs);
+    this.timer = setTimeout(() => {
+      this.fail(new HandshakeError("timeout"));
+      this.deadline?.();
+    }, timeoutMs);
+  }
+
+  /**
+   * The next message that `parse` finds whole at the front of what has come (it says how many bytes
+   * it took), waiting only while it says undefined: a request that arrives in one piece costs one
+   * look, not a wait per field. `parse` must return a value once its message cannot grow further.
+   */
+  async take<T>(parse: (b: Buffer) => readonly [T, number] | undefined): Promise<T> {
+    for (;;) {
+      const got = parse(this.buf);
+      if (got) {
+        this.buf = this.buf.subarray(got[1]);
+        return got[0];
+      }
+      await this.more();
+    }
   }
 
   /** The next `n` bytes. */
@@ -82,20 +102,23 @@ export class ByteReader {
   }
 
   /**
-   * Ends the deadline but keeps listening while the caller opens the connection, so that a client
-   * hanging up meanwhile is noticed (a paused socket would not see its FIN): `onGone` runs then. A
-   * SOCKS client speaks only after the reply, so an end of its stream before it means it gave up.
+   * Keeps listening while the caller opens the connection, so that a client hanging up meanwhile is
+   * noticed (a paused socket would not see its FIN): `onGone` runs then, and `onDeadline` when the
+   * deadline passes first (it covers the opening too: one timer for the whole handshake). A SOCKS
+   * client speaks only after the reply, so an end of its stream before it means it gave up.
    */
-  watch(onGone: () => void): void {
-    clearTimeout(this.timer);
+  watch(onGone: () => void, onDeadline: () => void): void {
     this.gone = onGone;
+    this.deadline = onDeadline;
     if (this.failed?.why === "closed") onGone();
+    else if (this.failed) onDeadline();
   }
 
   /** Stops reading and gives unread bytes back to the stream, paused, for whoever pipes it next. */
   release(): void {
     clearTimeout(this.timer);
     this.gone = undefined;
+    this.deadline = undefined;
     this.s.off("data", this.onData).off("end", this.onEnd).off("close", this.onEnd).off("error", this.onEnd);
     this.s.pause();
     if (this.buf.length) this.s.unshift(this.buf);

@@ -29,11 +29,16 @@ export interface PacOptions {
   hostOk: (host: string) => boolean;
 }
 
+/** Turns true when the deadline passes or the client leaves (a flag: an AbortController costs more). */
+export interface OpenSignal {
+  readonly aborted: boolean;
+}
+
 /**
  * Opens the connection to `target`. `signal` aborts when the deadline passes or the client leaves:
  * the answer is no longer awaited then, and the opener must close what it opens late.
  */
-export type Opener = (target: TcpEndpoint, signal: AbortSignal) => Promise<Result<Duplex>>;
+export type Opener = (target: TcpEndpoint, signal: OpenSignal) => Promise<Result<Duplex>>;
 
 export type SocksOutcome =
   | { kind: "connected"; target: TcpEndpoint; upstream: Duplex }
@@ -47,8 +52,7 @@ const MAX_FIELD = 255;
 
 export async function serveSocks(client: Duplex, o: SocksOptions, open: Opener): Promise<SocksOutcome> {
   const r = new ByteReader(client, o.timeoutMs);
-  const deadline = Date.now() + o.timeoutMs;
-  const connect = (target: TcpEndpoint, reply: (e: FwdError | undefined) => Buffer) => connectTo(client, r, o, deadline, target, open, reply);
+  const connect = (target: TcpEndpoint, reply: (e: FwdError | undefined) => Buffer) => connectTo(client, r, o, target, open, reply);
   try {
     const version = await r.byte();
     if (version === 0x05) return await socks5(client, r, o, connect);
@@ -62,8 +66,41 @@ export async function serveSocks(client: Duplex, o: SocksOptions, open: Opener):
 
 type Connect = (target: TcpEndpoint, reply: (e: FwdError | undefined) => Buffer) => Promise<SocksOutcome>;
 
+// SOCKS5's messages, each parsed whole off the front of the bytes that have come (ByteReader.take):
+// a value and its length, or undefined while it is incomplete. A field that decides at once (a
+// version, an address type) decides as soon as it is there, without waiting for the rest.
+
+/** After the version byte: the number of methods, then the methods. */
+const methodsOf = (b: Buffer) => (b.length >= 1 && b.length >= 1 + b[0]! ? ([b.subarray(1, 1 + b[0]!), 1 + b[0]!] as const) : undefined);
+
+type Credentials = { ok: false } | { ok: true; user: Buffer; pass: Buffer };
+/** RFC 1929: version 1, then the user name and the password, each after its length byte. */
+function credentialsOf(b: Buffer): readonly [Credentials, number] | undefined {
+  if (b.length < 1) return undefined;
+  if (b[0] !== 0x01) return [{ ok: false }, 1];
+  if (b.length < 2) return undefined;
+  const userEnd = 2 + b[1]!;
+  if (b.length < userEnd + 1) return undefined;
+  const end = userEnd + 1 + b[userEnd]!;
+  return b.length < end ? undefined : [{ ok: true, user: b.subarray(2, userEnd), pass: b.subarray(userEnd + 1, end) }, end];
+}
+
+type Request = { bad: "version" } | { bad: "address type"; atyp: number } | { bad?: undefined; cmd: number; host: string; port: number };
+/** Version 5, a command, a reserved byte, an address type, the address, the port. */
+function requestOf(b: Buffer): readonly [Request, number] | undefined {
+  if (b.length < 4) return undefined;
+  if (b[0] !== 0x05) return [{ bad: "version" }, 4];
+  const atyp = b[3]!;
+  const addrLen = atyp === 0x01 ? 4 : atyp === 0x04 ? 16 : atyp === 0x03 ? (b.length < 5 ? -1 : 1 + b[4]!) : undefined;
+  if (addrLen === undefined) return [{ bad: "address type", atyp }, 4];
+  if (addrLen < 0 || b.length < 4 + addrLen + 2) return undefined;
+  const a = b.subarray(4, 4 + addrLen);
+  const host = atyp === 0x01 ? `${a[0]}.${a[1]}.${a[2]}.${a[3]}` : atyp === 0x04 ? ipv6(a) : a.subarray(1).toString("latin1");
+  return [{ cmd: b[1]!, host, port: b.readUInt16BE(4 + addrLen) }, 4 + addrLen + 2];
+}
+
 async function socks5(client: Duplex, r: ByteReader, o: SocksOptions, connect: Connect): Promise<SocksOutcome> {
-  const methods = await r.bytes(await r.byte());
+  const methods = await r.take(methodsOf);
   const want = o.auth ? 0x02 : 0x00;
   if (!methods.includes(want)) {
     client.write(Buffer.from([0x05, 0xff]));
@@ -71,31 +108,25 @@ async function socks5(client: Duplex, r: ByteReader, o: SocksOptions, connect: C
   }
   client.write(Buffer.from([0x05, want]));
   if (o.auth) {
-    if ((await r.byte()) !== 0x01) return reject(client, r, "bad auth version");
-    const user = await r.bytes(await r.byte());
-    const pass = await r.bytes(await r.byte());
-    if (!same(user, o.auth.user) || !same(pass, o.auth.password)) {
+    const c = await r.take(credentialsOf);
+    if (!c.ok) return reject(client, r, "bad auth version");
+    if (!same(c.user, o.auth.user) || !same(c.pass, o.auth.password)) {
       client.write(Buffer.from([0x01, 0x01]));
       return reject(client, r, "wrong username or password");
     }
     client.write(Buffer.from([0x01, 0x00]));
   }
-  const [ver, cmd, , atyp] = await r.bytes(4);
-  if (ver !== 0x05) return reject(client, r, "bad request version");
-  let host: string;
-  if (atyp === 0x01) host = [...(await r.bytes(4))].join(".");
-  else if (atyp === 0x03) host = (await r.bytes(await r.byte())).toString("latin1");
-  else if (atyp === 0x04) host = ipv6(await r.bytes(16));
-  else {
+  const req = await r.take(requestOf);
+  if (req.bad === "version") return reject(client, r, "bad request version");
+  if (req.bad === "address type") {
     client.write(socks5Reply(SOCKS5.addressTypeNotSupported));
-    return reject(client, r, `address type ${atyp} not supported`);
+    return reject(client, r, `address type ${req.atyp} not supported`);
   }
-  const port = (await r.bytes(2)).readUInt16BE(0);
-  if (cmd !== 0x01) {
+  if (req.cmd !== 0x01) {
     client.write(socks5Reply(SOCKS5.commandNotSupported));
-    return reject(client, r, cmd === 0x02 ? "BIND is not supported" : cmd === 0x03 ? "UDP ASSOCIATE is not supported" : `command ${cmd} unknown`);
+    return reject(client, r, req.cmd === 0x02 ? "BIND is not supported" : req.cmd === 0x03 ? "UDP ASSOCIATE is not supported" : `command ${req.cmd} unknown`);
   }
-  return connect({ host, port }, (e) => socks5Reply(e ? socks5CodeFor(e.reason) : SOCKS5.succeeded));
+  return connect({ host: req.host, port: req.port }, (e) => socks5Reply(e ? socks5CodeFor(e.reason) : SOCKS5.succeeded));
 }
 
 async function socks4(client: Duplex, r: ByteReader, o: SocksOptions, connect: Connect): Promise<SocksOutcome> {
@@ -115,15 +146,7 @@ async function socks4(client: Duplex, r: ByteReader, o: SocksOptions, connect: C
   return connect({ host, port }, (e) => socks4Reply(e ? SOCKS4.rejected : SOCKS4.granted));
 }
 
-async function connectTo(
-  client: Duplex,
-  r: ByteReader,
-  o: SocksOptions,
-  deadline: number,
-  target: TcpEndpoint,
-  open: Opener,
-  reply: (e: FwdError | undefined) => Buffer,
-): Promise<SocksOutcome> {
+async function connectTo(client: Duplex, r: ByteReader, o: SocksOptions, target: TcpEndpoint, open: Opener, reply: (e: FwdError | undefined) => Buffer): Promise<SocksOutcome> {
   const name = o.name ?? "socks";
   // Refused here, before any channel: sshd ends the whole session on a name with a NUL byte.
   const bad = badTarget(name, target);
@@ -132,23 +155,32 @@ async function connectTo(
     client.end(reply(bad));
     return { kind: "failed", target, error: bad };
   }
-  const stop = new AbortController();
+  // The reader's deadline (set when the handshake began) and the client's hang-up end the wait for the open.
   let why: "timeout" | "gone" | undefined;
-  const abort = (w: "timeout" | "gone") => {
-    why ??= w;
-    stop.abort();
+  const signal: OpenSignal = {
+    get aborted() {
+      return why !== undefined;
+    },
   };
-  const timer = setTimeout(() => abort("timeout"), Math.max(0, deadline - Date.now()));
-  r.watch(() => abort("gone"));
-  const pending = open(target, stop.signal);
-  const aborted = new Promise<undefined>((resolve) => stop.signal.addEventListener("abort", () => resolve(undefined), { once: true }));
-  const up = await Promise.race([pending, aborted]);
-  clearTimeout(timer);
+  let pending: Promise<Result<Duplex>> | undefined;
+  const up = await new Promise<Result<Duplex> | undefined>((resolve, failed) => {
+    const abort = (w: "timeout" | "gone") => {
+      why ??= w;
+      resolve(undefined);
+    };
+    r.watch(
+      () => abort("gone"),
+      () => abort("timeout"),
+    );
+    if (why) return; // gone or out of time already: nothing to open
+    pending = open(target, signal);
+    pending.then(resolve, failed);
+  });
   // Early bytes wait, paused, for the pipe.
   r.release();
   if (up === undefined) {
     // Nobody waits for it any more: a channel that opens late is closed at once.
-    void pending.then((late) => late.ok && late.value.destroy());
+    void pending?.then((late) => late.ok && late.value.destroy(), () => {});
     if (why === "gone") {
       client.destroy();
       return { kind: "rejected", why: `client left while ${formatEndpoint(target)} was being opened` };

@@ -6,7 +6,7 @@ import net from "node:net";
 import { PassThrough } from "node:stream";
 import type { TcpEndpoint } from "../../src/vocab/endpoint.ts";
 import { FwdError, fail, ok } from "../../src/errors.ts";
-import { serveSocks, type SocksOptions, type SocksOutcome } from "../../src/socks/server.ts";
+import { serveSocks, type OpenSignal, type SocksOptions, type SocksOutcome } from "../../src/socks/server.ts";
 
 /** Runs serveSocks on the server end of a loopback socket pair; the client sends `input` at once. */
 async function run(input: Buffer, o: Partial<SocksOptions> = {}, openResult?: FwdError) {
@@ -86,6 +86,38 @@ describe("SOCKS requests", () => {
   });
 });
 
+describe("a request that arrives a byte at a time", () => {
+  // Each message is parsed whole once it has all come: every split point must wait, not misread.
+  test.each([
+    ["SOCKS5 name with a password", "050102 01 05 616c696365 02 7077 05010003 0b 6578616d706c652e636f6d 01bb", { auth: { user: "alice", password: "pw" } }, { host: "example.com", port: 443 }, [5, 2, 1, 0, ...OK5]],
+    ["SOCKS5 IPv6", "050100 05010004 00000000000000000000000000000001 1f90", {}, { host: "0:0:0:0:0:0:0:1", port: 8080 }, [5, 0, ...OK5]],
+    ["SOCKS4a", "04 01 0050 00000001 00 64622e6c616e 00", {}, { host: "db.lan", port: 80 }, [0, 0x5a, 0, 0, 0, 0, 0, 0]],
+  ])("%s", async (_name, input, o, target, reply) => {
+    const server = net.createServer({ noDelay: true });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const accepted = new Promise<net.Socket>((r) => server.once("connection", r));
+    const client = net.connect((server.address() as net.AddressInfo).port, "127.0.0.1");
+    client.setNoDelay(true);
+    const replies: Buffer[] = [];
+    client.on("data", (d) => replies.push(d));
+    await new Promise((r) => client.once("connect", r));
+    const sock = await accepted;
+    const opened: TcpEndpoint[] = [];
+    const outcome = serveSocks(sock, { timeoutMs: 3_000, ...o }, async (t) => (opened.push(t), ok(new PassThrough())));
+    for (const byte of hex(input)) {
+      client.write(Buffer.from([byte]));
+      await new Promise((r) => setTimeout(r, 3));
+    }
+    expect((await outcome).kind).toBe("connected");
+    await new Promise((r) => setTimeout(r, 20));
+    expect(opened).toEqual([target]);
+    expect([...Buffer.concat(replies)]).toEqual(reply);
+    client.destroy();
+    sock.destroy();
+    server.close();
+  });
+});
+
 describe("SOCKS5 username/password (RFC 1929)", () => {
   const auth = { user: "alice", password: "pw" };
   test("right credentials", async () => {
@@ -150,7 +182,7 @@ describe("the deadline covers the opening; a client that leaves ends it", () => 
     await new Promise((r) => client.once("connect", r));
     client.write(hex("050100 05010001 c6120002 0050"));
     const sock = await accepted;
-    let signal: AbortSignal | undefined;
+    let signal: OpenSignal | undefined;
     let late!: (s: PassThrough) => void;
     const outcome = serveSocks(sock, { timeoutMs }, (_t, sig) => {
       signal = sig;
