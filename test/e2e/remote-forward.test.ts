@@ -96,6 +96,32 @@ describe("fwd -R", () => {
     }
   }, 30_000);
 
+  test("reverse SOCKS: a client that sends its request and data, then hangs up at once, costs its own connection only", async () => {
+    // Its end can arrive while the request is handled; the handshake's reader then hands its early
+    // bytes back to a channel that has ended (a Readable may answer that with an error event).
+    const web = await startHttp();
+    const port = await freePort();
+    const fwd = runFwd([...sshd.clientArgs, "-R", String(port), sshd.host]);
+    try {
+      await fwd.waitFor(new RegExp(`^listening on the server localhost:${port} -> SOCKS, connecting from here$`));
+      const request = Buffer.from([5, 1, 0, 5, 1, 0, 1, 127, 0, 0, 1, web.port >> 8, web.port & 255]);
+      for (let i = 0; i < 20; i++) {
+        const s = net.connect(port, "127.0.0.1");
+        s.on("error", () => {});
+        s.on("data", () => {});
+        await new Promise((r) => s.once("connect", r));
+        s.end(Buffer.concat([request, Buffer.from("GET / HTTP/1.0\r\n\r\n")]));
+        await new Promise((r) => s.once("close", r));
+      }
+      const r = await curl(["--socks5-hostname", `127.0.0.1:${port}`, `http://localhost:${web.port}/after`]);
+      expect(r.stdout).toBe("hello /after via 127.0.0.1");
+      expect(fwd.proc.exitCode).toBeNull();
+    } finally {
+      expect(await fwd.stop()).toBe(0);
+      await web.close();
+    }
+  }, 30_000);
+
   test("PermitRemoteOpen none (-o or ssh_config): reverse SOCKS refuses every destination with 'not allowed by ruleset'", async () => {
     let hits = 0;
     const target = net.createServer((s) => (hits++, s.end("reached")));
