@@ -31,7 +31,12 @@ interface Lib {
 }
 
 export interface AesGcmBinding {
-  AESGCMCipher: new (sslName: string, key: Buffer, iv: Buffer) => { allocPacket(n: number): Buffer; encrypt(packet: Buffer): void; free(): void };
+  AESGCMCipher: new (sslName: string, key: Buffer, iv: Buffer) => {
+    allocPacket(n: number): Buffer;
+    encrypt(packet: Buffer): void;
+    encryptFrom(packet: Buffer, data: Uint8Array, at: number): void;
+    free(): void;
+  };
   AESGCMDecipher: new (sslName: string, key: Buffer, iv: Buffer) => { decrypt(packet: Uint8Array, length: number, tag: Buffer): void; free(): void };
 }
 
@@ -116,6 +121,35 @@ export async function loadAesGcmFfi(): Promise<AesGcmBinding | undefined> {
       check(L.EVP_CipherUpdate(ctx, null, outl, p, 4), "AAD");
       check(L.EVP_CipherUpdate(ctx, p + 4, outl, p + 4, dataLen - 4), "encrypt");
       if (outl[0] !== dataLen - 4) throw new Error("AES-GCM: partial encrypt");
+      check(L.EVP_CipherFinal_ex(ctx, null, outl), "final");
+      check(L.EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, 16, p + dataLen), "tag");
+    }
+    /**
+     * As encrypt(), but the `data.length` bytes at `at` are read from `data`, not from the packet
+     * (which need not hold them): the cipher writes them into the packet as it encrypts, one pass
+     * over a channel's data instead of a copy first and then the cipher (measured: ~10 % of an
+     * upload's CPU was that copy). GCM takes its input in pieces of any length.
+     */
+    encryptFrom(packet: Buffer, data: Uint8Array, at: number): void {
+      if (!this.ctx) throw new Error("AES-GCM: cipher was freed");
+      const ctx = this.ctx;
+      const dataLen = packet.length - 16;
+      const n = data.length;
+      if (at < 5 || at + n > dataLen) throw new Error("AES-GCM: data does not fit the packet");
+      const p = ptr(packet);
+      check(L.EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_IV_GEN, 1, lastIv), "IV increment");
+      check(L.EVP_CipherUpdate(ctx, null, outl, p, 4), "AAD");
+      check(L.EVP_CipherUpdate(ctx, p + 4, outl, p + 4, at - 4), "encrypt");
+      let done = outl[0]!;
+      if (n > 0) {
+        check(L.EVP_CipherUpdate(ctx, p + at, outl, ptr(data), n), "encrypt");
+        done += outl[0]!;
+      }
+      if (at + n < dataLen) {
+        check(L.EVP_CipherUpdate(ctx, p + at + n, outl, p + at + n, dataLen - at - n), "encrypt");
+        done += outl[0]!;
+      }
+      if (done !== dataLen - 4) throw new Error("AES-GCM: partial encrypt");
       check(L.EVP_CipherFinal_ex(ctx, null, outl), "final");
       check(L.EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, 16, p + dataLen), "tag");
     }

@@ -46,6 +46,31 @@ describe.skipIf(!binding)("in-place AES-GCM", () => {
       expect(() => enc.encrypt(packet(16))).toThrow(/freed/);
     });
 
+    test(`${name}: encryptFrom (the data read from where it lies) seals exactly what encrypt seals`, () => {
+      const key = randomBytes(keyLen);
+      const iv = randomBytes(12);
+      const copying = new binding!.AESGCMCipher(name, key, iv);
+      const reading = new binding!.AESGCMCipher(name, key, iv);
+      // CHANNEL_DATA's data starts at byte 14; data of every length around the 16-byte blocks, a
+      // 32 KiB packet's worth, and sources at odd offsets of their memory.
+      for (const [dataLen, offset] of [[0, 0], [1, 0], [2, 1], [15, 3], [16, 0], [17, 5], [1000, 7], [32_768, 0], [32_759, 1]] as const) {
+        const at = 14;
+        // Padding length byte, payload (type, channel, length, data), then 4 to 19 bytes of padding.
+        const unpadded = 1 + 9 + dataLen;
+        const pad = 16 - (unpadded % 16) < 4 ? 32 - (unpadded % 16) : 16 - (unpadded % 16);
+        const p = packet(unpadded + pad);
+        const data = randomBytes(dataLen + offset).subarray(offset);
+        const q = Buffer.from(p);
+        data.copy(p, at);
+        copying.encrypt(p);
+        reading.encryptFrom(q, data, at);
+        expect(q.equals(p)).toBe(true);
+      }
+      expect(() => reading.encryptFrom(packet(16), Buffer.alloc(16), 14)).toThrow(/does not fit/);
+      copying.free();
+      reading.free();
+    });
+
     test(`${name}: decrypts node:crypto's packets in place and refuses a changed byte or tag`, () => {
       const key = randomBytes(keyLen);
       const iv = randomBytes(12);
