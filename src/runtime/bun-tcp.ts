@@ -15,6 +15,7 @@ import { EventEmitter } from "node:events";
 import { lookup } from "node:dns";
 import { isIP } from "node:net";
 import { givePacket } from "./packet-pool.ts";
+import { loadWritev, MAX_BUFFERS, writeMany, writevReady } from "./writev.ts";
 
 interface BunSocket {
   write(data: Uint8Array): number;
@@ -115,6 +116,7 @@ export class BunTcpSocket extends EventEmitter {
    * on loopback a send also runs the receiver's TCP input, so each one saved is several microseconds.
    */
   static connect(host: string, port: number, o: { halfOpen?: boolean; joinPerTurn?: boolean } = {}): BunTcpSocket {
+    loadWritev();
     const sock = new BunTcpSocket(o.halfOpen === true, o.joinPerTurn === true);
     const dial = (address: string) => {
       if (sock.destroyed) return;
@@ -137,6 +139,7 @@ export class BunTcpSocket extends EventEmitter {
    * half-open allowed. Throws what Bun throws for a bind that fails (with node's codes: EADDRINUSE…).
    */
   static listen(bind: { host: string; port: number } | { path: string }, onSocket: (s: BunTcpSocket) => void): BunListener {
+    loadWritev();
     const of = (s: BunSocket) => (s as unknown as BunSocketData).data;
     const handlers: BunHandlers = {
       open: (s) => {
@@ -235,23 +238,28 @@ export class BunTcpSocket extends EventEmitter {
       this.small.push(buf as Buffer);
       this.smallBytes += buf.length;
       if (cb) this.smallCbs.push(cb);
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        if (this.joinPerTurn) setImmediate(this.flushSmall);
-        else process.nextTick(this.flushSmall);
-      }
+      this.scheduleFlush();
     } else {
+      // Queued and sent with what else is written in this callback (for the SSH transport, this
+      // turn): the packets of one read go to the kernel in one writev (see pump).
       this.stageSmall();
       this.queue.push({ buf, cb });
       this.queued += buf.length;
-      this.pump();
+      this.scheduleFlush();
     }
     const under = this.writableLength < HIGH_WATER;
     if (!under) this.needDrain = true;
     return under;
   }
 
-  private readonly flushSmall = () => {
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    if (this.joinPerTurn) setImmediate(this.flush);
+    else process.nextTick(this.flush);
+  }
+
+  private readonly flush = () => {
     this.flushScheduled = false;
     this.stageSmall();
     this.pump();
@@ -476,6 +484,26 @@ export class BunTcpSocket extends EventEmitter {
       return;
     }
     while (this.queue.length > 0) {
+      // Several waiting: one writev for them; what it does not take goes on below, one buffer at a
+      // time through Bun's write, which then waits for the socket to drain (or fails) as it always has.
+      if (this.queue.length > 1 && this.fd !== undefined && writevReady()) {
+        let n = writeMany(this.fd, this.queue, Math.min(this.queue.length, MAX_BUFFERS));
+        let all = n > 0;
+        if (n > 0) this.queued -= n;
+        while (n > 0) {
+          const head = this.queue[0]!;
+          if (n < head.buf.length) {
+            head.buf = head.buf.subarray(n);
+            all = false;
+            break;
+          }
+          n -= head.buf.length;
+          this.queue.shift();
+          givePacket(head.buf);
+          if (head.cb) process.nextTick(head.cb);
+        }
+        if (all) continue;
+      }
       const head = this.queue[0]!;
       const n = s.write(head.buf);
       if (n < 0) return this.fail(Object.assign(new Error("write to a closed socket"), { code: "EPIPE" }));
