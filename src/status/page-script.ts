@@ -48,6 +48,13 @@ document.addEventListener("click", (e) => {
   const p = e.target instanceof Element && e.target.getAttribute("data-path");
   if (p) act(p);
 });
+// An update between a button's press and its release would put a new button in its place, and the
+// click would go to the container instead: lost (seen in a test under load). While a button is
+// held, the page is not redrawn; the latest status is drawn on release.
+let pressed = false;
+let stale = false;
+document.addEventListener("pointerdown", (e) => { pressed = e.target instanceof Element && e.target.closest("[data-path]") !== null; });
+document.addEventListener("pointerup", () => setTimeout(() => { pressed = false; if (stale && last) { stale = false; render(last); } }, 0));
 
 // History: the server's samples, oldest first, each series aligned with t (null: no sample).
 const KEEP = 600;
@@ -125,6 +132,7 @@ const BADGE = { up: "up", connecting: "", closed: "", reconnecting: "reconnectin
 function render(s) {
   last = s;
   extend(s.sample);
+  if (pressed) return void (stale = true);
   const now = s.sample ? s.sample.t : s.now;
   $("meta").replaceChildren("v" + s.version + " · up ", num(ago(s.now - s.startedAt)));
   const bad = s.sessions.filter((x) => x.state === "reconnecting" || x.state === "failed").length;

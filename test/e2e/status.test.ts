@@ -151,9 +151,20 @@ describe("the page in Chromium", () => {
     const deadline2 = Date.now() + 10_000;
     while ((await status()).sessions[0]!.reconnects === reconnects && Date.now() < deadline2) await Bun.sleep(100);
     expect((await status()).sessions[0]!.reconnects).toBe(reconnects + 1);
+    // A button held down while updates arrive (the page redraws every second) still acts on release:
+    // a redraw in between would put a new button under the pointer and the click would be lost.
+    await page.locator(".badge.up").first().waitFor();
+    const box = (await page.locator(".card[data-session] button").first().boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.down();
+    await Bun.sleep(2_500);
+    await page.mouse.up();
+    const deadline3 = Date.now() + 10_000;
+    while ((await status()).sessions[0]!.reconnects === reconnects + 1 && Date.now() < deadline3) await Bun.sleep(100);
+    expect((await status()).sessions[0]!.reconnects).toBe(reconnects + 2);
     expect(errors).toEqual([]);
     await page.close();
-  }, 30_000);
+  }, 40_000);
 
   test("charts keep their history across a reload; cards in columns on a desktop, one column on a phone, no number broken", async () => {
     const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
