@@ -486,8 +486,11 @@ export class BunTcpSocket extends EventEmitter {
     while (this.queue.length > 0) {
       // Several waiting: one writev for them; what it does not take goes on below, one buffer at a
       // time through Bun's write, which then waits for the socket to drain (or fails) as it always has.
-      if (this.queue.length > 1 && this.fd !== undefined && writevReady()) {
-        let n = writeMany(this.fd, this.queue, Math.min(this.queue.length, MAX_BUFFERS));
+      // Bun's descriptor, read now: -1 once Bun has closed it (checked), so a number that another
+      // socket may have been given since is never written to.
+      const fd = this.queue.length > 1 && writevReady() ? this.fd : undefined;
+      if (fd !== undefined && fd >= 0) {
+        let n = writeMany(fd, this.queue, Math.min(this.queue.length, MAX_BUFFERS));
         let all = n > 0;
         if (n > 0) this.queued -= n;
         while (n > 0) {
