@@ -294,6 +294,12 @@ export class BunTcpSocket extends EventEmitter {
 
   private teardown(err: Error | undefined, reset: boolean): this {
     if (this.destroyed) return this;
+    // Writes wait for the end of their callback (to be sent together); a close right after them
+    // still sends what the kernel takes now, as node's does, whose writes go out at once.
+    if (!reset && this.s && !this.bunClosed) {
+      this.stageSmall();
+      this.writeQueued(this.s);
+    }
     this.destroyed = true;
     this.readable = false;
     this.writable = false;
@@ -470,19 +476,11 @@ export class BunTcpSocket extends EventEmitter {
     this.smallCbs = [];
   }
 
-  /** Hands the kernel what it takes, in order; what it does not take waits for Bun's drain. */
-  private pump(): void {
-    const s = this.s;
-    if (!s || this.destroyed) return;
-    if (this.bunClosed) {
-      // Closed under us while it still held bytes to read: nothing more reaches the peer.
-      if (this.queue.length > 0) return this.fail(Object.assign(new Error("write to a closed socket"), { code: "EPIPE" }));
-      if (this.ending && !this.finished && this.smallBytes === 0) {
-        this.finished = true;
-        this.emit("finish");
-      }
-      return;
-    }
+  /**
+   * Hands the kernel what is queued, in order, as far as it takes it: "sent" when all of it went,
+   * "waiting" when the rest waits for Bun's drain, "failed" when the socket is closed.
+   */
+  private writeQueued(s: BunSocket): "sent" | "waiting" | "failed" {
     while (this.queue.length > 0) {
       // Several waiting: one writev for them; what it does not take goes on below, one buffer at a
       // time through Bun's write, which then waits for the socket to drain (or fails) as it always has.
@@ -509,17 +507,36 @@ export class BunTcpSocket extends EventEmitter {
       }
       const head = this.queue[0]!;
       const n = s.write(head.buf);
-      if (n < 0) return this.fail(Object.assign(new Error("write to a closed socket"), { code: "EPIPE" }));
+      if (n < 0) return "failed";
       this.queued -= n;
       if (n < head.buf.length) {
         head.buf = head.buf.subarray(n);
-        return;
+        return "waiting";
       }
       this.queue.shift();
       // All of it is in the kernel now: a packet's memory can carry the next one.
       givePacket(head.buf);
       if (head.cb) process.nextTick(head.cb);
     }
+    return "sent";
+  }
+
+  /** Hands the kernel what it takes, in order; what it does not take waits for Bun's drain. */
+  private pump(): void {
+    const s = this.s;
+    if (!s || this.destroyed) return;
+    if (this.bunClosed) {
+      // Closed under us while it still held bytes to read: nothing more reaches the peer.
+      if (this.queue.length > 0) return this.fail(Object.assign(new Error("write to a closed socket"), { code: "EPIPE" }));
+      if (this.ending && !this.finished && this.smallBytes === 0) {
+        this.finished = true;
+        this.emit("finish");
+      }
+      return;
+    }
+    const sent = this.writeQueued(s);
+    if (sent === "failed") return this.fail(Object.assign(new Error("write to a closed socket"), { code: "EPIPE" }));
+    if (sent === "waiting") return;
     if (this.smallBytes > 0) return; // a flush is scheduled for them
     if (this.needDrain) {
       this.needDrain = false;

@@ -204,6 +204,23 @@ test("destroy() drops what waits, calls its callbacks with an error and closes o
   expect(s.writableLength).toBe(0);
 });
 
+test("destroy() right after writes still sends what the kernel takes, as node's does (writes wait for the callback's end)", async () => {
+  let got!: Promise<number>;
+  const port = await server((c) => {
+    got = new Promise((r) => {
+      let n = 0;
+      c.on("data", (d) => (n += d.length)).on("end", () => r(n));
+    });
+  });
+  const s = BunTcpSocket.connect("127.0.0.1", port);
+  await once(s, "connect");
+  const results: (string | undefined)[] = [];
+  for (const b of [randomBytes(64 << 10), Buffer.from("small"), randomBytes(64 << 10)]) s.write(b, (e) => results.push((e as NodeJS.ErrnoException | undefined)?.code ?? "ok"));
+  s.destroy();
+  expect(await got).toBe(2 * (64 << 10) + 5);
+  expect(results).toEqual(["ok", "ok", "ok"]);
+});
+
 describe("listen(): the local end of -L, -D and --route under Bun", () => {
   const listening: { close(): void }[] = [];
   afterEach(() => {
