@@ -65,8 +65,8 @@ export function runFwd(args: string[], o: FwdRunOptions = {}): FwdProcess {
   const { cmd, argv, env: runtimeEnv } = fwdCommand(args, o);
   // A clean environment: no agent and no user config unless the test gives them.
   const env: Record<string, string> = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: TEST_HOME, ...runtimeEnv };
-  // The switches back to node:net and node:crypto pass through, so the suite can run on those paths too.
-  for (const k of ["FWD_NODE_NET", "FWD_NODE_CRYPTO"]) if (process.env[k]) env[k] = process.env[k]!;
+  // The switches back to node:net, node:crypto and one send per buffer pass through, so the suite can run on those paths too.
+  for (const k of ["FWD_NODE_NET", "FWD_NODE_CRYPTO", "FWD_NO_WRITEV"]) if (process.env[k]) env[k] = process.env[k]!;
   for (const [k, v] of Object.entries(o.env ?? {})) if (v !== undefined) env[k] = v;
   const proc = spawn(cmd, argv, { env, stdio: ["ignore", "pipe", "pipe"] });
   const stdout: string[] = [];
