@@ -21,36 +21,12 @@ async function server(onConn: (c: net.Socket) => void): Promise<number> {
 
 const once = <T = unknown>(e: NodeJS.EventEmitter, name: string) => new Promise<T>((r) => e.once(name, (...a: unknown[]) => r(a[0] as T)));
 
-test("small and large writes arrive whole and in order; a slow reader makes it queue, drain and call back in order", async () => {
-  let received: Promise<Buffer>;
-  let peer!: net.Socket;
-  const port = await server((c) => {
-    peer = c;
-    c.pause(); // a reader that is not reading yet: the kernel's buffers fill, the rest waits in user space
-    received = new Promise((r) => {
-      const parts: Buffer[] = [];
-      c.on("data", (d) => parts.push(d)).on("end", () => r(Buffer.concat(parts)));
-    });
-  });
-  const s = BunTcpSocket.connect("127.0.0.1", port);
-  await once(s, "connect");
-  const pieces = [Buffer.from("hello"), randomBytes(8 << 20), Buffer.from("x"), Buffer.from("y"), randomBytes(40_000), Buffer.from("end")];
-  const done: number[] = [];
-  pieces.forEach((p, i) => s.write(p, () => done.push(i)));
-  expect(s.writableLength).toBeGreaterThan(1 << 20);
-  const drained = once(s, "drain");
-  peer.resume();
-  await drained;
-  s.end();
-  const got = await received!;
-  const sha = (b: Buffer) => createHash("sha256").update(b).digest("hex");
-  expect(got.length).toBe(pieces.reduce((n, p) => n + p.length, 0));
-  expect(sha(got)).toBe(sha(Buffer.concat(pieces)));
-  expect(done).toEqual([0, 1, 2, 3, 4, 5]);
-  expect(s.writableLength).toBe(0);
-});
-
-test("large writes of one callback go out by writev, batch after batch, resumed mid-buffer when the kernel is full", async () => {
+/**
+ * Writes `pieces` in one callback to a peer that is not reading yet (the kernel's buffers fill, the
+ * rest waits in user space), then lets it read; resolves with what it received and the order of the
+ * write callbacks once the socket has drained and ended.
+ */
+async function throughSlowReader(pieces: Buffer[], afterWrites: (s: BunTcpSocket) => void = () => {}) {
   let received: Promise<Buffer>;
   let peer!: net.Socket;
   const port = await server((c) => {
@@ -62,8 +38,28 @@ test("large writes of one callback go out by writev, batch after batch, resumed 
   });
   const s = BunTcpSocket.connect("127.0.0.1", port);
   await once(s, "connect");
-  expect(writevReady()).toBe(true);
-  const before = writevCalls();
+  const done: number[] = [];
+  pieces.forEach((p, i) => s.write(p, () => done.push(i)));
+  afterWrites(s);
+  const drained = once(s, "drain");
+  peer.resume();
+  await drained;
+  s.end();
+  return { got: await received!, done, s };
+}
+
+const sha = (b: Buffer) => createHash("sha256").update(b).digest("hex");
+
+test("small and large writes arrive whole and in order; a slow reader makes it queue, drain and call back in order", async () => {
+  const pieces = [Buffer.from("hello"), randomBytes(8 << 20), Buffer.from("x"), Buffer.from("y"), randomBytes(40_000), Buffer.from("end")];
+  const { got, done, s } = await throughSlowReader(pieces, (s) => expect(s.writableLength).toBeGreaterThan(1 << 20));
+  expect(got.length).toBe(pieces.reduce((n, p) => n + p.length, 0));
+  expect(sha(got)).toBe(sha(Buffer.concat(pieces)));
+  expect(done).toEqual([0, 1, 2, 3, 4, 5]);
+  expect(s.writableLength).toBe(0);
+});
+
+test("large writes of one callback go out by writev, batch after batch, resumed mid-buffer when the kernel is full", async () => {
   // More buffers than one call takes, of sizes that end partial takes at odd places; from offsets of
   // a shared read buffer, as a channel's data is.
   const source = randomBytes(16 << 20);
@@ -73,14 +69,8 @@ test("large writes of one callback go out by writev, batch after batch, resumed 
     pieces.push(source.subarray(at, at + n));
     at += n + (i % 3);
   }
-  const done: number[] = [];
-  pieces.forEach((p, i) => s.write(p, () => done.push(i)));
-  const drained = once(s, "drain");
-  peer.resume();
-  await drained;
-  s.end();
-  const got = await received!;
-  const sha = (b: Buffer) => createHash("sha256").update(b).digest("hex");
+  const before = writevCalls();
+  const { got, done } = await throughSlowReader(pieces, () => expect(writevReady()).toBe(true));
   expect(sha(got)).toBe(sha(Buffer.concat(pieces)));
   expect(done).toEqual(pieces.map((_, i) => i));
   expect(writevCalls() - before).toBeGreaterThanOrEqual(3);
