@@ -488,37 +488,35 @@ export class BunTcpSocket extends EventEmitter {
       // socket may have been given since is never written to.
       const fd = this.queue.length > 1 && writevReady() ? this.fd : undefined;
       if (fd !== undefined && fd >= 0) {
-        let n = writeMany(fd, this.queue, Math.min(this.queue.length, MAX_BUFFERS));
-        let all = n > 0;
-        if (n > 0) this.queued -= n;
-        while (n > 0) {
-          const head = this.queue[0]!;
-          if (n < head.buf.length) {
-            head.buf = head.buf.subarray(n);
-            all = false;
-            break;
-          }
-          n -= head.buf.length;
-          this.queue.shift();
-          givePacket(head.buf);
-          if (head.cb) process.nextTick(head.cb);
-        }
-        if (all) continue;
+        const n = writeMany(fd, this.queue, Math.min(this.queue.length, MAX_BUFFERS));
+        if (n > 0 && this.took(n)) continue;
       }
       const head = this.queue[0]!;
+      const whole = head.buf.length;
       const n = s.write(head.buf);
       if (n < 0) return "failed";
-      this.queued -= n;
-      if (n < head.buf.length) {
-        head.buf = head.buf.subarray(n);
-        return "waiting";
-      }
+      this.took(n);
+      if (n < whole) return "waiting";
+    }
+    return "sent";
+  }
+
+  /**
+   * The kernel has `n` bytes from the front of the queue: the writes it has whole leave the queue
+   * (their memory back to the pool, their callbacks due); false when it has one only in part.
+   */
+  private took(n: number): boolean {
+    this.queued -= n;
+    for (let head = this.queue[0]; head && n >= head.buf.length; head = this.queue[0]) {
+      n -= head.buf.length;
       this.queue.shift();
       // All of it is in the kernel now: a packet's memory can carry the next one.
       givePacket(head.buf);
       if (head.cb) process.nextTick(head.cb);
     }
-    return "sent";
+    if (n === 0) return true;
+    this.queue[0]!.buf = this.queue[0]!.buf.subarray(n);
+    return false;
   }
 
   /** Hands the kernel what it takes, in order; what it does not take waits for Bun's drain. */
