@@ -97,6 +97,11 @@ export async function loadAesGcmFfi(): Promise<AesGcmBinding | undefined> {
     check(L.EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IV_FIXED, -1, iv), "IV");
     return ctx;
   };
+  /** `len` bytes from `input` through the cipher into `out`; how many it wrote. */
+  const update = (ctx: Ptr, out: Ptr, input: Ptr, len: number): number => {
+    check(L.EVP_CipherUpdate(ctx, out, outl, input, len), "encrypt");
+    return outl[0]!;
+  };
   const close = (owner: object, ctx: Ptr) => {
     contexts.unregister(owner);
     L.EVP_CIPHER_CTX_free(ctx);
@@ -113,16 +118,7 @@ export async function loadAesGcmFfi(): Promise<AesGcmBinding | undefined> {
     }
     /** `packet`: length (4, the AAD), padding length, payload, padding, then 16 bytes for the tag. */
     encrypt(packet: Buffer): void {
-      if (!this.ctx) throw new Error("AES-GCM: cipher was freed");
-      const ctx = this.ctx;
-      const p = ptr(packet);
-      const dataLen = packet.length - 16;
-      check(L.EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_IV_GEN, 1, lastIv), "IV increment");
-      check(L.EVP_CipherUpdate(ctx, null, outl, p, 4), "AAD");
-      check(L.EVP_CipherUpdate(ctx, p + 4, outl, p + 4, dataLen - 4), "encrypt");
-      if (outl[0] !== dataLen - 4) throw new Error("AES-GCM: partial encrypt");
-      check(L.EVP_CipherFinal_ex(ctx, null, outl), "final");
-      check(L.EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, 16, p + dataLen), "tag");
+      this.seal(packet, undefined, packet.length - 16);
     }
     /**
      * As encrypt(), but the `data.length` bytes at `at` are read from `data`, not from the packet
@@ -131,24 +127,21 @@ export async function loadAesGcmFfi(): Promise<AesGcmBinding | undefined> {
      * upload's CPU was that copy). GCM takes its input in pieces of any length.
      */
     encryptFrom(packet: Buffer, data: Uint8Array, at: number): void {
+      if (at < 5 || at + data.length > packet.length - 16) throw new Error("AES-GCM: data does not fit the packet");
+      this.seal(packet, data, at);
+    }
+    /** Encrypts the packet's bytes from 4 on in place, those at `at` read from `data` when given. */
+    private seal(packet: Buffer, data: Uint8Array | undefined, at: number): void {
       if (!this.ctx) throw new Error("AES-GCM: cipher was freed");
       const ctx = this.ctx;
-      const dataLen = packet.length - 16;
-      const n = data.length;
-      if (at < 5 || at + n > dataLen) throw new Error("AES-GCM: data does not fit the packet");
       const p = ptr(packet);
+      const dataLen = packet.length - 16;
+      const n = data ? data.length : 0;
       check(L.EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_IV_GEN, 1, lastIv), "IV increment");
       check(L.EVP_CipherUpdate(ctx, null, outl, p, 4), "AAD");
-      check(L.EVP_CipherUpdate(ctx, p + 4, outl, p + 4, at - 4), "encrypt");
-      let done = outl[0]!;
-      if (n > 0) {
-        check(L.EVP_CipherUpdate(ctx, p + at, outl, ptr(data), n), "encrypt");
-        done += outl[0]!;
-      }
-      if (at + n < dataLen) {
-        check(L.EVP_CipherUpdate(ctx, p + at + n, outl, p + at + n, dataLen - at - n), "encrypt");
-        done += outl[0]!;
-      }
+      let done = update(ctx, p + 4, p + 4, at - 4);
+      if (n > 0) done += update(ctx, p + at, ptr(data!), n);
+      if (at + n < dataLen) done += update(ctx, p + at + n, p + at + n, dataLen - at - n);
       if (done !== dataLen - 4) throw new Error("AES-GCM: partial encrypt");
       check(L.EVP_CipherFinal_ex(ctx, null, outl), "final");
       check(L.EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, 16, p + dataLen), "tag");
