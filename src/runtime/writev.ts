@@ -21,12 +21,13 @@ let pointer: ((b: Uint8Array) => number) | undefined;
 /** struct iovec[]: base (64 bits, as two 32-bit halves, little endian), then length (likewise). */
 const iov = new Uint32Array(4 * MAX_BUFFERS);
 
-let loading: Promise<void> | undefined;
+let loading = false;
 
 /** Starts loading writev once; what is written before it has loaded goes one buffer at a time. */
 export function loadWritev(): void {
   if (loading || typeof Bun === "undefined" || process.platform !== "linux" || process.env.FWD_NO_WRITEV === "1") return;
-  loading = (async () => {
+  loading = true;
+  void (async () => {
     try {
       const { dlopen, FFIType: T, ptr } = await import("bun:ffi");
       const { symbols } = dlopen("libc.so.6", { writev: { args: [T.i32, T.ptr, T.i32], returns: T.i64 } });

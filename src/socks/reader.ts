@@ -62,11 +62,8 @@ export class ByteReader {
   }
 
   /** The next `n` bytes. */
-  async bytes(n: number): Promise<Buffer> {
-    while (this.buf.length < n) await this.more();
-    const out = this.buf.subarray(0, n);
-    this.buf = this.buf.subarray(n);
-    return out;
+  bytes(n: number): Promise<Buffer> {
+    return this.take((b) => (b.length >= n ? [b.subarray(0, n), n] : undefined));
   }
 
   async byte(): Promise<number> {
