@@ -82,19 +82,24 @@ function pump(from: Duplex, to: Duplex, count: (n: number) => void, budget: Buff
     budget.unwait(wake);
     from.resume();
   };
+  const recycler = recyclerOf(from, to);
   const onData = (chunk: Buffer) => {
     const n = chunk.length;
     count(n);
     held += n;
     budget.take(n);
+    // Only this pump read the chunk: once every piece is written, nothing refers to it.
+    const recycle = recycler !== undefined && from.listenerCount("data") === 1;
+    let left = Math.ceil(n / SLICE_BYTES);
     // In slices: a writer that waits (an ssh2 channel behind a full transport queue) then holds
     // the rest as views of this chunk, not as encrypted packets made ahead of time.
     for (let at = 0; at < n; at += SLICE_BYTES) {
       const piece = n <= SLICE_BYTES ? chunk : chunk.subarray(at, at + SLICE_BYTES);
-      to.write(piece, () => {
+      to.write(piece, (err?: Error | null) => {
         if (released) return;
         held -= piece.length;
         budget.give(piece.length);
+        if (--left === 0 && recycle && !err) recycler.recycle(chunk);
         wake();
       });
     }
@@ -123,6 +128,20 @@ function pump(from: Duplex, to: Duplex, count: (n: number) => void, budget: Buff
       held = 0;
     },
   };
+}
+
+/**
+ * A source that can reuse the memory of what it read (Bun's sockets free a read buffer at once;
+ * an ssh2 channel gives its packet back to the pool it was decrypted into), and a writer that,
+ * once a write's callback has run, holds nothing of what it was given — both say so.
+ */
+interface Recycles {
+  recycle(chunk: Uint8Array): void;
+}
+function recyclerOf(from: Duplex, to: Duplex): Recycles | undefined {
+  const source = from as Partial<Recycles>;
+  if (typeof source.recycle !== "function" || (to as { releasesWritten?: boolean }).releasesWritten !== true) return undefined;
+  return source as Recycles;
 }
 
 const isClosed = (s: Duplex) => s.destroyed || (s as { closed?: boolean }).closed === true;

@@ -10,7 +10,7 @@
 //
 // Only under Bun and only where libcrypto.so.3 opens; otherwise ssh2 keeps node:crypto.
 
-import { takePacket } from "./packet-pool.ts";
+import { takeInbound, takePacket } from "./packet-pool.ts";
 
 const EVP_CTRL_AEAD_SET_IVLEN = 0x9;
 const EVP_CTRL_AEAD_GET_TAG = 0x10;
@@ -37,7 +37,12 @@ export interface AesGcmBinding {
     encryptFrom(packet: Buffer, data: Uint8Array, at: number): void;
     free(): void;
   };
-  AESGCMDecipher: new (sslName: string, key: Buffer, iv: Buffer) => { decrypt(packet: Uint8Array, length: number, tag: Buffer): void; free(): void };
+  AESGCMDecipher: new (sslName: string, key: Buffer, iv: Buffer) => {
+    allocPacket(n: number): Buffer;
+    decrypt(packet: Uint8Array, length: number, tag: Buffer): void;
+    decryptTo(out: Uint8Array, input: Uint8Array, length: number, tag: Buffer): void;
+    free(): void;
+  };
 }
 
 /** Candidates for the library, most specific first (Debian and most others ship libssl3). */
@@ -158,19 +163,31 @@ export async function loadAesGcmFfi(): Promise<AesGcmBinding | undefined> {
     constructor(sslName: string, key: Buffer, iv: Buffer) {
       this.ctx = open(this, sslName, key, iv, false);
     }
+    /** Memory to decrypt a packet of `n` bytes into, given back by its channel's reader (packet-pool.ts). */
+    allocPacket(n: number): Buffer {
+      return takeInbound(n);
+    }
     /** `packet`: padding length, payload and padding (decrypted in place); throws unless `tag` matches. */
     decrypt(packet: Uint8Array, length: number, tag: Buffer): void {
+      this.decryptTo(packet, packet, length, tag);
+    }
+    /**
+     * As decrypt(), but from `input` (where the packet was read) into `out` (as long): the read
+     * buffer is then free once parsed, and no view of it outlives the call.
+     */
+    decryptTo(out: Uint8Array, input: Uint8Array, length: number, tag: Buffer): void {
       if (!this.ctx) throw new Error("AES-GCM: decipher was freed");
+      if (out.length !== input.length) throw new Error("AES-GCM: output and input differ in length");
       const ctx = this.ctx;
       lenBytes[0] = length >>> 24;
       lenBytes[1] = (length >>> 16) & 0xff;
       lenBytes[2] = (length >>> 8) & 0xff;
       lenBytes[3] = length & 0xff;
-      const p = ptr(packet);
+      const p = ptr(input);
       check(L.EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_IV_GEN, 1, lastIv), "IV increment");
       check(L.EVP_CipherUpdate(ctx, null, outl, lenBytes, 4), "AAD");
-      check(L.EVP_CipherUpdate(ctx, p, outl, p, packet.length), "decrypt");
-      if (outl[0] !== packet.length) throw new Error("AES-GCM: partial decrypt");
+      check(L.EVP_CipherUpdate(ctx, out === input ? p : ptr(out), outl, p, input.length), "decrypt");
+      if (outl[0] !== input.length) throw new Error("AES-GCM: partial decrypt");
       check(L.EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, 16, tag), "tag");
       // A tag that does not match is a forged or damaged packet: ssh2 ends the session on the throw.
       if (L.EVP_CipherFinal_ex(ctx, null, outl) !== 1) throw new Error("Bad MAC (AES-GCM tag mismatch)");

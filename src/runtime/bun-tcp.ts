@@ -61,12 +61,26 @@ const HOLD_BYTES = 64 * 1024;
 const HIGH_WATER = 16 * 1024;
 
 type WriteCb = (err?: Error | null) => void;
+
+/**
+ * Buffers Bun read and handed to 'data' as they were (each its own memory), not yet given to
+ * anyone else (unshift) and not yet recycled. Bun makes a new buffer for every read; freed only by
+ * the collector, a download's kept some 40 MiB more in RSS than was ever in flight.
+ */
+const fresh = new WeakSet<Uint8Array>();
+/** ArrayBuffer.prototype.transfer (ES2024; Bun has it): frees the memory at once, leaving it empty. */
+const detach = (ArrayBuffer.prototype as { transfer?: (n: number) => ArrayBuffer }).transfer;
+const recycled = { transports: 0, others: 0 };
+/** For tests: how many read buffers recycle() has freed in this process, SSH transports' (joinPerTurn) and others'. */
+export const recycledReads = (): Readonly<typeof recycled> => ({ ...recycled });
 interface Queued {
   buf: Uint8Array;
   cb: WriteCb | undefined;
 }
 
 export class BunTcpSocket extends EventEmitter {
+  /** Once a write's callback has run, this socket holds nothing of what was written (see recycle()). */
+  readonly releasesWritten = true;
   connecting = true;
   destroyed = false;
   readable = true;
@@ -218,6 +232,7 @@ export class BunTcpSocket extends EventEmitter {
 
   /** Gives bytes back to the front of what is read next (the SOCKS handshake reader's leftovers). */
   unshift(chunk: Buffer): void {
+    fresh.delete(chunk); // a reader had it: it may still hold views of it
     this.held.unshift(chunk);
     this.heldBytes += chunk.length;
     if (!this.paused) queueMicrotask(() => this.resume());
@@ -402,8 +417,26 @@ export class BunTcpSocket extends EventEmitter {
     this.s.pause();
   }
 
+  /**
+   * The one reader of a 'data' chunk is done with it and nothing refers to it any more (for the
+   * SSH connection: ssh2 has parsed it; for a forward: the other side's write callbacks have run):
+   * its memory is freed now instead of at some later collection. Anything this socket did not
+   * hand out as it was read is ignored.
+   */
+  recycle(chunk: Uint8Array): void {
+    if (!fresh.delete(chunk) || !detach) return;
+    try {
+      detach.call(chunk.buffer, 0);
+      if (this.joinPerTurn) recycled.transports++;
+      else recycled.others++;
+    } catch {
+      // Not detachable after all (pinned by the runtime): the collector frees it as before.
+    }
+  }
+
   private onData(d: Buffer): void {
     if (this.destroyed) return;
+    if (d.byteOffset === 0 && d.byteLength === d.buffer.byteLength) fresh.add(d);
     if (!this.paused) return void this.emit("data", d);
     this.held.push(d);
     this.heldBytes += d.length;

@@ -15,6 +15,7 @@ import { DEFAULT_MAX_WINDOW_BYTES, MIN_WINDOW_BYTES, windowCeiling } from "./win
 import type { Prompter } from "./prompt.ts";
 import { dialBun } from "../runtime/index.ts";
 import { useInPlaceAesGcm } from "./aes-gcm.ts";
+import { recycleThroughChannels } from "./channel-recycle.ts";
 import { holdWritesWhileQueued } from "./transport-queue.ts";
 
 export interface SshTarget {
@@ -50,6 +51,7 @@ export interface SshDeps {
 
 /** `sock`: an already-open stream to the server (a channel through a jump host) instead of TCP. */
 export async function connectSsh(t: SshTarget, deps: SshDeps, signal?: AbortSignal, sock?: Duplex): Promise<Result<Link>> {
+  recycleThroughChannels();
   if (await useInPlaceAesGcm()) deps.log("debug", `${t.label}: AES-GCM packets are sealed in place (libcrypto)`);
   const client = new Client();
   // ConnectTimeout bounds the whole way to a usable session: TCP, key exchange and authentication

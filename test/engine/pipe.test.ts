@@ -99,4 +99,57 @@ describe("pipeBoth", () => {
     r.close();
     target.close();
   });
+
+  describe("recycling what was read, once it is written on", () => {
+    /** A source that can recycle, a sink whose write callbacks wait for the test; chunk pushed by the test. */
+    async function rig(opts: { releasesWritten?: boolean; secondReader?: boolean } = {}) {
+      const { Duplex } = await import("node:stream");
+      const recycled: Buffer[] = [];
+      const source = Object.assign(new Duplex({ read() {}, write(_c, _e, cb) { cb(); } }), { recycle: (c: Buffer) => void recycled.push(c) });
+      const waiting: ((err?: Error) => void)[] = [];
+      const sink = Object.assign(new Duplex({ read() {}, write(_c, _e, cb) { waiting.push(cb); } }), { releasesWritten: opts.releasesWritten ?? true });
+      void pipeBoth(source, sink, { up: 0, down: 0 });
+      if (opts.secondReader) source.on("data", () => {});
+      const chunk = Buffer.alloc(150_000, 7); // three pieces of at most 64 KiB
+      source.push(chunk);
+      await new Promise((r) => setTimeout(r, 10));
+      return { chunk, recycled, waiting, done: () => (source.destroy(), sink.destroy()) };
+    }
+
+    test("recycled once, after the last of its pieces' write callbacks, never before", async () => {
+      const r = await rig();
+      expect(r.waiting.length).toBe(1); // a Writable hands its _write one piece at a time
+      for (let i = 0; i < 3; i++) {
+        expect(r.recycled.length).toBe(0);
+        r.waiting.shift()!();
+        await new Promise((res) => setTimeout(res, 5));
+      }
+      expect(r.recycled).toEqual([r.chunk]);
+      r.done();
+    });
+
+    test("not when the writer does not say it lets go of what it was given, nor when another reader had the chunk too", async () => {
+      for (const opts of [{ releasesWritten: false }, { secondReader: true }]) {
+        const r = await rig(opts);
+        for (let i = 0; i < 3; i++) {
+          r.waiting.shift()!();
+          await new Promise((res) => setTimeout(res, 5));
+        }
+        expect(r.recycled.length).toBe(0);
+        r.done();
+      }
+    });
+
+    test("not when a write failed", async () => {
+      const r = await rig();
+      for (let i = 0; i < 2; i++) {
+        r.waiting.shift()!();
+        await new Promise((res) => setTimeout(res, 5));
+      }
+      r.waiting.shift()!(new Error("gone")); // the last piece's
+      await new Promise((res) => setTimeout(res, 5));
+      expect(r.recycled.length).toBe(0);
+      r.done();
+    });
+  });
 });

@@ -393,3 +393,37 @@ test("a pooled packet's memory goes back to the pool only once the kernel has al
   const at = (i: number) => filler.length + i * 32_800;
   for (let i = 0; i < 40; i++) expect([all[at(i)], all[at(i) + 32_799]]).toEqual([10 + i, 10 + i]);
 });
+
+describe("recycle(): a read buffer's memory freed once its reader is done", () => {
+  test("a chunk this socket read is emptied (its memory freed); one it gave a reader back, or any other, is not", async () => {
+    const port = await server((c) => {
+      c.write(randomBytes(200_000));
+      c.end();
+    });
+    const s = BunTcpSocket.connect("127.0.0.1", port);
+    const chunks: Buffer[] = [];
+    s.on("data", (d: Buffer) => chunks.push(d));
+    await once(s, "end");
+    expect(chunks.length).toBeGreaterThan(0);
+    const [first, ...rest] = chunks;
+    const length = first!.length;
+    s.recycle(first!);
+    expect(first!.length).toBe(0);
+    expect(first!.buffer.byteLength).toBe(0);
+    s.recycle(first!); // twice: nothing more happens
+    // A chunk a reader had (the SOCKS handshake's leftovers come back by unshift) may still be viewed.
+    if (rest.length > 0) {
+      const back = rest[0]!;
+      s.unshift(back);
+      s.recycle(back);
+      expect(back.length).toBeGreaterThan(0);
+    }
+    const foreign = Buffer.from("not read by this socket");
+    s.recycle(foreign);
+    expect(foreign.toString()).toBe("not read by this socket");
+    expect(length).toBeGreaterThan(0);
+    // As a writer it holds nothing of a write once the write's callback has run (what the pipe asks).
+    expect(s.releasesWritten).toBe(true);
+    s.destroy();
+  });
+});
