@@ -68,6 +68,8 @@ type WriteCb = (err?: Error | null) => void;
  * the collector, a download's kept some 40 MiB more in RSS than was ever in flight.
  */
 const fresh = new WeakSet<Uint8Array>();
+/** Smaller reads (a connection's requests and replies) are cheap for the collector: not worth the bookkeeping. */
+const RECYCLE_BYTES = 16 * 1024;
 /** ArrayBuffer.prototype.transfer (ES2024; Bun has it): frees the memory at once, leaving it empty. */
 const detach = (ArrayBuffer.prototype as { transfer?: (n: number) => ArrayBuffer }).transfer;
 const recycled = { transports: 0, others: 0 };
@@ -436,7 +438,7 @@ export class BunTcpSocket extends EventEmitter {
 
   private onData(d: Buffer): void {
     if (this.destroyed) return;
-    if (d.byteOffset === 0 && d.byteLength === d.buffer.byteLength) fresh.add(d);
+    if (d.length >= RECYCLE_BYTES && d.byteOffset === 0 && d.byteLength === d.buffer.byteLength) fresh.add(d);
     if (!this.paused) return void this.emit("data", d);
     this.held.push(d);
     this.heldBytes += d.length;

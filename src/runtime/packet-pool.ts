@@ -57,8 +57,15 @@ export const takePacket = (n: number): Buffer => outgoing.take(n, 2);
 /** Takes back an outgoing packet's memory once the kernel has all of it; anything else is ignored. */
 export const givePacket = (b: Uint8Array): void => outgoing.give(b);
 
+/**
+ * Below this an incoming packet gets memory of its own size: most are not channel data (a window
+ * adjust, a channel's open, EOF and close), nobody gives them back, and a slab each would be 35 KB
+ * of garbage per message where the collector handles a small buffer cheaply.
+ */
+const SMALL_INBOUND = 2048;
+
 /** An incoming packet of `n` bytes (decrypted into, see aes-gcm-ffi.ts). */
-export const takeInbound = (n: number): Buffer => incoming.take(n, 0);
+export const takeInbound = (n: number): Buffer => (n < SMALL_INBOUND ? Buffer.allocUnsafe(n) : incoming.take(n, 0));
 
 /**
  * Takes back an incoming packet's memory, given any view of it (its channel data), once nothing
