@@ -91,6 +91,7 @@ function pump(from: Duplex, to: Duplex, count: (n: number) => void, budget: Buff
     // Only this pump read the chunk: once every piece is written, nothing refers to it.
     const recycle = recycler !== undefined && from.listenerCount("data") === 1;
     let left = Math.ceil(n / SLICE_BYTES);
+    let failed = false;
     // In slices: a writer that waits (an ssh2 channel behind a full transport queue) then holds
     // the rest as views of this chunk, not as encrypted packets made ahead of time.
     for (let at = 0; at < n; at += SLICE_BYTES) {
@@ -99,7 +100,8 @@ function pump(from: Duplex, to: Duplex, count: (n: number) => void, budget: Buff
         if (released) return;
         held -= piece.length;
         budget.give(piece.length);
-        if (--left === 0 && recycle && !err) recycler.recycle(chunk);
+        if (err) failed = true;
+        if (--left === 0 && recycle && !failed) recycler.recycle(chunk);
         wake();
       });
     }

@@ -40,6 +40,11 @@ class Pool {
     if (this.free.length < MAX_FREE) this.free.push(Buffer.from(b.buffer, 0, SLAB_BYTES));
   }
 
+  /** Memory that came from here will not be given back (a reader may keep views of it): the collector's. */
+  forget(b: Uint8Array): void {
+    this.out.delete(b.buffer);
+  }
+
   get waiting(): number {
     return this.free.length;
   }
@@ -72,6 +77,9 @@ export const takeInbound = (n: number): Buffer => (n < SMALL_INBOUND ? Buffer.al
  * refers to it any more; anything else is ignored.
  */
 export const recycleInbound = (b: Uint8Array): void => incoming.give(b);
+
+/** The incoming packet `b` views is never to be reused: a reader had it and may still hold views of it. */
+export const forgetInbound = (b: Uint8Array): void => incoming.forget(b);
 
 /** For tests: how many wait to be reused. */
 export const freePackets = (): number => outgoing.waiting;

@@ -140,6 +140,36 @@ describe("pipeBoth", () => {
       }
     });
 
+    test("not when an earlier piece's write failed, though the last one's succeeded", async () => {
+      // A writer that is not a node Writable, so one failure does not fail what comes after it.
+      const { EventEmitter } = await import("node:events");
+      const { Duplex } = await import("node:stream");
+      const recycled: Buffer[] = [];
+      const source = Object.assign(new Duplex({ read() {}, write(_c, _e, cb) { cb(); } }), { recycle: (c: Buffer) => void recycled.push(c) });
+      const waiting: ((err?: Error) => void)[] = [];
+      const sink = Object.assign(new EventEmitter(), {
+        releasesWritten: true,
+        destroyed: false,
+        write: (_c: Buffer, cb: (err?: Error) => void) => (waiting.push(cb), true),
+        end() {},
+        pause() {},
+        resume() {},
+        destroy() {
+          this.destroyed = true;
+        },
+      });
+      void pipeBoth(source, sink as unknown as import("node:stream").Duplex, { up: 0, down: 0 });
+      source.push(Buffer.alloc(150_000, 7));
+      await new Promise((r) => setTimeout(r, 10));
+      expect(waiting.length).toBe(3);
+      waiting[0]!(new Error("gone"));
+      waiting[1]!();
+      waiting[2]!();
+      await new Promise((r) => setTimeout(r, 5));
+      expect(recycled.length).toBe(0);
+      source.destroy();
+    });
+
     test("not when a write failed", async () => {
       const r = await rig();
       for (let i = 0; i < 2; i++) {
