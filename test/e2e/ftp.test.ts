@@ -109,8 +109,14 @@ describe.skipIf(!asRoot)("a passive data port belongs to the control connection'
       const port = mode === "PASV" ? Number(m[1]) * 256 + Number(m[2]) : Number(m[1]);
 
       // Another local user connects to the announced port first and reads whatever it is given.
+      // fwd may reset it so soon that the reset reaches it before its connect() has returned
+      // (seen in CI): that too is nothing given.
       const py = `import socket,sys
-s=socket.create_connection(("127.0.0.1",${port}),5)
+try:
+  s=socket.create_connection(("127.0.0.1",${port}),5)
+except ConnectionResetError:
+  print("reset",flush=True)
+  sys.exit(0)
 print("connected",flush=True)
 n=0
 try:
@@ -130,8 +136,9 @@ print("bytes=%d"%n,flush=True)`;
       const thiefDone = new Promise<number | null>((r) => thief!.once("close", r));
       await new Promise<void>((resolve, reject) => {
         const t = setTimeout(() => reject(new Error(`the thief did not connect: ${said} ${complained}`)), 10_000);
-        thief!.stdout!.on("data", () => said.includes("connected") && (clearTimeout(t), resolve()));
-        thief!.once("close", (code) => (clearTimeout(t), said.includes("connected") ? resolve() : reject(new Error(`the thief exited (${code}) without connecting: ${said} ${complained}`))));
+        const tried = () => said.includes("connected") || said.includes("reset");
+        thief!.stdout!.on("data", () => tried() && (clearTimeout(t), resolve()));
+        thief!.once("close", (code) => (clearTimeout(t), tried() ? resolve() : reject(new Error(`the thief exited (${code}) without connecting: ${said} ${complained}`))));
       });
 
       // Then the rightful client takes the port and downloads.
@@ -148,7 +155,7 @@ print("bytes=%d"%n,flush=True)`;
       data.destroy();
       expect(sha(Buffer.concat(chunks))).toBe(sha(file));
       expect(await thiefDone).toBe(0);
-      expect(said).toBe("connected\nbytes=0\n");
+      expect(["connected\nbytes=0\n", "reset\n"]).toContain(said);
       c.socket.destroy();
     } finally {
       if (thief && thief.exitCode === null) thief.kill("SIGKILL");
