@@ -24,7 +24,7 @@ export function recycleThroughChannels(): void {
   const unshift = proto.unshift;
   Object.defineProperties(proto, {
     releasesWritten: { value: true, configurable: true },
-    recycle: { value: (chunk: Uint8Array) => recycleInbound(chunk), configurable: true, writable: true },
+    recycle: { value: recycleInbound, configurable: true, writable: true },
     unshift: {
       value(this: unknown, chunk: Uint8Array, ...rest: unknown[]) {
         if (chunk instanceof Uint8Array) forgetInbound(chunk);
