@@ -18,7 +18,7 @@ import { makePicker, type PickKey } from "./pick.ts";
 import type { Session } from "./session.ts";
 import { countFailure } from "./stats.ts";
 import { formatEndpoint, isLoopback, isLoopbackAddress, type Endpoint, type TcpEndpoint } from "../vocab/endpoint.ts";
-import { socketOwner } from "../route/socket-owner.ts";
+import { socketOwnerSoon } from "../route/socket-owner.ts";
 import type { DynamicForward } from "../vocab/forward.ts";
 
 export interface SocksLimits extends GateLimits {
@@ -131,9 +131,14 @@ export class DynamicForwarder extends Carrier implements Forwarder {
    * would be as many clients, and every user on 127.0.0.1 one. Where the owner cannot be found
    * (not Linux, not Bun, the client already gone) it is the address, as for any other client.
    */
-  private async quotaKey(socket: net.Socket, address: string): Promise<string> {
+  private quotaKey(socket: net.Socket, address: string): string | Promise<string> {
     if (!isLoopbackAddress(address)) return clientKey(address);
-    const owner = await socketOwner({ host: address, port: socket.remotePort ?? 0 }, { host: socket.localAddress ?? "", port: socket.localPort ?? 0 });
+    const owner = socketOwnerSoon({ host: address, port: socket.remotePort ?? 0 }, { host: socket.localAddress ?? "", port: socket.localPort ?? 0 });
+    // Answered at once but for the first lookup: no promise on the accept path (see socketOwnerSoon).
+    return owner instanceof Promise ? owner.then((o) => this.ownerKey(address, o)) : this.ownerKey(address, owner);
+  }
+
+  private ownerKey(address: string, owner: Result<number>): string {
     if (owner.ok) return clientKey(address, owner.value);
     if (!this.saidNoOwner) {
       this.saidNoOwner = true;
@@ -152,9 +157,12 @@ export class DynamicForwarder extends Carrier implements Forwarder {
     const where = `${address}:${socket.remotePort}`;
     // A queued socket is not read, so a client hanging up there is seen once it has a slot (and then at
     // once); the queue's wait is short and its length bounded, so such a ghost costs little.
-    const release = await this.gate.enter(await this.quotaKey(socket, address), () =>
+    // Neither the owner nor a free slot is a promise on the common path: each await is a turn of the microtask queue.
+    const key = this.quotaKey(socket, address);
+    const entered = this.gate.enter(typeof key === "string" ? key : await key, () =>
       this.rt.bus.log("debug", `${this.id}: ${where}: waiting for a handshake slot (at most ${SOCKS_LIMITS.perClient} per client, ${SOCKS_LIMITS.total} in all)`),
     );
+    const release = entered instanceof Promise ? await entered : entered;
     if (!release) {
       countFailure(this.stats, "busy");
       this.rt.bus.log("debug", `${this.id}: ${where}: no handshake slot free (the queue is full, or ${SOCKS_LIMITS.queueMs / 1000} s passed); closed`);

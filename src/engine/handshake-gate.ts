@@ -35,13 +35,14 @@ export class HandshakeGate {
   }
 
   /**
-   * A slot for a handshake from `key` (the client address): at once when there is room, after a wait
-   * in the queue otherwise. Undefined when the queue is full for this client or the wait ran out.
+   * A slot for a handshake from `key` (the client address): at once when there is room (the Release
+   * itself, no promise to wait for), after a wait in the queue otherwise. Undefined when the queue is
+   * full for this client or the wait ran out.
    */
-  enter(key: string, onQueued?: () => void): Promise<Release | undefined> {
-    if (this.hasRoom(key)) return Promise.resolve(this.take(key));
+  enter(key: string, onQueued?: () => void): Release | Promise<Release | undefined> | undefined {
+    if (this.hasRoom(key)) return this.take(key);
     // The queue holds at most as many as may be in progress, per client and in all: waiting is bounded too.
-    if (this.queue.length >= this.limits.total || (this.queuedPerKey.get(key) ?? 0) >= this.limits.perClient) return Promise.resolve(undefined);
+    if (this.queue.length >= this.limits.total || (this.queuedPerKey.get(key) ?? 0) >= this.limits.perClient) return undefined;
     return new Promise((resolve) => {
       const w: Waiter = {
         key,

@@ -4,16 +4,25 @@
 import { describe, expect, test } from "bun:test";
 import { clientKey, HandshakeGate, type Release } from "../../src/engine/handshake-gate.ts";
 
+/** A slot given at once is the Release itself (no promise on the accept path); a queued one is a promise. */
+const atOnce = (r: ReturnType<HandshakeGate["enter"]>): Release => {
+  expect(r).toBeFunction();
+  return r as Release;
+};
+const queued = (r: ReturnType<HandshakeGate["enter"]>): Promise<Release | undefined> => {
+  expect(r).toBeInstanceOf(Promise);
+  return r as Promise<Release | undefined>;
+};
+
 describe("HandshakeGate", () => {
   test("one client is held to its quota while another still gets in at once", async () => {
     const gate = new HandshakeGate({ total: 4, perClient: 2, queueMs: 60_000 });
-    const a1 = (await gate.enter("a"))!;
-    const a2 = (await gate.enter("a"))!;
-    let queued = 0;
-    const a3 = gate.enter("a", () => queued++);
-    expect(queued).toBe(1);
-    const b1 = await gate.enter("b");
-    expect(b1).toBeFunction();
+    const a1 = atOnce(gate.enter("a"));
+    const a2 = atOnce(gate.enter("a"));
+    let waits = 0;
+    const a3 = queued(gate.enter("a", () => waits++));
+    expect(waits).toBe(1);
+    atOnce(gate.enter("b"));
     expect(gate.inProgress).toBe(3);
     // A release of a's goes to a's waiter, and a release twice frees once.
     a1();
@@ -26,11 +35,11 @@ describe("HandshakeGate", () => {
 
   test("the total holds across clients; a release wakes the first waiter that has room", async () => {
     const gate = new HandshakeGate({ total: 2, perClient: 1, queueMs: 60_000 });
-    const a = (await gate.enter("a"))!;
-    const b = (await gate.enter("b"))!;
+    const a = atOnce(gate.enter("a"));
+    const b = atOnce(gate.enter("b"));
     const order: string[] = [];
-    const a2 = gate.enter("a").then((r) => (order.push("a2"), r));
-    const c = gate.enter("c").then((r) => (order.push("c"), r));
+    const a2 = queued(gate.enter("a")).then((r) => (order.push("a2"), r));
+    const c = queued(gate.enter("c")).then((r) => (order.push("c"), r));
     // b's slot frees: a is still at its quota, so c (queued later) goes first.
     b();
     const cr = (await c) as Release;
@@ -43,12 +52,12 @@ describe("HandshakeGate", () => {
 
   test("the queue is bounded per client, and a wait ends after queueMs without a slot", async () => {
     const gate = new HandshakeGate({ total: 8, perClient: 1, queueMs: 50 });
-    const held = (await gate.enter("a"))!;
-    const waiting = gate.enter("a");
-    expect(await gate.enter("a")).toBeUndefined(); // a's queue (1) is full: refused at once
+    const held = atOnce(gate.enter("a"));
+    const waiting = queued(gate.enter("a"));
+    expect(gate.enter("a")).toBeUndefined(); // a's queue (1) is full: refused at once, no promise
     expect(await waiting).toBeUndefined(); // 50 ms passed without a slot
     held();
-    expect(await gate.enter("a")).toBeFunction();
+    atOnce(gate.enter("a"));
   });
 });
 

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawn, type ChildProcess } from "node:child_process";
 import net from "node:net";
-import { socketOwner } from "../../src/route/socket-owner.ts";
+import { socketOwner, socketOwnerSoon } from "../../src/route/socket-owner.ts";
 
 const asRoot = process.getuid?.() === 0;
 
@@ -64,6 +64,33 @@ describe("socketOwner", () => {
         c.destroy();
       }
     });
+
+  test("after the first lookup the answer comes without a promise, IPv6 and IPv4 requests alternating", async () => {
+    const c4 = net.connect({ host: "127.0.0.1", port: srv.port });
+    const c6 = net.connect({ host: "::1", port: dual.port });
+    try {
+      const p4 = await srv.next(seen.srv++);
+      const p6 = await dual.next(seen.dual++);
+      const ends = (p: net.Socket) => [{ host: p.remoteAddress!, port: p.remotePort! }, { host: p.localAddress!, port: p.localPort! }] as const;
+      const e4 = ends(p4);
+      const e6 = ends(p6);
+      expect(await socketOwner(...e4)).toEqual({ ok: true, value: process.getuid!() });
+      for (let k = 0; k < 10; k++)
+        for (const e of [e6, e4]) {
+          const r = socketOwnerSoon(...e);
+          expect(r).not.toBeInstanceOf(Promise);
+          expect(r).toEqual({ ok: true, value: process.getuid!() });
+        }
+      // An answer the kernel does not have is a failure at once too, and the next lookup still works.
+      const gone = socketOwnerSoon({ host: "127.0.0.1", port: 1 }, { host: "127.0.0.1", port: srv.port });
+      expect(gone).not.toBeInstanceOf(Promise);
+      expect(!("then" in gone) && !gone.ok && gone.error.message).toBe("socket owner: sock_diag: no such socket (ENOENT)");
+      expect(socketOwnerSoon(...e6)).toEqual({ ok: true, value: process.getuid!() });
+    } finally {
+      c4.destroy();
+      c6.destroy();
+    }
+  });
 
   test("a socket that is not there: an error, not an owner", async () => {
     const r = await socketOwner({ host: "127.0.0.1", port: 1 }, { host: "127.0.0.1", port: srv.port });
