@@ -61,6 +61,11 @@ export class ByteReader {
     }
   }
 
+  /** How many bytes have come that no message has taken yet. */
+  get buffered(): number {
+    return this.buf.length;
+  }
+
   /** The next `n` bytes. */
   bytes(n: number): Promise<Buffer> {
     return this.take((b) => (b.length >= n ? [b.subarray(0, n), n] : undefined));

@@ -118,6 +118,79 @@ describe("a request that arrives a byte at a time", () => {
   });
 });
 
+describe("the SOCKS5 method answer waits for the reply only when the client did not wait for it", () => {
+  /** A server end whose writes are counted, and a client that sees the bytes answered. */
+  async function pair() {
+    const server = net.createServer({ noDelay: true });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const accepted = new Promise<net.Socket>((r) => server.once("connection", r));
+    const client = net.connect((server.address() as net.AddressInfo).port, "127.0.0.1");
+    client.setNoDelay(true);
+    const replies: Buffer[] = [];
+    client.on("data", (d) => replies.push(d));
+    await new Promise((r) => client.once("connect", r));
+    const sock = await accepted;
+    const writes: number[] = [];
+    const write = sock.write.bind(sock) as (b: Buffer) => boolean;
+    const end = sock.end.bind(sock) as (b?: Buffer) => net.Socket;
+    sock.write = ((b: Buffer) => (writes.push(b.length), write(b))) as typeof sock.write;
+    sock.end = ((b?: Buffer) => (b && writes.push(b.length), end(b))) as typeof sock.end;
+    const answered = () => [...Buffer.concat(replies)];
+    const close = () => (client.destroy(), sock.destroy(), server.close());
+    return { client, sock, writes, answered, close };
+  }
+  const settle = (ms = 30) => new Promise((r) => setTimeout(r, ms));
+
+  test("greeting and request in one packet: one write carries the method answer and the reply", async () => {
+    const p = await pair();
+    p.client.write(hex("050100 05010001 7f000001 0050"));
+    await settle();
+    const outcome = await serveSocks(p.sock, { timeoutMs: 300 }, async () => ok(new PassThrough()));
+    await settle();
+    expect(outcome.kind).toBe("connected");
+    expect(p.writes).toEqual([12]);
+    expect(p.answered()).toEqual([5, 0, ...OK5]);
+    p.close();
+  });
+
+  test("a client that waits for the method answer gets it before it sends its request", async () => {
+    const p = await pair();
+    const outcome = serveSocks(p.sock, { timeoutMs: 3_000 }, async () => ok(new PassThrough()));
+    p.client.write(hex("050100"));
+    for (let i = 0; i < 100 && p.answered().length < 2; i++) await settle(10);
+    expect(p.answered()).toEqual([5, 0]);
+    p.client.write(hex("05010001 7f000001 0050"));
+    expect((await outcome).kind).toBe("connected");
+    await settle();
+    expect(p.writes).toEqual([2, 10]);
+    expect(p.answered()).toEqual([5, 0, ...OK5]);
+    p.close();
+  });
+
+  test("a request that never completes still gets the method answer held for it, before the close", async () => {
+    const p = await pair();
+    p.client.write(hex("050100 0501"));
+    await settle();
+    const outcome = await serveSocks(p.sock, { timeoutMs: 200 }, async () => ok(new PassThrough()));
+    await settle();
+    expect(outcome).toEqual({ kind: "rejected", why: "timeout" });
+    expect(p.answered()).toEqual([5, 0]);
+    p.close();
+  });
+
+  test("with a password the method answer is never held: the client needs it to send the password", async () => {
+    const p = await pair();
+    p.client.write(hex("050102 01 05 616c696365 02 7077 05010001 7f000001 0050"));
+    await settle();
+    const outcome = await serveSocks(p.sock, { timeoutMs: 300, auth: { user: "alice", password: "pw" } }, async () => ok(new PassThrough()));
+    await settle();
+    expect(outcome.kind).toBe("connected");
+    expect(p.writes).toEqual([2, 2, 10]);
+    expect(p.answered()).toEqual([5, 2, 1, 0, ...OK5]);
+    p.close();
+  });
+});
+
 describe("SOCKS5 username/password (RFC 1929)", () => {
   const auth = { user: "alice", password: "pw" };
   test("right credentials", async () => {
