@@ -31,6 +31,26 @@ async function run(input: Buffer, o: Partial<SocksOptions> = {}, openResult?: Fw
   return { outcome, opened, reply: [...Buffer.concat(replies)] };
 }
 
+/** A server end whose writes are counted, and a client that sees the bytes answered. */
+async function socketPair() {
+  const server = net.createServer({ noDelay: true });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const accepted = new Promise<net.Socket>((r) => server.once("connection", r));
+  const client = net.connect((server.address() as net.AddressInfo).port, "127.0.0.1");
+  client.setNoDelay(true);
+  const replies: Buffer[] = [];
+  client.on("data", (d) => replies.push(d));
+  await new Promise((r) => client.once("connect", r));
+  const sock = await accepted;
+  const writes: number[] = [];
+  const write = sock.write.bind(sock) as (b: Buffer) => boolean;
+  const end = sock.end.bind(sock) as (b?: Buffer) => net.Socket;
+  sock.write = ((b: Buffer) => (writes.push(b.length), write(b))) as typeof sock.write;
+  sock.end = ((b?: Buffer) => (b && writes.push(b.length), end(b))) as typeof sock.end;
+  const answered = () => [...Buffer.concat(replies)];
+  const close = () => (client.destroy(), sock.destroy(), server.close());
+  return { client, sock, writes, answered, close };
+}
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ""), "hex");
 const OK5 = [5, 0, 0, 1, 0, 0, 0, 0, 0, 0];
 
@@ -93,15 +113,7 @@ describe("a request that arrives a byte at a time", () => {
     ["SOCKS5 IPv6", "050100 05010004 00000000000000000000000000000001 1f90", {}, { host: "0:0:0:0:0:0:0:1", port: 8080 }, [5, 0, ...OK5]],
     ["SOCKS4a", "04 01 0050 00000001 00 64622e6c616e 00", {}, { host: "db.lan", port: 80 }, [0, 0x5a, 0, 0, 0, 0, 0, 0]],
   ])("%s", async (_name, input, o, target, reply) => {
-    const server = net.createServer({ noDelay: true });
-    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-    const accepted = new Promise<net.Socket>((r) => server.once("connection", r));
-    const client = net.connect((server.address() as net.AddressInfo).port, "127.0.0.1");
-    client.setNoDelay(true);
-    const replies: Buffer[] = [];
-    client.on("data", (d) => replies.push(d));
-    await new Promise((r) => client.once("connect", r));
-    const sock = await accepted;
+    const { client, sock, answered, close } = await socketPair();
     const opened: TcpEndpoint[] = [];
     const outcome = serveSocks(sock, { timeoutMs: 3_000, ...o }, async (t) => (opened.push(t), ok(new PassThrough())));
     for (const byte of hex(input)) {
@@ -111,38 +123,16 @@ describe("a request that arrives a byte at a time", () => {
     expect((await outcome).kind).toBe("connected");
     await new Promise((r) => setTimeout(r, 20));
     expect(opened).toEqual([target]);
-    expect([...Buffer.concat(replies)]).toEqual(reply);
-    client.destroy();
-    sock.destroy();
-    server.close();
+    expect(answered()).toEqual(reply);
+    close();
   });
 });
 
 describe("the SOCKS5 method answer waits for the reply only when the client did not wait for it", () => {
-  /** A server end whose writes are counted, and a client that sees the bytes answered. */
-  async function pair() {
-    const server = net.createServer({ noDelay: true });
-    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-    const accepted = new Promise<net.Socket>((r) => server.once("connection", r));
-    const client = net.connect((server.address() as net.AddressInfo).port, "127.0.0.1");
-    client.setNoDelay(true);
-    const replies: Buffer[] = [];
-    client.on("data", (d) => replies.push(d));
-    await new Promise((r) => client.once("connect", r));
-    const sock = await accepted;
-    const writes: number[] = [];
-    const write = sock.write.bind(sock) as (b: Buffer) => boolean;
-    const end = sock.end.bind(sock) as (b?: Buffer) => net.Socket;
-    sock.write = ((b: Buffer) => (writes.push(b.length), write(b))) as typeof sock.write;
-    sock.end = ((b?: Buffer) => (b && writes.push(b.length), end(b))) as typeof sock.end;
-    const answered = () => [...Buffer.concat(replies)];
-    const close = () => (client.destroy(), sock.destroy(), server.close());
-    return { client, sock, writes, answered, close };
-  }
   const settle = (ms = 30) => new Promise((r) => setTimeout(r, ms));
 
   test("greeting and request in one packet: one write carries the method answer and the reply", async () => {
-    const p = await pair();
+    const p = await socketPair();
     p.client.write(hex("050100 05010001 7f000001 0050"));
     await settle();
     const outcome = await serveSocks(p.sock, { timeoutMs: 300 }, async () => ok(new PassThrough()));
@@ -154,7 +144,7 @@ describe("the SOCKS5 method answer waits for the reply only when the client did 
   });
 
   test("a client that waits for the method answer gets it before it sends its request", async () => {
-    const p = await pair();
+    const p = await socketPair();
     const outcome = serveSocks(p.sock, { timeoutMs: 3_000 }, async () => ok(new PassThrough()));
     p.client.write(hex("050100"));
     for (let i = 0; i < 100 && p.answered().length < 2; i++) await settle(10);
@@ -168,7 +158,7 @@ describe("the SOCKS5 method answer waits for the reply only when the client did 
   });
 
   test("a request that never completes still gets the method answer held for it, before the close", async () => {
-    const p = await pair();
+    const p = await socketPair();
     p.client.write(hex("050100 0501"));
     await settle();
     const outcome = await serveSocks(p.sock, { timeoutMs: 200 }, async () => ok(new PassThrough()));
@@ -179,7 +169,7 @@ describe("the SOCKS5 method answer waits for the reply only when the client did 
   });
 
   test("with a password the method answer is never held: the client needs it to send the password", async () => {
-    const p = await pair();
+    const p = await socketPair();
     p.client.write(hex("050102 01 05 616c696365 02 7077 05010001 7f000001 0050"));
     await settle();
     const outcome = await serveSocks(p.sock, { timeoutMs: 300, auth: { user: "alice", password: "pw" } }, async () => ok(new PassThrough()));
