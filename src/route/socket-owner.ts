@@ -27,6 +27,11 @@ const NOCOOKIE = 0xffffffff;
 const NLMSG_HDRLEN = 16;
 const REQ_LEN = NLMSG_HDRLEN + 8 + 48;
 /** In the answer after its nlmsghdr, struct inet_diag_msg: …, idiag_uid at 64, idiag_inode at 68. */
+const MSG_STATE = 1;
+const TCP_LISTEN = 10;
+/** inet_diag_sockid's source and destination ports, in network order. */
+const MSG_SPORT = 4;
+const MSG_DPORT = 6;
 const MSG_UID = 64;
 const MSG_INODE = 68;
 
@@ -129,8 +134,9 @@ function lookup(c: Libc, client: Tcp, server: Tcp): Result<number> | Promise<Res
     c.close(fd);
     return fail(err);
   }
-  const first = receive(c, fd, ANSWER, seq);
-  if (first === undefined) return poll(c, fd, seq);
+  const want: Wanted = { seq, sport: client.port, dport: server.port };
+  const first = receive(c, fd, ANSWER, want);
+  if (first === undefined) return poll(c, fd, want).catch((e: unknown) => fail(new FwdError("E_CONFIG", `socket owner: ${(e as Error).message}`, "loopback clients are told apart by address only", { cause: e })));
   // Its answer read within the call, the socket has nothing left in it and serves the next lookup.
   if (first.answered && shared === undefined) shared = fd;
   else c.close(fd);
@@ -141,26 +147,32 @@ function lookup(c: Libc, client: Tcp, server: Tcp): Result<number> | Promise<Res
  * What came for request `seq`: its answer (`answered`: read whole, nothing of it left in the socket),
  * a failure, or undefined while the kernel has not answered.
  */
-function receive(c: Libc, fd: number, answer: Uint8Array, seq: number): { result: Result<number>; answered: boolean } | undefined {
+interface Wanted {
+  seq: number;
+  sport: number;
+  dport: number;
+}
+
+function receive(c: Libc, fd: number, answer: Uint8Array, want: Wanted): { result: Result<number>; answered: boolean } | undefined {
   const n = c.recv(fd, answer, answer.length, MSG_DONTWAIT);
   if (n < 0) {
     const errno = c.errno();
     return errno === EAGAIN ? undefined : { result: fail(sysError("recv", errno)), answered: false };
   }
   // An answer to another request (never seen; guarded all the same) must not give its uid.
-  if (n < NLMSG_HDRLEN || new DataView(answer.buffer, answer.byteOffset).getUint32(8, true) !== seq)
+  if (n < NLMSG_HDRLEN || new DataView(answer.buffer, answer.byteOffset).getUint32(8, true) !== want.seq)
     return { result: fail(new FwdError("E_CONFIG", "socket owner: an answer to another request", "loopback clients are told apart by address only")), answered: false };
-  return { result: parse(answer.subarray(0, n)), answered: true };
+  return { result: parse(answer.subarray(0, n), want), answered: true };
 }
 
 /** A kernel that did not answer within sendto: polled until the deadline, never a blocking call that would stop the event loop. */
-async function poll(c: Libc, fd: number, seq: number): Promise<Result<number>> {
+async function poll(c: Libc, fd: number, want: Wanted): Promise<Result<number>> {
   const answer = new Uint8Array(ANSWER_BYTES);
   try {
     for (const until = Date.now() + OWNER_DEADLINE_MS; ; ) {
       if (Date.now() >= until) return fail(new FwdError("E_CONFIG", `socket owner: the kernel did not answer within ${OWNER_DEADLINE_MS} ms`, "loopback clients are told apart by address only"));
       await new Promise((r) => setTimeout(r, POLL_MS));
-      const r = receive(c, fd, answer, seq);
+      const r = receive(c, fd, answer, want);
       if (r !== undefined) return r.result;
     }
   } finally {
@@ -211,12 +223,16 @@ function request(client: Tcp, server: Tcp, seq: number): Uint8Array | undefined 
   return buf;
 }
 
-function parse(a: Uint8Array): Result<number> {
+function parse(a: Uint8Array, want: Wanted): Result<number> {
   const v = new DataView(a.buffer, a.byteOffset, a.byteLength);
   if (a.length < NLMSG_HDRLEN) return fail(new FwdError("E_CONFIG", `socket owner: a short answer (${a.length} bytes)`, "loopback clients are told apart by address only"));
   const type = v.getUint16(4, true);
   if (type === NLMSG_ERROR && a.length >= NLMSG_HDRLEN + 4) return fail(sysError("sock_diag", -v.getInt32(NLMSG_HDRLEN, true)));
   if (type !== SOCK_DIAG_BY_FAMILY || a.length < NLMSG_HDRLEN + MSG_INODE + 4) return fail(new FwdError("E_CONFIG", `socket owner: an unexpected answer (type ${type}, ${a.length} bytes)`, "loopback clients are told apart by address only"));
+  // An exact lookup that finds no connection falls back, in the kernel, to a socket listening on
+  // the client's address and port: its owner is not the client's.
+  if (a[NLMSG_HDRLEN + MSG_STATE] === TCP_LISTEN || v.getUint16(NLMSG_HDRLEN + MSG_SPORT, false) !== want.sport || v.getUint16(NLMSG_HDRLEN + MSG_DPORT, false) !== want.dport)
+    return fail(new FwdError("E_CONFIG", "socket owner: the kernel answered for another socket (the client's is gone)", "loopback clients are told apart by address only"));
   if (v.getUint32(NLMSG_HDRLEN + MSG_INODE, true) === 0) return fail(new FwdError("E_CONFIG", "socket owner: the client's socket has no owner any more (closed by its process)", "loopback clients are told apart by address only"));
   return ok(v.getUint32(NLMSG_HDRLEN + MSG_UID, true));
 }

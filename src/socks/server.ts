@@ -220,8 +220,9 @@ async function connectTo(client: Duplex, out: Answers, r: ByteReader, o: SocksOp
     // Nobody waits for it any more: a channel that opens late is closed at once.
     void pending?.then((late) => late.ok && late.value.destroy(), () => {});
     if (why === "gone") {
-      client.destroy();
-      return { kind: "rejected", why: `client left while ${formatEndpoint(target)} was being opened` };
+      // A client that only half-closed still gets what it was owed (a held method answer) before the close.
+      if (client.destroyed) return { kind: "rejected", why: `client left while ${formatEndpoint(target)} was being opened` };
+      return reject(out, r, `client left while ${formatEndpoint(target)} was being opened`);
     }
     const e = new FwdError("E_CHANNEL", `${name}: open ${formatEndpoint(target)}: no answer within ${o.timeoutMs / 1000} s`, "the target may drop connection attempts (a firewall), or be down; the SOCKS handshake, its opening included, has a deadline", { reason: "timeout" });
     out.end(reply(e));

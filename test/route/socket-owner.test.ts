@@ -97,6 +97,14 @@ describe("socketOwner", () => {
     expect(!r.ok && r.error.message).toBe("socket owner: sock_diag: no such socket (ENOENT)");
   });
 
+  test("no connection with those ports, but a listener on the client's: an error, not the listener's owner", async () => {
+    // The kernel's exact lookup falls back to a listening socket; its owner did not make the connection.
+    for (const host of ["127.0.0.1", "::ffff:127.0.0.1"]) {
+      const r = await socketOwner({ host, port: srv.port }, { host, port: 1 });
+      expect(!r.ok && r.error.message).toBe("socket owner: the kernel answered for another socket (the client's is gone)");
+    }
+  });
+
   test("addresses of two families: an error", async () => {
     const r = await socketOwner({ host: "::1", port: 1 }, { host: "127.0.0.1", port: 2 });
     expect(!r.ok && r.error.message).toBe("socket owner: ::1 and 127.0.0.1 are not one address family");

@@ -235,7 +235,8 @@ describe("target names no host can have are refused before any open", () => {
 describe("the deadline covers the opening; a client that leaves ends it", () => {
   /** A handshake whose open never answers by itself; `late` resolves it afterwards. */
   async function pendingOpen(timeoutMs: number, afterRequest: (client: net.Socket) => void) {
-    const server = net.createServer();
+    // Half-open, as fwd's listeners are: a client's FIN does not end this side by itself.
+    const server = net.createServer({ allowHalfOpen: true });
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     const accepted = new Promise<net.Socket>((r) => server.once("connection", r));
     const client = net.connect((server.address() as net.AddressInfo).port, "127.0.0.1");
@@ -278,6 +279,9 @@ describe("the deadline covers the opening; a client that leaves ends it", () => 
     expect(r.outcome).toEqual({ kind: "rejected", why: "client left while 198.18.0.2:80 was being opened" });
     expect(r.aborted).toBe(true);
     expect(r.lateDestroyed).toBe(true);
+    // It only half-closed: the method answer held for the reply still reaches it, then the close.
+    expect(r.reply).toEqual([5, 0]);
+    expect(r.closed).toBe(true);
   });
 });
 
