@@ -123,7 +123,9 @@ export class ByteReader {
     this.deadline = undefined;
     this.s.off("data", this.onData).off("end", this.onEnd).off("close", this.onEnd).off("error", this.onEnd);
     this.s.pause();
-    if (this.buf.length) this.s.unshift(this.buf);
+    // After its end a stream takes nothing back (node:net destroys itself on such an unshift), and
+    // nobody would read it: the handshake ends as "client left".
+    if (this.buf.length && !this.s.readableEnded) this.s.unshift(this.buf);
     this.buf = Buffer.alloc(0);
   }
 

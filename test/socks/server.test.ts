@@ -273,6 +273,12 @@ describe("the deadline covers the opening; a client that leaves ends it", () => 
     expect(r.lateDestroyed).toBe(true);
   });
 
+  test("a client that sends early bytes and hangs up during the open still gets the held method answer", async () => {
+    const r = await pendingOpen(60_000, (client) => client.end(Buffer.from("early")));
+    expect(r.outcome).toEqual({ kind: "rejected", why: "client left while 198.18.0.2:80 was being opened" });
+    expect(r.reply).toEqual([5, 0]);
+  });
+
   test("a client that hangs up during the open ends the handshake at once, not at the deadline", async () => {
     // A deadline far beyond bun's 5 s test timeout: only the hang-up can end this in time.
     const r = await pendingOpen(60_000, (client) => client.end());
