@@ -35,6 +35,9 @@ const MSG_DPORT = 6;
 const MSG_UID = 64;
 const MSG_INODE = 68;
 
+/** What every failed lookup means for the caller. */
+const UNKNOWN_OWNER_HINT = "loopback clients are told apart by address only";
+
 /**
  * How long an answer may take. The kernel handles a sock_diag request inside sendto(2), so the answer
  * is queued before sendto returns and the first recv finds it; the wait is only for a system that
@@ -112,7 +115,7 @@ export function socketOwnerSoon(client: Tcp, server: Tcp): Result<number> | Prom
     return lookup(libcNow.value, client, server);
   } catch (e) {
     // Not expected (the calls return codes, not exceptions); still, a lookup must never take down the accept path.
-    return fail(new FwdError("E_CONFIG", `socket owner: ${(e as Error).message}`, "loopback clients are told apart by address only", { cause: e }));
+    return thrown(e);
   }
 }
 
@@ -136,7 +139,7 @@ function lookup(c: Libc, client: Tcp, server: Tcp): Result<number> | Promise<Res
   }
   const want: Wanted = { seq, sport: client.port, dport: server.port };
   const first = receive(c, fd, ANSWER, want);
-  if (first === undefined) return poll(c, fd, want).catch((e: unknown) => fail(new FwdError("E_CONFIG", `socket owner: ${(e as Error).message}`, "loopback clients are told apart by address only", { cause: e })));
+  if (first === undefined) return poll(c, fd, want).catch(thrown);
   // Its answer read within the call, the socket has nothing left in it and serves the next lookup.
   if (first.answered && shared === undefined) shared = fd;
   else c.close(fd);
@@ -161,7 +164,7 @@ function receive(c: Libc, fd: number, answer: Uint8Array, want: Wanted): { resul
   }
   // An answer to another request (never seen; guarded all the same) must not give its uid.
   if (n < NLMSG_HDRLEN || new DataView(answer.buffer, answer.byteOffset).getUint32(8, true) !== want.seq)
-    return { result: fail(new FwdError("E_CONFIG", "socket owner: an answer to another request", "loopback clients are told apart by address only")), answered: false };
+    return { result: fail(new FwdError("E_CONFIG", "socket owner: an answer to another request", UNKNOWN_OWNER_HINT)), answered: false };
   return { result: parse(answer.subarray(0, n), want), answered: true };
 }
 
@@ -170,7 +173,7 @@ async function poll(c: Libc, fd: number, want: Wanted): Promise<Result<number>> 
   const answer = new Uint8Array(ANSWER_BYTES);
   try {
     for (const until = Date.now() + OWNER_DEADLINE_MS; ; ) {
-      if (Date.now() >= until) return fail(new FwdError("E_CONFIG", `socket owner: the kernel did not answer within ${OWNER_DEADLINE_MS} ms`, "loopback clients are told apart by address only"));
+      if (Date.now() >= until) return fail(new FwdError("E_CONFIG", `socket owner: the kernel did not answer within ${OWNER_DEADLINE_MS} ms`, UNKNOWN_OWNER_HINT));
       await new Promise((r) => setTimeout(r, POLL_MS));
       const r = receive(c, fd, answer, want);
       if (r !== undefined) return r.result;
@@ -225,21 +228,26 @@ function request(client: Tcp, server: Tcp, seq: number): Uint8Array | undefined 
 
 function parse(a: Uint8Array, want: Wanted): Result<number> {
   const v = new DataView(a.buffer, a.byteOffset, a.byteLength);
-  if (a.length < NLMSG_HDRLEN) return fail(new FwdError("E_CONFIG", `socket owner: a short answer (${a.length} bytes)`, "loopback clients are told apart by address only"));
+  if (a.length < NLMSG_HDRLEN) return fail(new FwdError("E_CONFIG", `socket owner: a short answer (${a.length} bytes)`, UNKNOWN_OWNER_HINT));
   const type = v.getUint16(4, true);
   if (type === NLMSG_ERROR && a.length >= NLMSG_HDRLEN + 4) return fail(sysError("sock_diag", -v.getInt32(NLMSG_HDRLEN, true)));
-  if (type !== SOCK_DIAG_BY_FAMILY || a.length < NLMSG_HDRLEN + MSG_INODE + 4) return fail(new FwdError("E_CONFIG", `socket owner: an unexpected answer (type ${type}, ${a.length} bytes)`, "loopback clients are told apart by address only"));
+  if (type !== SOCK_DIAG_BY_FAMILY || a.length < NLMSG_HDRLEN + MSG_INODE + 4) return fail(new FwdError("E_CONFIG", `socket owner: an unexpected answer (type ${type}, ${a.length} bytes)`, UNKNOWN_OWNER_HINT));
   // An exact lookup that finds no connection falls back, in the kernel, to a socket listening on
   // the client's address and port: its owner is not the client's.
   if (a[NLMSG_HDRLEN + MSG_STATE] === TCP_LISTEN || v.getUint16(NLMSG_HDRLEN + MSG_SPORT, false) !== want.sport || v.getUint16(NLMSG_HDRLEN + MSG_DPORT, false) !== want.dport)
-    return fail(new FwdError("E_CONFIG", "socket owner: the kernel answered for another socket (the client's is gone)", "loopback clients are told apart by address only"));
-  if (v.getUint32(NLMSG_HDRLEN + MSG_INODE, true) === 0) return fail(new FwdError("E_CONFIG", "socket owner: the client's socket has no owner any more (closed by its process)", "loopback clients are told apart by address only"));
+    return fail(new FwdError("E_CONFIG", "socket owner: the kernel answered for another socket (the client's is gone)", UNKNOWN_OWNER_HINT));
+  if (v.getUint32(NLMSG_HDRLEN + MSG_INODE, true) === 0) return fail(new FwdError("E_CONFIG", "socket owner: the client's socket has no owner any more (closed by its process)", UNKNOWN_OWNER_HINT));
   return ok(v.getUint32(NLMSG_HDRLEN + MSG_UID, true));
+}
+
+/** A throw where only codes were expected, as a failure: a lookup must never take down the accept path. */
+function thrown(e: unknown): Result<number> {
+  return fail(new FwdError("E_CONFIG", `socket owner: ${(e as Error).message}`, UNKNOWN_OWNER_HINT, { cause: e }));
 }
 
 function sysError(call: string, errno: number): FwdError {
   const what = errno === 2 ? "no such socket (ENOENT)" : `errno ${errno}`;
-  return new FwdError("E_CONFIG", `socket owner: ${call}: ${what}`, "loopback clients are told apart by address only");
+  return new FwdError("E_CONFIG", `socket owner: ${call}: ${what}`, UNKNOWN_OWNER_HINT);
 }
 
 /** 4 bytes for IPv4 and IPv4-mapped IPv6 (the kernel keeps those in its IPv4 table), 16 for IPv6. */

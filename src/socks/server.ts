@@ -61,8 +61,9 @@ class Answers {
 
   constructor(readonly client: Duplex) {}
 
+  /** Only the method answer is ever held, and only before anything else was written. */
   hold(b: Buffer): void {
-    this.held = this.held ? Buffer.concat([this.held, b]) : b;
+    this.held = b;
   }
 
   write(b: Buffer): void {
@@ -70,16 +71,21 @@ class Answers {
   }
 
   end(b?: Buffer): void {
-    const all = b ? this.withHeld(b) : this.held;
-    this.held = undefined;
+    const all = b ? this.withHeld(b) : this.takeHeld();
     if (all) this.client.end(all);
     else this.client.end();
   }
 
+  /** `b` with what is held in front of it. */
   private withHeld(b: Buffer): Buffer {
+    const held = this.takeHeld();
+    return held ? Buffer.concat([held, b]) : b;
+  }
+
+  private takeHeld(): Buffer | undefined {
     const held = this.held;
     this.held = undefined;
-    return held ? Buffer.concat([held, b]) : b;
+    return held;
   }
 }
 
@@ -220,9 +226,9 @@ async function connectTo(client: Duplex, out: Answers, r: ByteReader, o: SocksOp
     // Nobody waits for it any more: a channel that opens late is closed at once.
     void pending?.then((late) => late.ok && late.value.destroy(), () => {});
     if (why === "gone") {
+      const left = `client left while ${formatEndpoint(target)} was being opened`;
       // A client that only half-closed still gets what it was owed (a held method answer) before the close.
-      if (client.destroyed) return { kind: "rejected", why: `client left while ${formatEndpoint(target)} was being opened` };
-      return reject(out, r, `client left while ${formatEndpoint(target)} was being opened`);
+      return client.destroyed ? { kind: "rejected", why: left } : reject(out, r, left);
     }
     const e = new FwdError("E_CHANNEL", `${name}: open ${formatEndpoint(target)}: no answer within ${o.timeoutMs / 1000} s`, "the target may drop connection attempts (a firewall), or be down; the SOCKS handshake, its opening included, has a deadline", { reason: "timeout" });
     out.end(reply(e));
