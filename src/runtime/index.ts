@@ -9,7 +9,7 @@ interface BunServer {
   stop(closeActiveConnections?: boolean): void;
 }
 declare const Bun:
-  | { version: string; main: string; gc(force: boolean): void; serve(o: { hostname: string; port: number; fetch: (r: Request) => Response | Promise<Response>; idleTimeout?: number }): BunServer }
+  | { version: string; main: string; serve(o: { hostname: string; port: number; fetch: (r: Request) => Response | Promise<Response>; idleTimeout?: number }): BunServer }
   | undefined;
 declare const Deno: { version: { deno: string } } | undefined;
 
@@ -54,14 +54,6 @@ export async function serveHttp(fetch: (r: Request) => Response | Promise<Respon
   throw new Error("serveHttp: needs Bun or Deno");
 }
 
-
-/**
- * A full collection now, where the runtime offers one (Bun); elsewhere nothing. For quiet moments
- * only: it stops the process for ~10-30 ms.
- */
-export function collectGarbage(): void {
-  if (typeof Bun !== "undefined") Bun.gc(true);
-}
 
 /**
  * A TCP connection on Bun's own sockets (bun-tcp.ts), or undefined where bunSockets() says no (then

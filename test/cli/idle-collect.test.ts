@@ -10,7 +10,7 @@ const close = (conn: number) => ({ type: "connection-close", forward: "f", conn,
 test("one collection after a burst has gone quiet; none for fewer closes; none while they go on", async () => {
   const bus = new EventBus();
   let collections = 0;
-  const stop = collectAfterBursts(bus, () => collections++, { burst: 10, quietMs: 50 });
+  const stop = collectAfterBursts(bus, () => void collections++, { burst: 10, quietMs: 50 });
   for (let i = 0; i < 9; i++) bus.emit(close(i));
   await Bun.sleep(120);
   expect(collections).toBe(0);

@@ -71,4 +71,24 @@ describe("a running tunnel", () => {
       await echo.close();
     }
   }, 30_000);
+
+  test("hands them back again once a burst of connections has closed and gone quiet", async () => {
+    const echo = await startEcho();
+    const fwd = runFwd(["-vv", ...sshd.clientArgs, "-L", `0:127.0.0.1:${echo.port}`, sshd.host], { runtime: "bun" });
+    try {
+      await fwd.waitFor(/handed back [\d.]+ MiB of program pages used only to start/, 15_000);
+      // 256 closes make a burst (cli/idle-collect.ts): 300 connections, 20 at a time, each checked.
+      for (let i = 0; i < 300; i += 20) {
+        const replies = await Promise.all(Array.from({ length: 20 }, (_, j) => exchange(fwd.ports[0]!, `c${i + j}`)));
+        expect(replies.map((r) => r.reply.toString())).toEqual(Array.from({ length: 20 }, (_, j) => `c${i + j}`));
+      }
+      const during = rssFileKiB(fwd.proc.pid!);
+      await fwd.waitFor(/handed back [\d.]+ MiB of program pages after \d+ connections closed/, 15_000);
+      expect(rssFileKiB(fwd.proc.pid!)).toBeLessThan(during);
+      expect((await exchange(fwd.ports[0]!, "after the burst")).reply.toString()).toBe("after the burst");
+    } finally {
+      expect(await fwd.stop()).toBe(0);
+      await echo.close();
+    }
+  }, 60_000);
 });
