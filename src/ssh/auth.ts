@@ -2,7 +2,7 @@
 // when a person can be asked — remembering every attempt so a failure can say what was tried.
 
 import type { AnyAuthMethod, AuthenticationType, AuthHandlerMiddleware } from "ssh2";
-import { utils } from "ssh2";
+import { parseKey } from "./ssh2-client.ts";
 import { readTrusted, UNTRUSTED } from "../file-trust.ts";
 import { FwdError } from "../errors.ts";
 import type { Prompter } from "./prompt.ts";
@@ -128,14 +128,14 @@ export class Authenticator {
       }
       data = read.value;
     }
-    const parsed = utils.parseKey(data);
+    const parsed = parseKey(data);
     if (!(parsed instanceof Error)) return { type: "publickey", username: this.o.user, key: parsed };
     if (!/passphrase|encrypted/i.test(parsed.message)) return `unusable: ${parsed.message}`;
     if (!this.o.prompt) return "encrypted, no terminal to ask its passphrase";
     for (let attempt = 0; attempt < 3; attempt++) {
       const pass = await this.o.prompt(`Enter passphrase for key '${f.path}': `, { secret: true });
       if (pass === undefined || pass === "") return "encrypted, no passphrase given";
-      const key = utils.parseKey(data, pass);
+      const key = parseKey(data, pass);
       if (!(key instanceof Error)) return { type: "publickey", username: this.o.user, key };
       this.o.warn(`bad passphrase for ${f.path}`);
     }

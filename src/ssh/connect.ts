@@ -3,7 +3,8 @@
 
 import { isIP, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
-import { Client, type AuthHandlerMiddleware, type ClientChannel } from "ssh2";
+import type { AuthHandlerMiddleware, ClientChannel } from "ssh2";
+import { Client } from "./ssh2-client.ts";
 import { badTarget } from "../vocab/host-name.ts";
 import type { ExecOptions, Incoming, Link, NegotiatedAlgorithms, RemoteProcess } from "../engine/link.ts";
 import { formatEndpoint, isUnix, type Endpoint, type Origin } from "../vocab/endpoint.ts";
