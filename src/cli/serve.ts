@@ -125,7 +125,9 @@ function trimAfterConnect(bus: EventBus, log: Logger): () => void {
     if (e.type !== "session" || e.state !== "up") return;
     off();
     timer = setTimeout(async () => {
-      const kib = await trimFileMappings();
+      // Most of starting up (arguments, config, authentication) never runs again; what does (a
+      // rekey, a reconnect) compiles again.
+      const kib = await trimFileMappings({ dropCode: true });
       if (kib > 0) log.log("debug", `handed back ${(kib / 1024).toFixed(1)} MiB of program pages used only to start`);
     }, TRIM_AFTER_MS);
     timer.unref?.();

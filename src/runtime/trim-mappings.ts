@@ -16,7 +16,10 @@ import { readFileSync } from "node:fs";
 const MADV_DONTNEED = 4;
 
 /** Declared here so that `deno check` passes without Bun's types. */
-declare const Bun: { gc(sync: boolean): void } | undefined;
+declare const Bun: { gc(sync: boolean): void; shrink?(): void } | undefined;
+
+/** How long JavaScriptCore gets to drop its compiled code (it does so once idle) before the pages are read. */
+const DROP_CODE_WAIT_MS = 200;
 
 /** A mapping as /proc/self/smaps describes it, with what decides whether it may be dropped. */
 export interface Mapping {
@@ -72,12 +75,24 @@ let madvise: Madvise | undefined;
 /**
  * A full collection, then the droppable mappings' pages dropped from this process; returns the KiB
  * they held (0 where not possible — the collection still runs wherever Bun does).
+ *
+ * `dropCode` first has JavaScriptCore throw away all its compiled code (`Bun.shrink()`: bytecode
+ * and JIT output alike, with a full collection), for when nothing runs that needs it soon: what is
+ * used again compiles again, from the binary's cached bytecode. Measured, one tunnel: idle RSS 23.3
+ * → 22.4 MiB at start-up; after 2,000 connections closed 31 → 24 MiB, after 10,000 35 → 29 (anonymous
+ * memory 17.5 → 11 and 21.7 → 16); the price is the next burst's warm-up, 500 connections 0.10 → 0.22
+ * CPU s. The pages are read after it, because that work faults the collector's code back in.
  */
-export async function trimFileMappings(): Promise<number> {
+export async function trimFileMappings(o: { dropCode?: boolean } = {}): Promise<number> {
   if (typeof Bun === "undefined") return 0;
   let collected = false;
   try {
     if (process.platform !== "linux") return 0;
+    if (o.dropCode && Bun.shrink) {
+      Bun.shrink();
+      // Unref: a tunnel that stops meanwhile need not wait for it.
+      await new Promise((r) => setTimeout(r, DROP_CODE_WAIT_MS).unref?.());
+    }
     if (!madvise) {
       const { dlopen, FFIType: T } = await import("bun:ffi");
       const { symbols } = dlopen("libc.so.6", { madvise: { args: [T.u64, T.u64, T.i32], returns: T.i32 } });

@@ -5,6 +5,7 @@ import { expect, test } from "bun:test";
 import { EventBus, type EngineEvent } from "../../src/engine/events.ts";
 import { collectAfterBursts } from "../../src/cli/idle-collect.ts";
 
+const open = (conn: number) => ({ type: "connection-open", forward: "f", conn, source: "s", target: "t" }) as unknown as EngineEvent;
 const close = (conn: number) => ({ type: "connection-close", forward: "f", conn, ageMs: 1, bytesUp: 0, bytesDown: 0 }) as unknown as EngineEvent;
 
 test("one collection after a burst has gone quiet; none for fewer closes; none while they go on", async () => {
@@ -24,5 +25,19 @@ test("one collection after a burst has gone quiet; none for fewer closes; none w
   expect(collections).toBe(1);
   await Bun.sleep(120);
   expect(collections).toBe(1);
+  stop();
+});
+
+test("the collection is told whether any connection is still open (only then may compiled code go)", async () => {
+  const bus = new EventBus();
+  const told: boolean[] = [];
+  const stop = collectAfterBursts(bus, (idle) => void told.push(idle), { burst: 10, quietMs: 30 });
+  for (let i = 0; i < 11; i++) bus.emit(open(i));
+  for (let i = 0; i < 10; i++) bus.emit(close(i)); // one of the eleven stays open
+  await Bun.sleep(80);
+  bus.emit(close(10));
+  for (let i = 11; i < 20; i++) bus.emit(close(i)); // closes of connections opened before it listened count as none open
+  await Bun.sleep(80);
+  expect(told).toEqual([false, true]);
   stop();
 });
