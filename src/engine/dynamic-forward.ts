@@ -192,18 +192,19 @@ export class DynamicForwarder extends Carrier implements Forwarder {
           : {}),
       },
       async (target, signal) => {
-        const givenUp = fail(new FwdError("E_CHANNEL", `${this.id}: open ${formatEndpoint(target)}: given up`, "the client left, or the handshake's deadline passed", { reason: "timeout" }));
+        // Made only when needed: an Error's stack is captured as it is made, for every connection otherwise.
+        const givenUp = () => fail(new FwdError("E_CHANNEL", `${this.id}: open ${formatEndpoint(target)}: given up`, "the client left, or the handshake's deadline passed", { reason: "timeout" }));
         exit = this.choose({ client: address, host: target.host });
         if (!exit) return fail(new FwdError("E_CLOSED", `${this.id}: no exit is up`, "every SSH server of the pool is down; fwd keeps reconnecting", { reason: "no-session" }));
         // Counted from the choice on, so a burst of connections spreads under least-connections.
         const stats = this.exitStats(exit.name);
         stats.open++;
         const link = await exit.acquire(this.rt.acquireTimeoutMs);
-        const r = !link.ok ? link : signal.aborted ? givenUp : await link.value.open(target, origin);
+        const r = !link.ok ? link : signal.aborted ? givenUp() : await link.value.open(target, origin);
         // Given up on (deadline, or the client left): a channel that opened late is closed, not counted.
         if (r.ok && signal.aborted) r.value.destroy();
         if (!r.ok || signal.aborted) stats.open--;
-        return signal.aborted ? givenUp : r;
+        return signal.aborted ? givenUp() : r;
       },
     ).finally(release);
     switch (outcome.kind) {
