@@ -23,11 +23,13 @@ const QUIET_MS = 1_000;
  * Collects; `idle` when no connection is open, so that code compiled for them may go as well.
  * Resolves with the KiB of program pages handed back (if it hands any back).
  */
-export type Collect = (idle: boolean) => Promise<number> | void;
+export type Collect = (idle: boolean, signal: AbortSignal) => Promise<number> | void;
 
-const collectAll: Collect = (idle) => trimFileMappings({ dropCode: idle });
+const collectAll: Collect = (idle, signal) => trimFileMappings({ dropCode: idle, signal });
 
 export function collectAfterBursts(bus: EventBus, collect: Collect = collectAll, o = { burst: BURST, quietMs: QUIET_MS }): () => void {
+  // Aborted on stop: a collection still waiting then does nothing.
+  const stopped = new AbortController();
   let closed = 0;
   let open = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -41,12 +43,13 @@ export function collectAfterBursts(bus: EventBus, collect: Collect = collectAll,
       const n = closed;
       closed = 0;
       const idle = open === 0;
-      const kib = await collect(idle);
+      const kib = await collect(idle, stopped.signal);
       if (kib) bus.log("debug", `handed back ${(kib / 1024).toFixed(1)} MiB of program pages after ${n} connections closed${idle ? ", and the compiled code" : ""}`);
     }, o.quietMs);
     timer.unref?.();
   });
   return () => {
+    stopped.abort();
     clearTimeout(timer);
     off();
   };

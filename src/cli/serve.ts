@@ -118,21 +118,29 @@ async function run(engine: Engine, o: ServeOptions, page: StatusServer | undefin
 /** How long after the first session is up the pages only start-up used are handed back. */
 const TRIM_AFTER_MS = 1_000;
 
-/** Once, after the first session is up (starting and connecting are done): see runtime/trim-mappings.ts. */
+/**
+ * Once, after the first session is up (starting and connecting are done): see runtime/trim-mappings.ts.
+ * The compiled code goes too unless a connection came meanwhile (its code is hot, and would be compiled
+ * again at once).
+ */
 function trimAfterConnect(bus: EventBus, log: Logger): () => void {
+  const stopped = new AbortController();
   let timer: ReturnType<typeof setTimeout> | undefined;
+  let busy = false;
   const off = bus.on((e) => {
-    if (e.type !== "session" || e.state !== "up") return;
-    off();
+    if (e.type === "connection-open") busy = true;
+    if (e.type !== "session" || e.state !== "up" || timer) return;
     timer = setTimeout(async () => {
+      off();
       // Most of starting up (arguments, config, authentication) never runs again; what does (a
       // rekey, a reconnect) compiles again.
-      const kib = await trimFileMappings({ dropCode: true });
-      if (kib > 0) log.log("debug", `handed back ${(kib / 1024).toFixed(1)} MiB of program pages used only to start`);
+      const kib = await trimFileMappings({ dropCode: !busy, signal: stopped.signal });
+      if (kib > 0) log.log("debug", `handed back ${(kib / 1024).toFixed(1)} MiB of program pages used only to start${busy ? "" : ", and the compiled code"}`);
     }, TRIM_AFTER_MS);
     timer.unref?.();
   });
   return () => {
+    stopped.abort();
     off();
     clearTimeout(timer);
   };

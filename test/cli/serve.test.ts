@@ -147,17 +147,16 @@ describe("serve", () => {
       const burst = () => {
         for (let i = 0; i < 256; i++) engine.bus.emit({ type: "connection-close", forward: "f", conn: i, bytesUp: 0, bytesDown: 0, ageMs: 1 } satisfies EngineEvent);
       };
+      // The start-up trim (a second after the session is up, then 200 ms for the code to go) collects first.
+      await until(() => gc.mock.calls.length === 1);
       burst();
-      await until(() => gc.mock.calls.length >= 1);
-      // The start-up trim (a second after the session is up) may be under way too: let both finish.
-      await Bun.sleep(400);
-      const during = gc.mock.calls.length;
+      await until(() => gc.mock.calls.length === 2);
       engine.kill();
       expect(await run).toBe(0);
       burst();
-      // The quiet time is 1 s: had the collection outlived serve(), it would have run by now.
-      await Bun.sleep(1_300);
-      expect(gc.mock.calls.length).toBe(during);
+      // A quiet second, 200 ms, then the collection: had it outlived serve(), it would have run by now.
+      await Bun.sleep(1_800);
+      expect(gc.mock.calls.length).toBe(2);
     } finally {
       gc.mockRestore();
     }

@@ -1,11 +1,11 @@
 // Handing back start-up pages (runtime/trim-mappings.ts): only read-only file mappings without a
 // private page are dropped, and a running tunnel's RSS falls while its forwards keep working.
 
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, spyOn, test } from "bun:test";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { droppable, parseSmaps } from "../../src/runtime/trim-mappings.ts";
+import { droppable, parseSmaps, trimFileMappings } from "../../src/runtime/trim-mappings.ts";
 import { runFwd } from "../harness/fwd.ts";
 import { exchange, startEcho } from "../harness/net.ts";
 import { startSshd, type Sshd } from "../harness/sshd.ts";
@@ -54,6 +54,31 @@ describe("which mappings may be dropped", () => {
   });
 });
 
+describe("dropping the compiled code first", () => {
+  test("dropCode: Bun.shrink(), then at least 200 ms later the collection; without it, no shrink; aborted while waiting, nothing", async () => {
+    const calls: [string, number][] = [];
+    const shrink = spyOn(Bun, "shrink").mockImplementation(() => void calls.push(["shrink", performance.now()]));
+    const gc = spyOn(Bun, "gc").mockImplementation(() => void calls.push(["gc", performance.now()]));
+    try {
+      await trimFileMappings({ dropCode: true });
+      expect(calls.map(([what]) => what)).toEqual(["shrink", "gc"]);
+      expect(calls[1]![1] - calls[0]![1]).toBeGreaterThanOrEqual(190);
+      calls.length = 0;
+      await trimFileMappings();
+      expect(calls.map(([what]) => what)).toEqual(["gc"]);
+      calls.length = 0;
+      const stop = new AbortController();
+      const trim = trimFileMappings({ dropCode: true, signal: stop.signal });
+      stop.abort();
+      expect(await trim).toBe(0);
+      expect(calls.map(([what]) => what)).toEqual(["shrink"]);
+    } finally {
+      shrink.mockRestore();
+      gc.mockRestore();
+    }
+  });
+});
+
 describe("a running tunnel", () => {
   let sshd: Sshd;
   beforeAll(async () => {
@@ -83,8 +108,8 @@ describe("a running tunnel", () => {
     // A fresh copy of the runtime: written a moment ago, so the kernel has not written it back yet.
     const dir = mkdtempSync(join(tmpdir(), "fwd-fresh-"));
     const runtime = join(dir, "bun");
-    copyFileSync(process.execPath, runtime);
-    chmodSync(runtime, 0o755);
+    // Written, not copied: a copy may share the file's blocks (a reflink on btrfs or XFS) and dirty nothing.
+    writeFileSync(runtime, readFileSync(process.execPath), { mode: 0o755 });
     const wrapper = join(dir, "fwd");
     writeFileSync(wrapper, `#!/bin/sh\nexec ${runtime} ${join(import.meta.dir, "..", "..", "src", "main.ts")} "$@"\n`, { mode: 0o755 });
     const echo = await startEcho();

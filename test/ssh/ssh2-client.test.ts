@@ -2,6 +2,7 @@
 // tunnel never loads the index and what it brings (the server, key generation, node:http/https/tls).
 
 import { expect, test } from "bun:test";
+import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as ssh2 from "ssh2";
@@ -22,4 +23,17 @@ test("outside the demo (whose server needs the index), src/ takes only types fro
     if (/(?:import\s*\(|require\s*\()\s*["']ssh2["']/.test(text)) values.push(`${f}: a dynamic import of ssh2`);
   }
   expect(values).toEqual([]);
+});
+
+test("loading the client's modules loads none of ssh2's index, server, key generation or HTTP agents", () => {
+  const probe = `
+    await import(${JSON.stringify(join(SRC, "ssh", "connect.ts"))});
+    await import(${JSON.stringify(join(SRC, "ssh", "auth.ts"))});
+    console.log(JSON.stringify(Object.keys(require.cache).filter((k) => k.includes("/ssh2/lib/")).map((k) => k.replace(/^.*\\/ssh2\\/lib\\//, ""))));
+  `;
+  const r = spawnSync(process.execPath, ["-e", probe], { encoding: "utf8" });
+  expect(r.status).toBe(0);
+  const loaded: string[] = JSON.parse(r.stdout);
+  expect(loaded).toContain("client.js"); // the probe sees what it looks for
+  expect(loaded.filter((f) => ["index.js", "server.js", "keygen.js", "http-agents.js"].includes(f))).toEqual([]);
 });
