@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { droppable, parseSmaps, trimFileMappings } from "../../src/runtime/trim-mappings.ts";
-import { runFwd } from "../harness/fwd.ts";
+import { runFwd, type FwdProcess } from "../harness/fwd.ts";
 import { exchange, startEcho } from "../harness/net.ts";
 import { startSshd, type Sshd } from "../harness/sshd.ts";
 
@@ -88,16 +88,20 @@ describe("a running tunnel", () => {
     await sshd?.stop();
   });
   const rssFileKiB = (pid: number) => Number(/^RssFile:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]);
+  /** The start-up trim says so, the file pages fall below half of what they were, and the forward still carries. */
+  const expectStartupTrim = async (fwd: FwdProcess, say: string) => {
+    const before = rssFileKiB(fwd.proc.pid!);
+    await fwd.waitFor(/handed back [\d.]+ MiB of program pages used only to start/, 15_000);
+    expect(rssFileKiB(fwd.proc.pid!)).toBeLessThan(before / 2);
+    expect((await exchange(fwd.ports[0]!, say)).reply.toString()).toBe(say);
+  };
 
   test("hands back its start-up pages a second after connecting, and carries on forwarding", async () => {
     const echo = await startEcho();
     const fwd = runFwd(["-vv", ...sshd.clientArgs, "-L", `0:127.0.0.1:${echo.port}`, sshd.host], { runtime: "bun" });
     try {
       await fwd.waitFor(/^listening /);
-      const before = rssFileKiB(fwd.proc.pid!);
-      await fwd.waitFor(/handed back [\d.]+ MiB of program pages used only to start/, 15_000);
-      expect(rssFileKiB(fwd.proc.pid!)).toBeLessThan(before / 2);
-      expect((await exchange(fwd.ports[0]!, "after the trim")).reply.toString()).toBe("after the trim");
+      await expectStartupTrim(fwd, "after the trim");
     } finally {
       expect(await fwd.stop()).toBe(0);
       await echo.close();
@@ -127,10 +131,7 @@ describe("a running tunnel", () => {
       };
       // What makes this case: the copy's pages show as dirty without being copies (Anonymous 0).
       expect(dirtyKiB(readFileSync(`/proc/${fwd.proc.pid}/smaps`, "utf8"))).toBeGreaterThan(4096);
-      const before = rssFileKiB(fwd.proc.pid!);
-      await fwd.waitFor(/handed back [\d.]+ MiB of program pages used only to start/, 15_000);
-      expect(rssFileKiB(fwd.proc.pid!)).toBeLessThan(before / 2);
-      expect((await exchange(fwd.ports[0]!, "fresh")).reply.toString()).toBe("fresh");
+      await expectStartupTrim(fwd, "fresh");
     } finally {
       expect(await fwd.stop()).toBe(0);
       await echo.close();
