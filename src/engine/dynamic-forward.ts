@@ -12,13 +12,13 @@ import type { Forwarder, ForwardKindModule } from "./forwarder.ts";
 import { openProxy } from "./open-proxy.ts";
 import { snapshotOf, type ForwardSnapshot } from "./snapshot.ts";
 import { allowList } from "../vocab/cidr.ts";
-import { clientKey, HandshakeGate, type GateLimits } from "./handshake-gate.ts";
+import { clientKey, HandshakeGate, type ClientKey, type GateLimits } from "./handshake-gate.ts";
 import { Listener } from "./listener.ts";
 import { makePicker, type PickKey } from "./pick.ts";
 import type { Session } from "./session.ts";
 import { countFailure } from "./stats.ts";
 import { formatEndpoint, isLoopback, isLoopbackAddress, type Endpoint, type TcpEndpoint } from "../vocab/endpoint.ts";
-import { socketOwnerSoon } from "../route/socket-owner.ts";
+import { prepareSocketOwner, socketOwnerSoon } from "../route/socket-owner.ts";
 import type { DynamicForward } from "../vocab/forward.ts";
 
 export interface SocksLimits extends GateLimits {
@@ -95,6 +95,8 @@ export class DynamicForwarder extends Carrier implements Forwarder {
   }
 
   async start(): Promise<Result<Endpoint>> {
+    // Before the first client: the gate's owner lookups cannot wait for libc to load (quotaKey).
+    await prepareSocketOwner();
     const r = await this.listener.listen();
     if (r.ok) this.rt.bus.emit({ type: "listening", forward: this.id, side: "local", bind: r.value, via: "socks" });
     return r;
@@ -129,13 +131,22 @@ export class DynamicForwarder extends Carrier implements Forwarder {
    * A loopback client counts against its local user's quota, found with one sock_diag request for
    * its socket (route/socket-owner.ts): by address, another local user on 127.0.0.2, 127.0.0.3, …
    * would be as many clients, and every user on 127.0.0.1 one. Where the owner cannot be found
-   * (not Linux, not Bun, the client already gone) it is the address, as for any other client.
+   * (not Linux, not Bun, the client already gone, or the kernel's answer late) it is the address, as
+   * for any other client. A function: the gate asks only once enough handshakes are in progress for
+   * the quota to matter (handshake-gate.ts), so a lightly used proxy makes no request at all.
    */
-  private quotaKey(socket: net.Socket, address: string): string | Promise<string> {
+  private quotaKey(socket: net.Socket, address: string): ClientKey {
     if (!isLoopbackAddress(address)) return clientKey(address);
-    const owner = socketOwnerSoon({ host: address, port: socket.remotePort ?? 0 }, { host: socket.localAddress ?? "", port: socket.localPort ?? 0 });
-    // Answered at once but for the first lookup: no promise on the accept path (see socketOwnerSoon).
-    return owner instanceof Promise ? owner.then((o) => this.ownerKey(address, o)) : this.ownerKey(address, owner);
+    return () => {
+      const owner = socketOwnerSoon({ host: address, port: socket.remotePort ?? 0 }, { host: socket.localAddress ?? "", port: socket.localPort ?? 0 });
+      // Only the first lookup of the process (libc loading, begun in start()) or a kernel that
+      // answers late is a promise; the gate cannot wait for it, so that one counts by address.
+      if (owner instanceof Promise) {
+        void owner.catch(() => {});
+        return this.ownerKey(address, fail(new FwdError("E_CONFIG", "socket owner: the kernel's answer came late", "loopback clients are told apart by address only")));
+      }
+      return this.ownerKey(address, owner);
+    };
   }
 
   private ownerKey(address: string, owner: Result<number>): string {
@@ -158,8 +169,7 @@ export class DynamicForwarder extends Carrier implements Forwarder {
     // A queued socket is not read, so a client hanging up there is seen once it has a slot (and then at
     // once); the queue's wait is short and its length bounded, so such a ghost costs little.
     // Neither the owner nor a free slot is a promise on the common path: each await is a turn of the microtask queue.
-    const key = this.quotaKey(socket, address);
-    const entered = this.gate.enter(typeof key === "string" ? key : await key, () =>
+    const entered = this.gate.enter(this.quotaKey(socket, address), () =>
       this.rt.bus.log("debug", `${this.id}: ${where}: waiting for a handshake slot (at most ${SOCKS_LIMITS.perClient} per client, ${SOCKS_LIMITS.total} in all)`),
     );
     const release = entered instanceof Promise ? await entered : entered;

@@ -16,6 +16,18 @@ export interface GateLimits {
 /** Frees the slot; calling it again does nothing. */
 export type Release = () => void;
 
+/**
+ * A client's key, or how to find it (on loopback a sock_diag request, ~8 % of a SOCKS5 connection's
+ * CPU): found only once the gate is busy enough for keys to matter, see enter().
+ */
+export type ClientKey = string | (() => string);
+
+/** A handshake in progress: its client's key, or (taken before it was needed) how to find it. */
+interface Slot {
+  key?: string;
+  find?: () => string;
+}
+
 interface Waiter {
   key: string;
   grant: (r: Release | undefined) => void;
@@ -26,6 +38,8 @@ export class HandshakeGate {
   private readonly perKey = new Map<string, number>();
   private readonly queue: Waiter[] = [];
   private readonly queuedPerKey = new Map<string, number>();
+  /** Slots in progress whose key is not known yet (each counted in `active`, none in `perKey`). */
+  private readonly unkeyed = new Set<Slot>();
 
   constructor(private readonly limits: GateLimits) {}
 
@@ -35,11 +49,19 @@ export class HandshakeGate {
   }
 
   /**
-   * A slot for a handshake from `key` (the client address): at once when there is room (the Release
-   * itself, no promise to wait for), after a wait in the queue otherwise. Undefined when the queue is
-   * full for this client or the wait ran out.
+   * A slot for a handshake from `clientKey` (see clientKey(), or a function that finds it): at once
+   * when there is room (the Release itself, no promise to wait for), after a wait in the queue
+   * otherwise. Undefined when the queue is full for this client or the wait ran out.
    */
-  enter(key: string, onQueued?: () => void): Release | Promise<Release | undefined> | undefined {
+  enter(clientKey: ClientKey, onQueued?: () => void): Release | Promise<Release | undefined> | undefined {
+    // With fewer than perClient - 1 in progress and nobody waiting, this one cannot bring any client
+    // to its quota, whoever it is: its key is not needed yet. Once that many are in progress, every
+    // key is found (keyed()) before anything is decided, so the quotas count exactly as if all had been.
+    if (typeof clientKey === "function" && this.active < this.limits.perClient - 1 && this.active < this.limits.total && this.queue.length === 0) {
+      return this.takeUnkeyed(clientKey);
+    }
+    this.keyed();
+    const key = typeof clientKey === "function" ? clientKey() : clientKey;
     if (this.hasRoom(key)) return this.take(key);
     // The queue holds at most as many as may be in progress, per client and in all: waiting is bounded too.
     if (this.queue.length >= this.limits.total || (this.queuedPerKey.get(key) ?? 0) >= this.limits.perClient) return undefined;
@@ -64,22 +86,47 @@ export class HandshakeGate {
   }
 
   private take(key: string): Release {
-    this.active++;
     this.perKey.set(key, (this.perKey.get(key) ?? 0) + 1);
+    return this.hold({ key });
+  }
+
+  private takeUnkeyed(find: () => string): Release {
+    const slot: Slot = { find };
+    this.unkeyed.add(slot);
+    return this.hold(slot);
+  }
+
+  private hold(slot: Slot): Release {
+    this.active++;
     let done = false;
     return () => {
       if (done) return;
       done = true;
       this.active--;
-      const n = this.perKey.get(key)! - 1;
-      if (n === 0) this.perKey.delete(key);
-      else this.perKey.set(key, n);
+      if (slot.key === undefined) this.unkeyed.delete(slot);
+      else {
+        const n = this.perKey.get(slot.key)! - 1;
+        if (n === 0) this.perKey.delete(slot.key);
+        else this.perKey.set(slot.key, n);
+      }
       this.wakeNext();
     };
   }
 
+  /** Finds the key of every slot taken without one, and counts each under it from now on. */
+  private keyed(): void {
+    if (this.unkeyed.size === 0) return;
+    for (const slot of this.unkeyed) {
+      slot.key = slot.find!();
+      this.perKey.set(slot.key, (this.perKey.get(slot.key) ?? 0) + 1);
+    }
+    this.unkeyed.clear();
+  }
+
   /** The first waiter, in arrival order, whose client has room now: a busy client cannot hold up others. */
   private wakeNext(): void {
+    if (this.queue.length === 0) return;
+    this.keyed();
     const w = this.queue.find((q) => this.hasRoom(q.key));
     if (w) w.grant(this.take(w.key));
   }

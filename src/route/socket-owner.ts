@@ -85,6 +85,11 @@ function loadLibc(): Promise<Result<Libc>> {
   })().then((r) => (libcNow = r)));
 }
 
+/** Loads what lookups need (libc, once), so that every lookup after it is answered within the call. */
+export async function prepareSocketOwner(): Promise<void> {
+  await loadLibc();
+}
+
 /** A TCP endpoint as node:net and Bun's sockets report it: dotted IPv4, IPv6, or IPv4-mapped IPv6. */
 export interface Tcp {
   host: string;

@@ -33,6 +33,39 @@ describe("HandshakeGate", () => {
     expect(gate.inProgress).toBe(2);
   });
 
+  test("keys given as functions are looked up only once enough are in progress to matter, and then all of them: the quotas hold as with keys given at once", async () => {
+    const gate = new HandshakeGate({ total: 10, perClient: 3, queueMs: 60_000 });
+    const lookups: string[] = [];
+    const key = (k: string) => () => (lookups.push(k), k);
+    // Fewer than perClient - 1 (2) in progress: nobody can reach a quota, no key is looked up.
+    const a1 = atOnce(gate.enter(key("a")));
+    const b1 = atOnce(gate.enter(key("b")));
+    b1(); // gone before it mattered: never looked up
+    const a2 = atOnce(gate.enter(key("a")));
+    expect(lookups).toEqual([]);
+    // Two in progress: the next one finds every key first, its own too, and counts a's two.
+    const a3 = atOnce(gate.enter(key("a")));
+    expect(lookups).toEqual(["a", "a", "a"]);
+    let waits = 0;
+    const a4 = queued(gate.enter(key("a"), () => waits++)); // a holds 3 of 3
+    expect(waits).toBe(1);
+    atOnce(gate.enter(key("c"))); // another client still gets in
+    // A slot looked up late is released under its key: a's waiter gets it.
+    a1();
+    expect(await a4).toBeFunction();
+    expect(gate.inProgress).toBe(4);
+    a2();
+    a3();
+    expect(gate.inProgress).toBe(2);
+  });
+
+  test("strings and functions mix: a string key counts with what the functions find", () => {
+    const gate = new HandshakeGate({ total: 10, perClient: 2, queueMs: 60_000 });
+    atOnce(gate.enter(() => "x")); // 0 in progress, below perClient - 1 = 1: not looked up
+    atOnce(gate.enter("x")); // one in progress: everything is looked up, x now holds 2
+    expect(gate.enter("x")).toBeInstanceOf(Promise);
+  });
+
   test("the total holds across clients; a release wakes the first waiter that has room", async () => {
     const gate = new HandshakeGate({ total: 2, perClient: 1, queueMs: 60_000 });
     const a = atOnce(gate.enter("a"));
