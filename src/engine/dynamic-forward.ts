@@ -18,7 +18,7 @@ import { makePicker, type PickKey } from "./pick.ts";
 import type { Session } from "./session.ts";
 import { countFailure } from "./stats.ts";
 import { formatEndpoint, isLoopback, isLoopbackAddress, type Endpoint, type TcpEndpoint } from "../vocab/endpoint.ts";
-import { prepareSocketOwner, socketOwnerSoon } from "../route/socket-owner.ts";
+import { CLIENT_GONE, prepareSocketOwner, socketOwnerSoon } from "../route/socket-owner.ts";
 import type { DynamicForward } from "../vocab/forward.ts";
 
 export interface SocksLimits extends GateLimits {
@@ -31,6 +31,9 @@ export interface SocksLimits extends GateLimits {
  * FWD_TEST_SOCKS_LIMITS ("handshakeMs=2000,perClient=2") lowers them for the test suite only: it is
  * not a user setting and is not documented as one.
  */
+/** The quota key of every loopback client whose owner could not be found (see ownerKey). */
+const LOOPBACK_OWNER_UNKNOWN = "loopback, owner not found";
+
 export const SOCKS_LIMITS: SocksLimits = limitsFrom(process.env.FWD_TEST_SOCKS_LIMITS, { handshakeMs: 10_000, total: 256, perClient: 32, queueMs: 3_000 });
 
 function limitsFrom(spec: string | undefined, defaults: SocksLimits): SocksLimits {
@@ -96,7 +99,8 @@ export class DynamicForwarder extends Carrier implements Forwarder {
 
   async start(): Promise<Result<Endpoint>> {
     // Before the first client: the gate's owner lookups cannot wait for libc to load (quotaKey).
-    await prepareSocketOwner();
+    const lookups = await prepareSocketOwner();
+    if (!lookups.ok) this.noOwner(lookups.error);
     const r = await this.listener.listen();
     if (r.ok) this.rt.bus.emit({ type: "listening", forward: this.id, side: "local", bind: r.value, via: "socks" });
     return r;
@@ -131,8 +135,8 @@ export class DynamicForwarder extends Carrier implements Forwarder {
    * A loopback client counts against its local user's quota, found with one sock_diag request for
    * its socket (route/socket-owner.ts): by address, another local user on 127.0.0.2, 127.0.0.3, …
    * would be as many clients, and every user on 127.0.0.1 one. Where the owner cannot be found
-   * (not Linux, not Bun, the client already gone, or the kernel's answer late) it is the address, as
-   * for any other client. A function: the gate asks only once enough handshakes are in progress for
+   * (not Linux, not Bun, the client already gone, or the kernel's answer late) all such clients share
+   * one quota (ownerKey). A function: the gate asks only once enough handshakes are in progress for
    * the quota to matter (handshake-gate.ts), so a lightly used proxy makes no request at all.
    */
   private quotaKey(socket: net.Socket, address: string): ClientKey {
@@ -145,17 +149,30 @@ export class DynamicForwarder extends Carrier implements Forwarder {
         void owner.catch(() => {});
         return this.ownerKey(address, fail(new FwdError("E_CONFIG", "socket owner: the kernel's answer came late", "loopback clients are told apart by address only")));
       }
+      // Its process has closed the client's socket (a FIN the paused reader has not seen yet), or the
+      // kernel has no such socket: nobody will read a reply. Ended now rather than held to the
+      // handshake's deadline on a shared quota — else closing sockets would be a way to more slots.
+      if (!owner.ok && owner.error.reason === CLIENT_GONE) socket.destroy();
       return this.ownerKey(address, owner);
     };
   }
 
+  /**
+   * A loopback client whose owner is not found shares one quota with every other such client, not
+   * its address's: the gate may look the owner up well after the accept, and a client that has made
+   * its socket unfindable by then (closed by its process, a FIN still unread) must not get a fresh
+   * quota per loopback address — 127.0.0.2, 127.0.0.3, … are anyone's to take.
+   */
   private ownerKey(address: string, owner: Result<number>): string {
     if (owner.ok) return clientKey(address, owner.value);
-    if (!this.saidNoOwner) {
-      this.saidNoOwner = true;
-      this.rt.bus.log("debug", `${this.id}: loopback clients are counted by address, not by local user (said once): ${owner.error.message}`);
-    }
-    return clientKey(address);
+    this.noOwner(owner.error);
+    return LOOPBACK_OWNER_UNKNOWN;
+  }
+
+  private noOwner(e: FwdError): void {
+    if (this.saidNoOwner) return;
+    this.saidNoOwner = true;
+    this.rt.bus.log("debug", `${this.id}: loopback clients whose local user is not found share one quota (said once): ${e.message}`);
   }
 
   private async accept(socket: net.Socket): Promise<void> {

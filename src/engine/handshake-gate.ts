@@ -33,6 +33,17 @@ interface Waiter {
   grant: (r: Release | undefined) => void;
 }
 
+/** Where a key cannot be found (a finder that throws, which none should): one shared quota, never a fresh one. */
+export const UNKNOWN_CLIENT = "client not known";
+
+function findKey(find: () => string): string {
+  try {
+    return find();
+  } catch {
+    return UNKNOWN_CLIENT;
+  }
+}
+
 export class HandshakeGate {
   private active = 0;
   private readonly perKey = new Map<string, number>();
@@ -61,7 +72,7 @@ export class HandshakeGate {
       return this.takeUnkeyed(clientKey);
     }
     this.keyed();
-    const key = typeof clientKey === "function" ? clientKey() : clientKey;
+    const key = typeof clientKey === "function" ? findKey(clientKey) : clientKey;
     if (this.hasRoom(key)) return this.take(key);
     // The queue holds at most as many as may be in progress, per client and in all: waiting is bounded too.
     if (this.queue.length >= this.limits.total || (this.queuedPerKey.get(key) ?? 0) >= this.limits.perClient) return undefined;
@@ -115,12 +126,12 @@ export class HandshakeGate {
 
   /** Finds the key of every slot taken without one, and counts each under it from now on. */
   private keyed(): void {
-    if (this.unkeyed.size === 0) return;
     for (const slot of this.unkeyed) {
-      slot.key = slot.find!();
+      // Out of the set first: whatever find() does, the slot is counted once, under one key.
+      this.unkeyed.delete(slot);
+      slot.key = findKey(slot.find!);
       this.perKey.set(slot.key, (this.perKey.get(slot.key) ?? 0) + 1);
     }
-    this.unkeyed.clear();
   }
 
   /** The first waiter, in arrival order, whose client has room now: a busy client cannot hold up others. */

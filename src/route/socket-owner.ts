@@ -23,6 +23,8 @@ const IPPROTO_TCP = 6;
 const MSG_DONTWAIT = 0x40;
 const EAGAIN = 11;
 const NOCOOKIE = 0xffffffff;
+/** lo's interface index, the same in every network namespace (LOOPBACK_IFINDEX in <linux/netdevice.h>). */
+const LOOPBACK_IFINDEX = 1;
 /** struct nlmsghdr, then struct inet_diag_req_v2 (family, protocol, ext, pad, states, inet_diag_sockid). */
 const NLMSG_HDRLEN = 16;
 const REQ_LEN = NLMSG_HDRLEN + 8 + 48;
@@ -85,9 +87,13 @@ function loadLibc(): Promise<Result<Libc>> {
   })().then((r) => (libcNow = r)));
 }
 
-/** Loads what lookups need (libc, once), so that every lookup after it is answered within the call. */
-export async function prepareSocketOwner(): Promise<void> {
-  await loadLibc();
+/**
+ * Loads what lookups need (libc, once), so that every lookup after it is answered within the call;
+ * an error saying why where lookups cannot be made at all.
+ */
+export async function prepareSocketOwner(): Promise<Result<void>> {
+  const r = await loadLibc();
+  return r.ok ? ok(undefined) : r;
 }
 
 /** A TCP endpoint as node:net and Bun's sockets report it: dotted IPv4, IPv6, or IPv4-mapped IPv6. */
@@ -225,7 +231,10 @@ function request(client: Tcp, server: Tcp, seq: number): Uint8Array | undefined 
   v.setUint16(26, server.port, false);
   buf.set(src, 28);
   buf.set(dst, 44);
-  v.setUint32(60, 0, true); // any interface
+  // The loopback interface, not 0: the kernel's exact lookup with 0 skips a socket bound to a device,
+  // and any local user may bind one to lo (SO_BINDTODEVICE, unprivileged since Linux 5.7) to become
+  // unfindable. With lo's index it finds those and every socket bound to no device alike.
+  v.setUint32(60, LOOPBACK_IFINDEX, true);
   v.setUint32(64, NOCOOKIE, true);
   v.setUint32(68, NOCOOKIE, true);
   return buf;
@@ -240,8 +249,8 @@ function parse(a: Uint8Array, want: Wanted): Result<number> {
   // An exact lookup that finds no connection falls back, in the kernel, to a socket listening on
   // the client's address and port: its owner is not the client's.
   if (a[NLMSG_HDRLEN + MSG_STATE] === TCP_LISTEN || v.getUint16(NLMSG_HDRLEN + MSG_SPORT, false) !== want.sport || v.getUint16(NLMSG_HDRLEN + MSG_DPORT, false) !== want.dport)
-    return fail(new FwdError("E_CONFIG", "socket owner: the kernel answered for another socket (the client's is gone)", UNKNOWN_OWNER_HINT));
-  if (v.getUint32(NLMSG_HDRLEN + MSG_INODE, true) === 0) return fail(new FwdError("E_CONFIG", "socket owner: the client's socket has no owner any more (closed by its process)", UNKNOWN_OWNER_HINT));
+    return fail(gone("socket owner: the kernel answered for another socket (the client's is gone)"));
+  if (v.getUint32(NLMSG_HDRLEN + MSG_INODE, true) === 0) return fail(gone("socket owner: the client's socket has no owner any more (closed by its process)"));
   return ok(v.getUint32(NLMSG_HDRLEN + MSG_UID, true));
 }
 
@@ -251,9 +260,15 @@ function thrown(e: unknown): Result<number> {
 }
 
 function sysError(call: string, errno: number): FwdError {
-  const what = errno === 2 ? "no such socket (ENOENT)" : `errno ${errno}`;
-  return new FwdError("E_CONFIG", `socket owner: ${call}: ${what}`, UNKNOWN_OWNER_HINT);
+  // sock_diag's ENOENT: the kernel has no such connection (on lo, with these ports) — the client's is gone.
+  if (errno === 2 && call === "sock_diag") return gone(`socket owner: ${call}: no such socket (ENOENT)`);
+  return new FwdError("E_CONFIG", `socket owner: ${call}: errno ${errno}`, UNKNOWN_OWNER_HINT);
 }
+
+/** The reason of a lookup that failed because the client's socket is gone or its process closed it. */
+export const CLIENT_GONE = "client-gone";
+
+const gone = (message: string) => new FwdError("E_CONFIG", message, UNKNOWN_OWNER_HINT, { reason: CLIENT_GONE });
 
 /** 4 bytes for IPv4 and IPv4-mapped IPv6 (the kernel keeps those in its IPv4 table), 16 for IPv6. */
 function addressBytes(host: string): number[] | undefined {

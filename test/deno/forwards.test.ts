@@ -97,7 +97,7 @@ describe("fwd under Deno", () => {
     }
   }, 30_000);
 
-  test("-D: curl through SOCKS5 (name resolved by the server) and SOCKS4; loopback clients by address (no bun:ffi), said once", async () => {
+  test("-D: curl through SOCKS5 (name resolved by the server) and SOCKS4; loopback clients share one quota (no bun:ffi), said once", async () => {
     const web = await startHttp("127.0.0.1");
     const fwd = runFwd([...sshd.clientArgs, "-vv", "-D", "0", sshd.host], DENO);
     try {
@@ -107,8 +107,8 @@ describe("fwd under Deno", () => {
       expect(five).toEqual({ code: 0, stdout: "hello /five via 127.0.0.1", stderr: "" });
       const four = await curl(["--socks4", socks, `http://127.0.0.1:${web.port}/four`]);
       expect(four).toEqual({ code: 0, stdout: "hello /four via 127.0.0.1", stderr: "" });
-      expect([...fwd.stdout, ...fwd.stderr].filter((l) => l.includes("loopback clients are counted by address"))).toEqual([
-        "debug: -D 0: loopback clients are counted by address, not by local user (said once): socket owner: this runtime has no bun:ffi",
+      expect([...fwd.stdout, ...fwd.stderr].filter((l) => l.includes("loopback clients whose local user is not found"))).toEqual([
+        "debug: -D 0: loopback clients whose local user is not found share one quota (said once): socket owner: this runtime has no bun:ffi",
       ]);
     } finally {
       expect(await fwd.stop()).toBe(0);

@@ -8,10 +8,11 @@
 // (FWD_NODE_NET=1). The limits are lowered for the test (FWD_TEST_SOCKS_LIMITS).
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { spawn } from "node:child_process";
 import { runFwd, type FwdProcess } from "../harness/fwd.ts";
 import { startEcho } from "../harness/net.ts";
 import { asNobody, type OtherUser } from "../harness/other-user.ts";
-import { socks5Request, socksClient } from "../harness/socks.ts";
+import { socks5Request, socksClient, type SocksClient } from "../harness/socks.ts";
 import { startSshd, type Sshd } from "../harness/sshd.ts";
 
 const asRoot = process.getuid?.() === 0;
@@ -89,12 +90,85 @@ print("holding",flush=True)`,
         expect(lines.filter((l) => l.includes("no handshake slot free")).length).toBe(14);
         // The user's own client was never queued, and the owner was known every time.
         expect(refused().length).toBe(16);
-        expect([...fwd.stdout, ...fwd.stderr].join("\n")).not.toContain("loopback clients are counted by address");
+        expect([...fwd.stdout, ...fwd.stderr].join("\n")).not.toContain("loopback clients whose local user is not found");
       } finally {
         c.socket.destroy();
         await attacker.stop();
       }
     }, 30_000);
+  });
+
+// The owner is looked up only once enough handshakes are in progress (src/engine/handshake-gate.ts),
+// so a client can try to be unfindable by then: nobody sends a request to a target that never
+// answers plus more than the reader takes (it stops at 64 KiB, so the FIN behind it stays unread),
+// and closes. Counted by address, those would be a quota of their own on top of nobody's uid; fwd
+// ends them instead, and the user's handshakes (also to the silent target) all get in at once.
+for (const [sockets, env] of [
+  ["Bun's sockets", { FWD_NODE_NET: "0" }],
+  ["node:net sockets (FWD_NODE_NET=1)", { FWD_NODE_NET: "1" }],
+] as const)
+  describe(`closed before the lookup, ${sockets}`, () => {
+    let hole: ReturnType<typeof spawn> | undefined;
+    let holePort = 0;
+    beforeAll(async () => {
+      if (!asRoot) return;
+      // A target that never answers: a listener whose accept queue is full, so new SYNs are dropped.
+      hole = spawn("python3", ["-c", `import socket,time,sys
+l=socket.socket(); l.bind(("127.0.0.1",0)); l.listen(0)
+p=l.getsockname()[1]; cs=[]
+for _ in range(3):
+  c=socket.socket(); c.setblocking(False)
+  try: c.connect(("127.0.0.1",p))
+  except BlockingIOError: pass
+  cs.append(c)
+time.sleep(0.3); print(p,flush=True); sys.stdin.read()`], { stdio: ["pipe", "pipe", "inherit"] });
+      holePort = Number(await new Promise<string>((r) => hole!.stdout!.once("data", (d: Buffer) => r(String(d)))));
+    });
+    afterAll(() => {
+      hole?.stdin?.end();
+      hole?.kill();
+    });
+
+    test.skipIf(!asRoot)("sockets nobody closed behind a stalled request give it no second quota", async () => {
+      const fwd = runFwd([...sshd.clientArgs, "-vv", "-D", "0", sshd.host], { env: { ...env, FWD_TEST_SOCKS_LIMITS: "handshakeMs=8000,perClient=4,total=8,queueMs=1500" } });
+      let attacker: OtherUser | undefined;
+      const mine: SocksClient[] = [];
+      try {
+        await fwd.waitFor(/^listening 127\.0\.0\.1:\d+ -> SOCKS/);
+        const port = fwd.ports[0]!;
+        // Three (perClient - 1: taken before any lookup) sent and closed from 127.0.0.2, then five
+        // held from 127.0.0.3 (nobody's uid quota: four get in, one waits).
+        attacker = await asNobody(
+          `import socket,time,struct
+held=[]
+req=bytes([5,1,0,5,1,0,1,127,0,0,1])+struct.pack(">H",${holePort})
+for i in range(3):
+  s=socket.socket(); s.bind(("127.0.0.2",0)); s.connect(("127.0.0.1",${port}))
+  s.sendall(req + b"\\0"*200000); s.close(); time.sleep(0.05)
+time.sleep(0.5)
+for i in range(5):
+  s=socket.socket(); s.bind(("127.0.0.3",0)); s.connect(("127.0.0.1",${port})); s.sendall(req); held.append(s)
+time.sleep(0.5)
+print("holding",flush=True)`,
+          /holding\n/,
+        );
+        // The user's own four: its quota, and room in the total once the closed three are ended.
+        for (let i = 0; i < 4; i++) mine.push(socksClient(port, socks5Request("127.0.0.1", holePort)));
+        await Promise.all(mine.map((c) => new Promise<void>((r) => (c.socket.localPort ? r() : c.socket.once("connect", () => r())))));
+        await Bun.sleep(2_500); // past the queue's 1.5 s: a queued one would have been closed by now
+        const ports = mine.map((c) => c.socket.localPort!);
+        const log = [...fwd.stdout, ...fwd.stderr];
+        const held = log.filter((l) => ports.some((p) => new RegExp(`127\\.0\\.0\\.1:${p}: (waiting for a handshake slot|no handshake slot free)`).test(l)));
+        expect(held).toEqual([]);
+        // The attack ran as described: nobody's fifth waited, and no lookup fell back (each closed one was ended).
+        expect(log.filter((l) => /127\.0\.0\.3:\d+: waiting for a handshake slot/.test(l)).length).toBeGreaterThanOrEqual(1);
+        expect(mine.map((c) => c.socket.destroyed)).toEqual([false, false, false, false]); // none closed by fwd
+      } finally {
+        for (const c of mine) c.socket.destroy();
+        await attacker?.stop();
+        await fwd.stop();
+      }
+    }, 40_000);
   });
 
 if (!asRoot) test("a second local user needs root (runuser): skipped", () => console.log("socks-loopback-starvation: skipped, not root"));

@@ -2,7 +2,7 @@
 // bounds, and what a release hands to whom.
 
 import { describe, expect, test } from "bun:test";
-import { clientKey, HandshakeGate, type Release } from "../../src/engine/handshake-gate.ts";
+import { clientKey, HandshakeGate, UNKNOWN_CLIENT, type Release } from "../../src/engine/handshake-gate.ts";
 
 /** A slot given at once is the Release itself (no promise on the accept path); a queued one is a promise. */
 const atOnce = (r: ReturnType<HandshakeGate["enter"]>): Release => {
@@ -64,6 +64,22 @@ describe("HandshakeGate", () => {
     atOnce(gate.enter(() => "x")); // 0 in progress, below perClient - 1 = 1: not looked up
     atOnce(gate.enter("x")); // one in progress: everything is looked up, x now holds 2
     expect(gate.enter("x")).toBeInstanceOf(Promise);
+  });
+
+  test("a finder that throws (none should) counts once, under one shared key, and its slot drains", () => {
+    const gate = new HandshakeGate({ total: 10, perClient: 2, queueMs: 60_000 });
+    const r1 = atOnce(
+      gate.enter(() => {
+        throw new Error("boom");
+      }),
+    );
+    // One in progress: the next entry finds every key; the thrower's is UNKNOWN_CLIENT.
+    const r2 = atOnce(gate.enter(UNKNOWN_CLIENT));
+    expect(gate.enter(UNKNOWN_CLIENT)).toBeInstanceOf(Promise); // two of two under that key
+    r1();
+    r2();
+    r1();
+    expect(gate.inProgress).toBe(1); // the waiter got a slot; nothing counted twice
   });
 
   test("the total holds across clients; a release wakes the first waiter that has room", async () => {

@@ -146,6 +146,25 @@ sys.stdin.read()`;
       if (child.exitCode === null) child.kill("SIGKILL");
     }
   });
+
+  test.skipIf(!asRoot)("a socket that uid nobody bound to lo (SO_BINDTODEVICE, allowed without privilege) is still found as nobody's", async () => {
+    // With interface 0 in the request the kernel skips device-bound sockets: nobody would be unfindable.
+    const py = `import socket,sys
+s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, b"lo")
+s.bind(("127.0.0.8",0)); s.connect(("127.0.0.1",${srv.port}))
+print("connected",flush=True)
+sys.stdin.read()`;
+    const i = seen.srv++;
+    const child: ChildProcess = spawn("runuser", ["-u", "nobody", "--", "python3", "-c", py], { stdio: ["pipe", "pipe", "inherit"] });
+    try {
+      const peer = await srv.next(i);
+      expect(peer.remoteAddress).toBe("127.0.0.8");
+      expect(await ownerOfClient(peer)).toEqual({ ok: true, value: 65534 });
+    } finally {
+      child.stdin!.end();
+      if (child.exitCode === null) child.kill("SIGKILL");
+    }
+  });
 });
 
 if (!asRoot) test("a second local user needs root (runuser): skipped", () => console.log("socket-owner: the uid nobody case is skipped, not root"));
