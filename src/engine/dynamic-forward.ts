@@ -190,6 +190,9 @@ export class DynamicForwarder extends Carrier implements Forwarder {
       this.rt.bus.log("debug", `${this.id}: ${where}: waiting for a handshake slot (at most ${SOCKS_LIMITS.perClient} per client, ${SOCKS_LIMITS.total} in all)`),
     );
     const release = entered instanceof Promise ? await entered : entered;
+    // Gone while it waited for the slot (reset, or ended by the owner lookup as gone): the slot goes
+    // straight to the next in line, not held to a handshake that can never happen.
+    if (release && socket.destroyed) return release();
     if (!release) {
       countFailure(this.stats, "busy");
       this.rt.bus.log("debug", `${this.id}: ${where}: no handshake slot free (the queue is full, or ${SOCKS_LIMITS.queueMs / 1000} s passed); closed`);

@@ -38,6 +38,9 @@ export class ByteReader {
     timeoutMs: number,
   ) {
     s.on("data", this.onData).once("end", this.onEnd).once("close", this.onEnd).once("error", this.onEnd);
+    // Closed before it was read (reset, or ended while it waited for a handshake slot): its 'close'
+    // has come and gone, and no event would ever say so; failed now, not at the deadline.
+    if (s.destroyed) this.failed = new HandshakeError("closed");
     s.resume(); // a listener's sockets arrive paused (pauseOnConnect); a 'data' listener alone won't start them
     this.timer = setTimeout(() => {
       this.fail(new HandshakeError("timeout"));

@@ -169,6 +169,49 @@ print("holding",flush=True)`,
         await fwd.stop();
       }
     }, 40_000);
+
+    test.skipIf(!asRoot)("sockets nobody closed while they waited for a slot do not take the slots the user frees", async () => {
+      const fwd = runFwd([...sshd.clientArgs, "-vv", "-D", "0", sshd.host], { env: { ...env, FWD_TEST_SOCKS_LIMITS: "handshakeMs=8000,perClient=4,total=8,queueMs=1500" } });
+      let attacker: OtherUser | undefined;
+      const mine: SocksClient[] = [];
+      const opened = (c: SocksClient) => new Promise<void>((r) => (c.socket.localPort ? r() : c.socket.once("connect", () => r())));
+      try {
+        await fwd.waitFor(/^listening 127\.0\.0\.1:\d+ -> SOCKS/);
+        const port = fwd.ports[0]!;
+        // The user's four in progress (to the silent target), then nobody's four: the total is full.
+        const first = Array.from({ length: 4 }, () => socksClient(port, socks5Request("127.0.0.1", holePort)));
+        await Promise.all(first.map(opened));
+        await Bun.sleep(200);
+        // Four more from nobody, each sent and closed: they wait, are looked up, found gone.
+        attacker = await asNobody(
+          `import socket,time,struct
+held=[]
+req=bytes([5,1,0,5,1,0,1,127,0,0,1])+struct.pack(">H",${holePort})
+for i in range(4):
+  s=socket.socket(); s.bind(("127.0.0.3",0)); s.connect(("127.0.0.1",${port})); s.sendall(req); held.append(s)
+time.sleep(0.3)
+for i in range(4):
+  s=socket.socket(); s.bind(("127.0.0.2",0)); s.connect(("127.0.0.1",${port})); s.sendall(req); s.close(); time.sleep(0.02)
+time.sleep(0.2)
+print("holding",flush=True)`,
+          /holding\n/,
+        );
+        // The user gives up its four and opens four new ones: the freed slots are theirs, not the dead sockets'.
+        for (const c of first) c.socket.destroy();
+        await Bun.sleep(100);
+        for (let i = 0; i < 4; i++) mine.push(socksClient(port, socks5Request("127.0.0.1", holePort)));
+        await Promise.all(mine.map(opened));
+        await Bun.sleep(2_500); // past the queue's 1.5 s
+        const ports = mine.map((c) => c.socket.localPort!);
+        const held = [...fwd.stdout, ...fwd.stderr].filter((l) => ports.some((p) => new RegExp(`127\\.0\\.0\\.1:${p}: (waiting for a handshake slot|no handshake slot free)`).test(l)));
+        expect(held).toEqual([]);
+        expect(mine.map((c) => c.socket.destroyed)).toEqual([false, false, false, false]);
+      } finally {
+        for (const c of mine) c.socket.destroy();
+        await attacker?.stop();
+        await fwd.stop();
+      }
+    }, 40_000);
   });
 
 if (!asRoot) test("a second local user needs root (runuser): skipped", () => console.log("socks-loopback-starvation: skipped, not root"));

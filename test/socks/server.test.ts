@@ -306,3 +306,14 @@ describe("reply codes from open failures", () => {
     expect(r.reply).toEqual([5, 0, 5, code, 0, 1, 0, 0, 0, 0, 0, 0]);
   });
 });
+
+describe("a client already closed when its handshake begins (it waited for a slot)", () => {
+  test("ends at once as closed, not at the handshake's deadline", async () => {
+    const s = new PassThrough();
+    s.destroy();
+    await new Promise((r) => setImmediate(r)); // its 'close' has come and gone
+    // The deadline is a minute: waiting for it would outlast the test's own 5 s.
+    const outcome = await serveSocks(s, { timeoutMs: 60_000 }, async () => fail(new FwdError("E_CHANNEL", "never opened", "")));
+    expect(outcome.kind).toBe("rejected");
+  });
+});
