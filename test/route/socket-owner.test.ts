@@ -110,17 +110,24 @@ describe("socketOwner", () => {
     expect(!r.ok && r.error.message).toBe("socket owner: ::1 and 127.0.0.1 are not one address family");
   });
 
-  test.skipIf(!asRoot)("a socket opened by uid nobody → 65534; once its process closed it, no owner (not root's 0)", async () => {
-    // nobody connects from 127.0.0.9 and holds the socket until its stdin closes, then exits: its
-    // socket is then the kernel's alone (FIN_WAIT2, no inode), while ours is still open.
+  /** uid nobody connects to `srv` from `from` (bound to lo first, if asked) and holds the socket until its stdin closes. */
+  const nobodyConnects = async (from: string, o: { bindToLo?: boolean } = {}) => {
     const py = `import socket,sys
-s=socket.socket(); s.bind(("127.0.0.9",0)); s.connect(("127.0.0.1",${srv.port}))
+s=socket.socket()
+if ${o.bindToLo ? "True" : "False"}: s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, b"lo")
+s.bind(("${from}",0)); s.connect(("127.0.0.1",${srv.port}))
 print("connected",flush=True)
 sys.stdin.read()`;
     const i = seen.srv++;
     const child: ChildProcess = spawn("runuser", ["-u", "nobody", "--", "python3", "-c", py], { stdio: ["pipe", "pipe", "inherit"] });
+    return { child, peer: await srv.next(i) };
+  };
+
+  test.skipIf(!asRoot)("a socket opened by uid nobody → 65534; once its process closed it, no owner (not root's 0)", async () => {
+    // nobody connects from 127.0.0.9 and holds the socket until its stdin closes, then exits: its
+    // socket is then the kernel's alone (FIN_WAIT2, no inode), while ours is still open.
+    const { child, peer } = await nobodyConnects("127.0.0.9");
     try {
-      const peer = await srv.next(i);
       expect(peer.remoteAddress).toBe("127.0.0.9");
       // Read now: once the peer has ended, Bun's socket no longer says its addresses.
       const ends = [{ host: peer.remoteAddress!, port: peer.remotePort! }, { host: peer.localAddress!, port: peer.localPort! }] as const;
@@ -149,15 +156,8 @@ sys.stdin.read()`;
 
   test.skipIf(!asRoot)("a socket that uid nobody bound to lo (SO_BINDTODEVICE, allowed without privilege) is still found as nobody's", async () => {
     // With interface 0 in the request the kernel skips device-bound sockets: nobody would be unfindable.
-    const py = `import socket,sys
-s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, b"lo")
-s.bind(("127.0.0.8",0)); s.connect(("127.0.0.1",${srv.port}))
-print("connected",flush=True)
-sys.stdin.read()`;
-    const i = seen.srv++;
-    const child: ChildProcess = spawn("runuser", ["-u", "nobody", "--", "python3", "-c", py], { stdio: ["pipe", "pipe", "inherit"] });
+    const { child, peer } = await nobodyConnects("127.0.0.8", { bindToLo: true });
     try {
-      const peer = await srv.next(i);
       expect(peer.remoteAddress).toBe("127.0.0.8");
       expect(await ownerOfClient(peer)).toEqual({ ok: true, value: 65534 });
     } finally {
