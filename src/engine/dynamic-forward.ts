@@ -12,7 +12,7 @@ import type { Forwarder, ForwardKindModule } from "./forwarder.ts";
 import { openProxy } from "./open-proxy.ts";
 import { snapshotOf, type ForwardSnapshot } from "./snapshot.ts";
 import { allowList } from "../vocab/cidr.ts";
-import { clientKey, HandshakeGate, type ClientKey, type GateLimits } from "./handshake-gate.ts";
+import { clientKey, HandshakeGate, UNKNOWN_CLIENT, type ClientKey, type GateLimits } from "./handshake-gate.ts";
 import { Listener } from "./listener.ts";
 import { makePicker, type PickKey } from "./pick.ts";
 import type { Session } from "./session.ts";
@@ -31,9 +31,6 @@ export interface SocksLimits extends GateLimits {
  * FWD_TEST_SOCKS_LIMITS ("handshakeMs=2000,perClient=2") lowers them for the test suite only: it is
  * not a user setting and is not documented as one.
  */
-/** The quota key of every loopback client whose owner could not be found (see ownerKey). */
-const LOOPBACK_OWNER_UNKNOWN = "loopback, owner not found";
-
 export const SOCKS_LIMITS: SocksLimits = limitsFrom(process.env.FWD_TEST_SOCKS_LIMITS, { handshakeMs: 10_000, total: 256, perClient: 32, queueMs: 3_000 });
 
 function limitsFrom(spec: string | undefined, defaults: SocksLimits): SocksLimits {
@@ -143,11 +140,11 @@ export class DynamicForwarder extends Carrier implements Forwarder {
     if (!isLoopbackAddress(address)) return clientKey(address);
     return () => {
       const owner = socketOwnerSoon({ host: address, port: socket.remotePort ?? 0 }, { host: socket.localAddress ?? "", port: socket.localPort ?? 0 });
-      // Only the first lookup of the process (libc loading, begun in start()) or a kernel that
-      // answers late is a promise; the gate cannot wait for it, so that one counts by address.
+      // libc is loaded by start(), so only a kernel that answers late makes this a promise; the gate
+      // cannot wait for it, so that one counts as a client whose owner is not found.
       if (owner instanceof Promise) {
         void owner.catch(() => {});
-        return this.ownerKey(address, fail(new FwdError("E_CONFIG", "socket owner: the kernel's answer came late", "loopback clients are told apart by address only")));
+        return this.ownerKey(address, fail(new FwdError("E_CONFIG", "socket owner: the kernel's answer came late", "such loopback clients share one quota")));
       }
       // Its process has closed the client's socket (a FIN the paused reader has not seen yet), or the
       // kernel has no such socket: nobody will read a reply. Ended now rather than held to the
@@ -166,7 +163,7 @@ export class DynamicForwarder extends Carrier implements Forwarder {
   private ownerKey(address: string, owner: Result<number>): string {
     if (owner.ok) return clientKey(address, owner.value);
     this.noOwner(owner.error);
-    return LOOPBACK_OWNER_UNKNOWN;
+    return UNKNOWN_CLIENT;
   }
 
   private noOwner(e: FwdError): void {

@@ -33,7 +33,10 @@ interface Waiter {
   grant: (r: Release | undefined) => void;
 }
 
-/** Where a key cannot be found (a finder that throws, which none should): one shared quota, never a fresh one. */
+/**
+ * The key of every client whose own cannot be found (a loopback client whose owner the kernel does
+ * not name, or a finder that throws, which none should): one shared quota, never a fresh one.
+ */
 export const UNKNOWN_CLIENT = "client not known";
 
 function findKey(find: () => string): string {
