@@ -1,7 +1,8 @@
 // -D: a SOCKS proxy on this machine whose connections leave from the SSH server. Who may use it is
 // decided before a byte of SOCKS is read (allow-list), and slow or broken clients cost little: a
 // deadline per handshake (the channel's opening included) and a cap on how many are in progress, in
-// all and per client (per local user on loopback), with a short queue in front.
+// all and per client (per local user from loopback or this machine's own addresses), with a short
+// queue in front.
 
 import net from "node:net";
 import { FwdError, fail, ok, type Result } from "../errors.ts";
@@ -18,7 +19,8 @@ import { makePicker, type PickKey } from "./pick.ts";
 import type { Session } from "./session.ts";
 import { countFailure } from "./stats.ts";
 import { formatEndpoint, isLoopback, isLoopbackAddress, type Endpoint, type TcpEndpoint } from "../vocab/endpoint.ts";
-import { CLIENT_GONE, prepareSocketOwner, socketOwnerSoon } from "../route/socket-owner.ts";
+import { ownInterfaces } from "../route/own-addresses.ts";
+import { CLIENT_GONE, LOOPBACK_IFINDEX, prepareSocketOwner, socketOwnerSoon } from "../route/socket-owner.ts";
 import type { DynamicForward } from "../vocab/forward.ts";
 
 export interface SocksLimits extends GateLimits {
@@ -129,39 +131,62 @@ export class DynamicForwarder extends Carrier implements Forwarder {
   }
 
   /**
-   * A loopback client counts against its local user's quota, found with one sock_diag request for
-   * its socket (route/socket-owner.ts): by address, another local user on 127.0.0.2, 127.0.0.3, …
-   * would be as many clients, and every user on 127.0.0.1 one. Where the owner cannot be found
-   * (not Linux, not Bun, the client already gone, or the kernel's answer late) all such clients share
-   * one quota (ownerKey). A function: the gate asks only once enough handshakes are in progress for
-   * the quota to matter (handshake-gate.ts), so a lightly used proxy makes no request at all.
+   * A local client counts against its local user's quota, found with a sock_diag request for its
+   * socket (route/socket-owner.ts): by address, another local user on 127.0.0.2, 127.0.0.3, … would
+   * be as many clients, and every user on 127.0.0.1 one. Local means from loopback or from one of this
+   * machine's own addresses (a proxy bound beyond loopback, an allow-list that takes them in): those
+   * are anyone's to bind too. Where the owner cannot be found (not Linux, not Bun, the client already
+   * gone, or the kernel's answer late) all such clients share one quota (ownerKey). Any other client
+   * is counted by its address. A function: the gate asks only once enough handshakes are in progress
+   * for the quota to matter (handshake-gate.ts), so a lightly used proxy makes no request at all.
    */
   private quotaKey(socket: net.Socket, address: string): ClientKey {
-    if (!isLoopbackAddress(address)) return clientKey(address);
     return () => {
-      const owner = socketOwnerSoon({ host: address, port: socket.remotePort ?? 0 }, { host: socket.localAddress ?? "", port: socket.localPort ?? 0 });
-      // libc is loaded by start(), so only a kernel that answers late makes this a promise; the gate
-      // cannot wait for it, so that one counts as a client whose owner is not found.
-      if (owner instanceof Promise) {
-        void owner.catch(() => {});
-        return this.ownerKey(address, fail(new FwdError("E_CONFIG", "socket owner: the kernel's answer came late", "such loopback clients share one quota")));
-      }
+      // The interfaces a local client's socket may be bound to: lo (whose index also finds a socket
+      // bound to none), and those holding either end's address. An address that is not this
+      // machine's gets the lo lookup all the same: an AnyIP route (`ip route add local … dev lo`)
+      // makes addresses local that no interface lists.
+      const loopback = isLoopbackAddress(address);
+      const own = loopback ? undefined : ownInterfaces(address);
+      const local = loopback || own !== undefined;
+      const interfaces: [number, ...number[]] = local ? localInterfaces(own, socket.localAddress) : [LOOPBACK_IFINDEX];
+      const owner = this.ownerOf(socket, address, interfaces);
+      if (owner.ok) return clientKey(address, owner.value);
+      if (!local) return clientKey(address);
       // Its process has closed the client's socket (a FIN the paused reader has not seen yet), or the
       // kernel has no such socket: nobody will read a reply. Ended now rather than held to the
       // handshake's deadline on a shared quota — else closing sockets would be a way to more slots.
-      if (!owner.ok && owner.error.reason === CLIENT_GONE) socket.destroy();
-      return this.ownerKey(address, owner);
+      if (owner.error.reason === CLIENT_GONE) socket.destroy();
+      return this.ownerKey(owner);
     };
   }
 
+  /** The owner from the first of `interfaces` whose lookup finds the client's socket; else why not. */
+  private ownerOf(socket: net.Socket, address: string, [first, ...rest]: [number, ...number[]]): Result<number> {
+    const client = { host: address, port: socket.remotePort ?? 0 };
+    const server = { host: socket.localAddress ?? "", port: socket.localPort ?? 0 };
+    let owner: Result<number> | undefined;
+    for (const ifindex of [first, ...rest]) {
+      const found = socketOwnerSoon(client, server, ifindex);
+      // libc is loaded by start(), so only a kernel that answers late makes this a promise; the gate
+      // cannot wait for it, so that one counts as a client whose owner is not found.
+      if (found instanceof Promise) {
+        void found.catch(() => {});
+        return fail(new FwdError("E_CONFIG", "socket owner: the kernel's answer came late", "such local clients share one quota"));
+      }
+      owner = found;
+      if (owner.ok || owner.error.reason !== CLIENT_GONE) break;
+    }
+    return owner!; // set: the list has a first
+  }
+
   /**
-   * A loopback client whose owner is not found shares one quota with every other such client, not
+   * A local client whose owner is not found shares one quota with every other such client, not
    * its address's: the gate may look the owner up well after the accept, and a client that has made
    * its socket unfindable by then (closed by its process, a FIN still unread) must not get a fresh
-   * quota per loopback address — 127.0.0.2, 127.0.0.3, … are anyone's to take.
+   * quota per loopback or own address — 127.0.0.2, 127.0.0.3, … are anyone's to take.
    */
-  private ownerKey(address: string, owner: Result<number>): string {
-    if (owner.ok) return clientKey(address, owner.value);
+  private ownerKey(owner: Result<number> & { ok: false }): string {
     this.noOwner(owner.error);
     return UNKNOWN_CLIENT;
   }
@@ -169,7 +194,7 @@ export class DynamicForwarder extends Carrier implements Forwarder {
   private noOwner(e: FwdError): void {
     if (this.saidNoOwner) return;
     this.saidNoOwner = true;
-    this.rt.bus.log("debug", `${this.id}: loopback clients whose local user is not found share one quota (said once): ${e.message}`);
+    this.rt.bus.log("debug", `${this.id}: local clients (loopback, this machine's addresses) whose user is not found share one quota (said once): ${e.message}`);
   }
 
   private async accept(socket: net.Socket): Promise<void> {
@@ -258,4 +283,11 @@ export class DynamicForwarder extends Carrier implements Forwarder {
         return;
     }
   }
+}
+
+/** lo first, then the interfaces holding the client's address and the one it connected to, each once. */
+function localInterfaces(own: number[] | undefined, server: string | undefined): [number, ...number[]] {
+  const list: [number, ...number[]] = [LOOPBACK_IFINDEX, ...(own ?? [])];
+  for (const i of (server && !isLoopbackAddress(server) && ownInterfaces(server)) || []) if (!list.includes(i)) list.push(i);
+  return list;
 }

@@ -24,7 +24,7 @@ const MSG_DONTWAIT = 0x40;
 const EAGAIN = 11;
 const NOCOOKIE = 0xffffffff;
 /** lo's interface index, the same in every network namespace (LOOPBACK_IFINDEX in <linux/netdevice.h>). */
-const LOOPBACK_IFINDEX = 1;
+export const LOOPBACK_IFINDEX = 1;
 /** struct nlmsghdr, then struct inet_diag_req_v2 (family, protocol, ext, pad, states, inet_diag_sockid). */
 const NLMSG_HDRLEN = 16;
 const REQ_LEN = NLMSG_HDRLEN + 8 + 48;
@@ -108,8 +108,8 @@ export interface Tcp {
  * is on another machine), when no process owns it any longer (an orphan or TIME_WAIT socket, which
  * the kernel reports as uid 0 and would pass as root's), or when sock_diag cannot be reached.
  */
-export async function socketOwner(client: Tcp, server: Tcp): Promise<Result<number>> {
-  return socketOwnerSoon(client, server);
+export async function socketOwner(client: Tcp, server: Tcp, ifindex = LOOPBACK_IFINDEX): Promise<Result<number>> {
+  return socketOwnerSoon(client, server, ifindex);
 }
 
 /**
@@ -118,12 +118,15 @@ export async function socketOwner(client: Tcp, server: Tcp): Promise<Result<numb
  * connection in situ (three async steps, two fresh buffers), against ~7 µs for the calls alone
  * (2026-12-03); without the promises and buffers, about half of that went (lab A/B, three rounds).
  * A promise only for the first lookup (libc loads) and for a kernel that answers later.
+ *
+ * `ifindex` is the interface the kernel's lookup names (see request()): lo's finds every socket bound
+ * to no device or to lo; a socket bound to another (SO_BINDTODEVICE) is found only with that one's.
  */
-export function socketOwnerSoon(client: Tcp, server: Tcp): Result<number> | Promise<Result<number>> {
-  if (libcNow === undefined) return loadLibc().then(() => socketOwnerSoon(client, server));
+export function socketOwnerSoon(client: Tcp, server: Tcp, ifindex = LOOPBACK_IFINDEX): Result<number> | Promise<Result<number>> {
+  if (libcNow === undefined) return loadLibc().then(() => socketOwnerSoon(client, server, ifindex));
   if (!libcNow.ok) return libcNow;
   try {
-    return lookup(libcNow.value, client, server);
+    return lookup(libcNow.value, client, server, ifindex);
   } catch (e) {
     // Not expected (the calls return codes, not exceptions); still, a lookup must never take down the accept path.
     return thrown(e);
@@ -131,9 +134,9 @@ export function socketOwnerSoon(client: Tcp, server: Tcp): Result<number> | Prom
 }
 
 /** One request, answered at once or polled for (then as a promise). */
-function lookup(c: Libc, client: Tcp, server: Tcp): Result<number> | Promise<Result<number>> {
+function lookup(c: Libc, client: Tcp, server: Tcp, ifindex: number): Result<number> | Promise<Result<number>> {
   const seq = (nextSeq = (nextSeq + 1) >>> 0);
-  const req = request(client, server, seq);
+  const req = request(client, server, seq, ifindex);
   if (!req) return fail(new FwdError("E_CONFIG", `socket owner: ${client.host} and ${server.host} are not one address family`, "only TCP over IPv4 or IPv6 has an owner to look up"));
   // One netlink socket serves every lookup while the kernel answers within sendto (it does: the
   // answer is built in the call), which saves a socket() and a close() per connection (~30 → ~15 µs
@@ -213,7 +216,7 @@ const REQUEST = new Uint8Array(REQ_LEN);
 const REQUEST_VIEW = new DataView(REQUEST.buffer);
 
 /** The request for the socket whose own end is `client` and whose far end is `server`. */
-function request(client: Tcp, server: Tcp, seq: number): Uint8Array | undefined {
+function request(client: Tcp, server: Tcp, seq: number, ifindex: number): Uint8Array | undefined {
   const src = addressBytes(client.host);
   const dst = addressBytes(server.host);
   if (!src || !dst || src.length !== dst.length) return undefined;
@@ -231,10 +234,10 @@ function request(client: Tcp, server: Tcp, seq: number): Uint8Array | undefined 
   v.setUint16(26, server.port, false);
   buf.set(src, 28);
   buf.set(dst, 44);
-  // The loopback interface, not 0: the kernel's exact lookup with 0 skips a socket bound to a device,
-  // and any local user may bind one to lo (SO_BINDTODEVICE, unprivileged since Linux 5.7) to become
-  // unfindable. With lo's index it finds those and every socket bound to no device alike.
-  v.setUint32(60, LOOPBACK_IFINDEX, true);
+  // An interface, not 0: the kernel's exact lookup with 0 skips a socket bound to a device, and any
+  // local user may bind one (SO_BINDTODEVICE, unprivileged since Linux 5.7) to become unfindable.
+  // With an interface's index it finds the sockets bound to that one and to none alike.
+  v.setUint32(60, ifindex, true);
   v.setUint32(64, NOCOOKIE, true);
   v.setUint32(68, NOCOOKIE, true);
   return buf;

@@ -107,8 +107,8 @@ describe("fwd under Deno", () => {
       expect(five).toEqual({ code: 0, stdout: "hello /five via 127.0.0.1", stderr: "" });
       const four = await curl(["--socks4", socks, `http://127.0.0.1:${web.port}/four`]);
       expect(four).toEqual({ code: 0, stdout: "hello /four via 127.0.0.1", stderr: "" });
-      expect([...fwd.stdout, ...fwd.stderr].filter((l) => l.includes("loopback clients whose local user is not found"))).toEqual([
-        "debug: -D 0: loopback clients whose local user is not found share one quota (said once): socket owner: this runtime has no bun:ffi",
+      expect([...fwd.stdout, ...fwd.stderr].filter((l) => l.includes("whose user is not found"))).toEqual([
+        "debug: -D 0: local clients (loopback, this machine's addresses) whose user is not found share one quota (said once): socket owner: this runtime has no bun:ffi",
       ]);
     } finally {
       expect(await fwd.stop()).toBe(0);

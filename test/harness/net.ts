@@ -1,5 +1,6 @@
-// Small network helpers for tests: free ports, waiting for a port, echo and sink servers.
+// Small network helpers for tests: free ports, waiting for a port, echo and sink servers, a silent target.
 
+import { spawn } from "node:child_process";
 import net from "node:net";
 
 export function freePort(host = "127.0.0.1"): Promise<number> {
@@ -128,5 +129,29 @@ export async function startHttp(host = "127.0.0.1"): Promise<{ port: number; clo
   return {
     port: (server.address() as net.AddressInfo).port,
     close: () => new Promise((r) => (server.closeAllConnections(), server.close(() => r()))),
+  };
+}
+
+/**
+ * A target that never answers: a listener on loopback whose accept queue is full, so that new SYNs
+ * are dropped and a connection to it neither opens nor fails until its own timeout.
+ */
+export async function startSilentTarget(): Promise<{ port: number; close(): void }> {
+  const py = spawn("python3", ["-c", `import socket,time,sys
+l=socket.socket(); l.bind(("127.0.0.1",0)); l.listen(0)
+p=l.getsockname()[1]; cs=[]
+for _ in range(3):
+  c=socket.socket(); c.setblocking(False)
+  try: c.connect(("127.0.0.1",p))
+  except BlockingIOError: pass
+  cs.append(c)
+time.sleep(0.3); print(p,flush=True); sys.stdin.read()`], { stdio: ["pipe", "pipe", "inherit"] });
+  const port = Number(await new Promise<string>((r) => py.stdout!.once("data", (d: Buffer) => r(String(d)))));
+  return {
+    port,
+    close: () => {
+      py.stdin?.end();
+      py.kill();
+    },
   };
 }

@@ -26,9 +26,9 @@ export interface SocksClient {
   echo(text: string): Promise<string>;
 }
 
-export function socksClient(port: number, request: Buffer, o: { localAddress?: string; replyBytes?: number } = {}): SocksClient {
+export function socksClient(port: number, request: Buffer, o: { host?: string; localAddress?: string; replyBytes?: number } = {}): SocksClient {
   const n = o.replyBytes ?? (request[0] === 0x05 ? 12 : 8);
-  const socket = net.connect({ host: "127.0.0.1", port, ...(o.localAddress ? { localAddress: o.localAddress } : {}) });
+  const socket = net.connect({ host: o.host ?? "127.0.0.1", port, ...(o.localAddress ? { localAddress: o.localAddress } : {}) });
   socket.on("error", () => {});
   let got = Buffer.alloc(0);
   let after = Buffer.alloc(0);
