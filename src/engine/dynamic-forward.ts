@@ -19,7 +19,7 @@ import { makePicker, type PickKey } from "./pick.ts";
 import type { Session } from "./session.ts";
 import { countFailure } from "./stats.ts";
 import { formatEndpoint, isLoopback, isLoopbackAddress, type Endpoint, type TcpEndpoint } from "../vocab/endpoint.ts";
-import { ownInterfaces } from "../route/own-addresses.ts";
+import { localRoute } from "../route/local-route.ts";
 import { CLIENT_GONE, LOOPBACK_IFINDEX, prepareSocketOwner, socketOwnerSoon } from "../route/socket-owner.ts";
 import type { DynamicForward } from "../vocab/forward.ts";
 
@@ -133,26 +133,21 @@ export class DynamicForwarder extends Carrier implements Forwarder {
   /**
    * A local client counts against its local user's quota, found with a sock_diag request for its
    * socket (route/socket-owner.ts): by address, another local user on 127.0.0.2, 127.0.0.3, … would
-   * be as many clients, and every user on 127.0.0.1 one. Local means from loopback or from one of this
-   * machine's own addresses (a proxy bound beyond loopback, an allow-list that takes them in): those
-   * are anyone's to bind too. Where the owner cannot be found (not Linux, not Bun, the client already
-   * gone, or the kernel's answer late) all such clients share one quota (ownerKey). Any other client
-   * is counted by its address. A function: the gate asks only once enough handshakes are in progress
-   * for the quota to matter (handshake-gate.ts), so a lightly used proxy makes no request at all.
+   * be as many clients, and every user on 127.0.0.1 one. Local means from loopback or from any other
+   * address the kernel delivers here (route/local-route.ts): with a proxy bound beyond loopback and an
+   * allow-list that takes in the machine's own addresses, those are anyone's to bind too. Where the
+   * owner cannot be found (not Linux, not Bun, the client already gone, or the kernel's answer late)
+   * all such clients share one quota (ownerKey). Any other client is counted by its address. A
+   * function: the gate asks only once enough handshakes are in progress for the quota to matter
+   * (handshake-gate.ts), so a lightly used proxy makes no request at all.
    */
   private quotaKey(socket: net.Socket, address: string): ClientKey {
     return () => {
-      // The interfaces a local client's socket may be bound to: lo (whose index also finds a socket
-      // bound to none), and those holding either end's address. An address that is not this
-      // machine's gets the lo lookup all the same: an AnyIP route (`ip route add local … dev lo`)
-      // makes addresses local that no interface lists.
-      const loopback = isLoopbackAddress(address);
-      const own = loopback ? undefined : ownInterfaces(address);
-      const local = loopback || own !== undefined;
-      const interfaces: [number, ...number[]] = local ? localInterfaces(own, socket.localAddress) : [LOOPBACK_IFINDEX];
-      const owner = this.ownerOf(socket, address, interfaces);
+      const route = isLoopbackAddress(address) ? LOOPBACK_ROUTE : localRoute(address);
+      if (!route.ok) this.noOwner(route.error);
+      if (!route.ok || !route.value.local) return clientKey(address);
+      const owner = this.ownerOf(socket, address, localInterfaces(route.value.ifindex));
       if (owner.ok) return clientKey(address, owner.value);
-      if (!local) return clientKey(address);
       // Its process has closed the client's socket (a FIN the paused reader has not seen yet), or the
       // kernel has no such socket: nobody will read a reply. Ended now rather than held to the
       // handshake's deadline on a shared quota — else closing sockets would be a way to more slots.
@@ -285,9 +280,14 @@ export class DynamicForwarder extends Carrier implements Forwarder {
   }
 }
 
-/** lo first, then the interfaces holding the client's address and the one it connected to, each once. */
-function localInterfaces(own: number[] | undefined, server: string | undefined): [number, ...number[]] {
-  const list: [number, ...number[]] = [LOOPBACK_IFINDEX, ...(own ?? [])];
-  for (const i of (server && !isLoopbackAddress(server) && ownInterfaces(server)) || []) if (!list.includes(i)) list.push(i);
-  return list;
+const LOOPBACK_ROUTE = ok({ local: true, ifindex: LOOPBACK_IFINDEX });
+
+/**
+ * Where a local client's socket may be bound (SO_BINDTODEVICE) and still be connected to us: lo,
+ * whose index also finds a socket bound to none, and the interface of the local route its own
+ * address is on, through which the kernel delivers what comes back to it (tried here: bound to any
+ * other, the connection never opens). Each once.
+ */
+function localInterfaces(client: number | undefined): [number, ...number[]] {
+  return client === undefined || client === LOOPBACK_IFINDEX ? [LOOPBACK_IFINDEX] : [LOOPBACK_IFINDEX, client];
 }

@@ -6,27 +6,16 @@
 // first use; elsewhere the lookup says why and the caller keeps to addresses.
 
 import { FwdError, fail, ok, type Result } from "../errors.ts";
-import { ipv6Groups } from "../vocab/cidr.ts";
+import { AF_INET, AF_INET6, addressBytes, EAGAIN, KERNEL, libcNow, loadLibc, MSG_DONTWAIT, netlinkSocket, NLM_F_REQUEST, NLMSG_ERROR, NLMSG_HDRLEN, type Libc } from "./netlink.ts";
 
-/** <linux/netlink.h>, <linux/sock_diag.h>, <linux/inet_diag.h>, <sys/socket.h> (x86-64 and arm64 alike). */
-const AF_INET = 2;
-const AF_INET6 = 10;
-const AF_NETLINK = 16;
-const SOCK_DGRAM = 2;
-const SOCK_NONBLOCK = 0o4000;
-const SOCK_CLOEXEC = 0o2000000;
+/** <linux/sock_diag.h>, <linux/inet_diag.h> (x86-64 and arm64 alike). */
 const NETLINK_SOCK_DIAG = 4;
 const SOCK_DIAG_BY_FAMILY = 20;
-const NLMSG_ERROR = 2;
-const NLM_F_REQUEST = 1;
 const IPPROTO_TCP = 6;
-const MSG_DONTWAIT = 0x40;
-const EAGAIN = 11;
 const NOCOOKIE = 0xffffffff;
 /** lo's interface index, the same in every network namespace (LOOPBACK_IFINDEX in <linux/netdevice.h>). */
 export const LOOPBACK_IFINDEX = 1;
 /** struct nlmsghdr, then struct inet_diag_req_v2 (family, protocol, ext, pad, states, inet_diag_sockid). */
-const NLMSG_HDRLEN = 16;
 const REQ_LEN = NLMSG_HDRLEN + 8 + 48;
 /** In the answer after its nlmsghdr, struct inet_diag_msg: …, idiag_uid at 64, idiag_inode at 68. */
 const MSG_STATE = 1;
@@ -47,45 +36,6 @@ const UNKNOWN_OWNER_HINT = "loopback clients are told apart by address only";
  */
 export const OWNER_DEADLINE_MS = 100;
 const POLL_MS = 5;
-
-interface Libc {
-  socket(domain: number, type: number, protocol: number): number;
-  sendto(fd: number, buf: Uint8Array, len: number, flags: number, addr: Uint8Array, addrLen: number): number;
-  recv(fd: number, buf: Uint8Array, len: number, flags: number): number;
-  close(fd: number): number;
-  errno(): number;
-}
-
-let libc: Promise<Result<Libc>> | undefined;
-/** What loadLibc() settled on, once it has: from then on a lookup needs no promise at all. */
-let libcNow: Result<Libc> | undefined;
-
-/** libc's calls through bun:ffi, opened once; an error saying why where there is no such thing. */
-function loadLibc(): Promise<Result<Libc>> {
-  return (libc ??= (async (): Promise<Result<Libc>> => {
-    if (process.platform !== "linux") return fail(new FwdError("E_CONFIG", "socket owner: sock_diag is Linux's", "on this system loopback clients are told apart by address only"));
-    if (!("Bun" in globalThis)) return fail(new FwdError("E_CONFIG", "socket owner: this runtime has no bun:ffi", "the fwd binary (Bun) tells local users apart on loopback"));
-    try {
-      const { dlopen, FFIType: T, read } = await import("bun:ffi");
-      const { symbols: s } = dlopen("libc.so.6", {
-        socket: { args: [T.i32, T.i32, T.i32], returns: T.i32 },
-        sendto: { args: [T.i32, T.ptr, T.u64, T.i32, T.ptr, T.u32], returns: T.i64 },
-        recv: { args: [T.i32, T.ptr, T.u64, T.i32], returns: T.i64 },
-        close: { args: [T.i32], returns: T.i32 },
-        __errno_location: { args: [], returns: T.ptr },
-      });
-      return ok({
-        socket: (d, t, p) => s.socket(d, t, p),
-        sendto: (fd, buf, len, flags, addr, addrLen) => Number(s.sendto(fd, buf, len, flags, addr, addrLen)),
-        recv: (fd, buf, len, flags) => Number(s.recv(fd, buf, len, flags)),
-        close: (fd) => s.close(fd),
-        errno: () => read.i32(s.__errno_location()!, 0),
-      });
-    } catch (e) {
-      return fail(new FwdError("E_CONFIG", `socket owner: cannot call libc: ${(e as Error).message}`, "sock_diag needs fwd on Bun (the fwd binary is) on Linux with glibc", { cause: e }));
-    }
-  })().then((r) => (libcNow = r)));
-}
 
 /**
  * Loads what lookups need (libc, once), so that every lookup after it is answered within the call;
@@ -123,10 +73,11 @@ export async function socketOwner(client: Tcp, server: Tcp, ifindex = LOOPBACK_I
  * to no device or to lo; a socket bound to another (SO_BINDTODEVICE) is found only with that one's.
  */
 export function socketOwnerSoon(client: Tcp, server: Tcp, ifindex = LOOPBACK_IFINDEX): Result<number> | Promise<Result<number>> {
-  if (libcNow === undefined) return loadLibc().then(() => socketOwnerSoon(client, server, ifindex));
-  if (!libcNow.ok) return libcNow;
+  const c = libcNow();
+  if (c === undefined) return loadLibc().then(() => socketOwnerSoon(client, server, ifindex));
+  if (!c.ok) return c;
   try {
-    return lookup(libcNow.value, client, server, ifindex);
+    return lookup(c.value, client, server, ifindex);
   } catch (e) {
     // Not expected (the calls return codes, not exceptions); still, a lookup must never take down the accept path.
     return thrown(e);
@@ -144,7 +95,7 @@ function lookup(c: Libc, client: Tcp, server: Tcp, ifindex: number): Result<numb
   // next request.
   let fd = shared;
   shared = undefined;
-  if (fd === undefined) fd = c.socket(AF_NETLINK, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+  if (fd === undefined) fd = netlinkSocket(c, NETLINK_SOCK_DIAG);
   if (fd < 0) return fail(sysError("socket", c.errno()));
   if (c.sendto(fd, req, req.length, 0, KERNEL, KERNEL.length) !== req.length) {
     const err = sysError("sendto", c.errno());
@@ -205,13 +156,6 @@ const ANSWER = new Uint8Array(ANSWER_BYTES);
 /** The netlink socket kept between lookups (see lookup()), and the last request's sequence number. */
 let shared: number | undefined;
 let nextSeq = 0;
-/** struct sockaddr_nl of the kernel (port id 0). */
-const KERNEL = (() => {
-  const a = new Uint8Array(12);
-  new DataView(a.buffer).setUint16(0, AF_NETLINK, true);
-  return a;
-})();
-
 const REQUEST = new Uint8Array(REQ_LEN);
 const REQUEST_VIEW = new DataView(REQUEST.buffer);
 
@@ -272,16 +216,3 @@ function sysError(call: string, errno: number): FwdError {
 export const CLIENT_GONE = "client-gone";
 
 const gone = (message: string) => new FwdError("E_CONFIG", message, UNKNOWN_OWNER_HINT, { reason: CLIENT_GONE });
-
-/** 4 bytes for IPv4 and IPv4-mapped IPv6 (the kernel keeps those in its IPv4 table), 16 for IPv6. */
-function addressBytes(host: string): number[] | undefined {
-  const v4 = (s: string) => {
-    const p = s.split(".");
-    return p.length === 4 && p.every((n) => /^\d{1,3}$/.test(n) && Number(n) <= 255) ? p.map(Number) : undefined;
-  };
-  const h = host.replace(/%.*$/, "");
-  if (!h.includes(":")) return v4(h);
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(h);
-  if (mapped) return v4(mapped[1]!);
-  return ipv6Groups(h)?.flatMap((g) => [g >> 8, g & 255]);
-}

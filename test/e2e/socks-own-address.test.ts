@@ -4,8 +4,11 @@
 // alike, so counted by address that address would be one more quota: uid nobody would hold its
 // loopback quota and the address's, and the user connecting from the same address would be queued
 // behind it. fwd looks up the owner of a client on an own address as it does on loopback. The own
-// address here is the root namespace's end of a veth pair the test makes (198.18.70.1); the limits
-// are lowered for the test (FWD_TEST_SOCKS_LIMITS).
+// addresses here are on the root namespace's ends of veth pairs the test makes: 198.18.70.1, an
+// alias with a label on the same veth (198.18.70.9), and 198.18.71.1 on a veth without carrier (its
+// peer down) — the last two are missing from getifaddrs as Bun reports it, which a reviewer used to
+// get a second quota; fwd asks the kernel's routing instead. The limits are lowered for the test
+// (FWD_TEST_SOCKS_LIMITS).
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
@@ -18,26 +21,34 @@ import { startSshd, type Sshd } from "../harness/sshd.ts";
 
 const ok = canMakeNamespaces();
 const OWN = "198.18.70.1";
+const ALIAS = "198.18.70.9";
+const NO_CARRIER = "198.18.71.1";
 const LIMITS = "handshakeMs=8000,perClient=2,total=4,queueMs=1500";
 const OK5 = [5, 0, 5, 0, 0, 1, 0, 0, 0, 0, 0, 0];
 const LISTENING = /^listening 198\.18\.70\.1:\d+ -> SOCKS/;
 let sshd: Sshd;
 let echo: Awaited<ReturnType<typeof startEcho>>;
-let destroy = () => {};
-/** The veth end in this namespace that holds OWN. */
+const teardown: (() => void)[] = [];
+/** The veth end in this namespace that holds `address`. */
+const deviceOf = (address: string) => /^\d+:\s+(\S+)/.exec(spawnSync("ip", ["-o", "-4", "addr", "show", "to", `${address}/32`], { encoding: "utf8" }).stdout)?.[1] ?? "";
 let device = "";
 
 beforeAll(async () => {
   if (!ok) return;
-  ({ destroy } = makeHost(70));
-  const shown = spawnSync("ip", ["-o", "-4", "addr", "show", "to", `${OWN}/32`], { encoding: "utf8" }).stdout;
-  device = /^\d+:\s+(\S+)/.exec(shown)?.[1] ?? "";
+  const own = makeHost(70);
+  teardown.push(own.destroy);
+  device = deviceOf(OWN);
+  const alias = spawnSync("ip", ["addr", "add", `${ALIAS}/32`, "dev", device, "label", `${device}:1`], { encoding: "utf8" });
+  if (alias.status !== 0) throw new Error(`ip addr add ${ALIAS}: ${alias.stderr}`);
+  const dark = makeHost(71);
+  teardown.push(dark.destroy);
+  dark.host.silence(); // the peer's end down: ours is up, without carrier
   sshd = await startSshd();
   echo = await startEcho();
 });
 afterAll(async () => {
   await Promise.all([echo?.close(), sshd?.stop()]);
-  destroy();
+  for (const d of teardown) d();
 });
 
 
@@ -59,79 +70,104 @@ for (const [sockets, env] of [
     });
 
     test.skipIf(!ok)(`idle connections of uid nobody from ${OWN} and 127.0.0.1 do not lock out the user's client on ${OWN}`, async () => {
-      expect(device).not.toBe("");
-      const port = fwd.ports[0]!;
-      // Two idle connections from loopback, then two from the own address. Keyed by address, the
-      // first two take nobody's uid quota and the next two the address's: every slot (total 4) is
-      // nobody's and the user's client, from the own address too, waits and is closed. Keyed by
-      // owner, nobody holds two and queues two.
-      attacker = await asNobody(
-        `import socket
-held=[]
-for src in ["127.0.0.1","127.0.0.1","${OWN}","${OWN}"]:
-  s=socket.socket(); s.bind((src,0)); s.connect(("${OWN}",${port})); held.append(s)
-print("holding",flush=True)`,
-        /holding\n/,
-      );
-      const queued = (except?: number) =>
-        [...fwd.stdout, ...fwd.stderr].filter((l) => {
-          const m = /: [\d.]+:(\d+): (waiting for a handshake slot|no handshake slot free)/.exec(l);
-          return m && Number(m[1]) !== except;
-        });
-      // All four taken in (at once here; keyed by address, none would be queued, so no line to wait for).
-      await Bun.sleep(300);
-      const c = socksClient(port, socks5Request("127.0.0.1", echo.port), { host: OWN, localAddress: OWN });
-      try {
-        expect(await c.reply).toEqual(OK5);
-        expect(await c.echo("still served")).toBe("still served");
-        // The user's own client was never queued, and each owner was found.
-        const mine = c.socket.localPort!;
-        expect(queued(mine).length).toBe(queued().length);
-        const log = [...fwd.stdout, ...fwd.stderr].join("\n");
-        expect(log).not.toContain("whose user is not found");
-        expect(log).toMatch(/198\.18\.70\.1:\d+: waiting for a handshake slot/);
-      } finally {
-        c.socket.destroy();
-        await attacker.stop();
-        attacker = undefined;
-      }
+      // Keyed by address, nobody's first two take its uid quota and the next two the address's:
+      // every slot (total 4) is nobody's, and the user's client, from the own address too, waits
+      // and is closed. Keyed by owner, nobody holds two and queues two.
+      const r = await lockout(fwd, OWN, { from: OWN }, { from: OWN });
+      expect(r.log).toMatch(/198\.18\.70\.1:\d+: waiting for a handshake slot/);
     }, 30_000);
 
-    test.skipIf(!ok)(`a client on ${OWN} whose socket is bound to that address's interface is found, not ended as gone`, async () => {
-      const port = fwd.ports[0]!;
-      // One handshake in progress (the user's, idle) makes the next one be looked up (perClient 2).
-      const idle = socksClient(port, Buffer.alloc(0), { host: OWN });
-      await new Promise<void>((r) => idle.socket.once("connect", () => r()));
-      try {
-        await Bun.sleep(100);
-        // nobody binds its socket to the veth (SO_BINDTODEVICE, no privilege needed): with lo's
-        // index alone the kernel would not find it, and fwd would end it as a client that is gone.
-        attacker = await asNobody(
-          `import socket,struct
+    test.skipIf(!ok)(`the same from ${ALIAS}, an alias with a label, with sockets bound to its interface`, async () => {
+      await lockout(fwd, OWN, { from: ALIAS, device: deviceOf(OWN) }, { from: OWN });
+    }, 30_000);
+
+    for (const from of [OWN, ALIAS])
+      test.skipIf(!ok)(`a client from ${from} whose socket is bound to ${OWN}'s interface is found, not ended as gone`, async () => {
+        const port = fwd.ports[0]!;
+        // One handshake in progress (the user's, idle) makes the next one be looked up (perClient 2).
+        const idle = socksClient(port, Buffer.alloc(0), { host: OWN });
+        await new Promise<void>((r) => idle.socket.once("connect", () => r()));
+        try {
+          await Bun.sleep(100);
+          // nobody binds its socket to the veth (SO_BINDTODEVICE, no privilege needed): with lo's
+          // index alone the kernel would not find it, and fwd would end it as a client that is gone.
+            attacker = await asNobody(
+            `import socket,struct
 s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, b"${device}")
-s.bind(("${OWN}",0)); s.connect(("${OWN}",${port})); s.settimeout(5)
+s.bind(("${from}",0)); s.connect(("${OWN}",${port})); s.settimeout(5)
 s.sendall(bytes([5,1,0,5,1,0,1,127,0,0,1])+struct.pack(">H",${echo.port}))
 got=b""
 while len(got)<12:
-  d=s.recv(64)
-  if not d: break
-  got+=d
+    d=s.recv(64)
+    if not d: break
+    got+=d
 s.sendall(b"bound and served"); back=b""
 while len(back)<16:
-  d=s.recv(64)
-  if not d: break
-  back+=d
+    d=s.recv(64)
+    if not d: break
+    back+=d
 print("reply",list(got[:12]),back.decode(),flush=True)`,
-          /reply .*\n/,
-        );
-        expect(attacker.said()).toContain(`reply ${JSON.stringify(OK5).replaceAll(",", ", ")} bound and served`);
-      } finally {
-        idle.socket.destroy();
-        await attacker?.stop();
-        attacker = undefined;
-      }
-    }, 30_000);
+            /reply .*\n/,
+          );
+          expect(attacker.said()).toContain(`reply ${JSON.stringify(OK5).replaceAll(",", ", ")} bound and served`);
+        } finally {
+          idle.socket.destroy();
+          await attacker?.stop();
+          attacker = undefined;
+        }
+      }, 30_000);
   });
+
+/**
+ * nobody holds two idle connections from 127.0.0.1 and two from `attack.from` (bound to
+ * `attack.device` if given) to `listen`; then the user's client from `user.from` must be answered
+ * and served, never queued, with every owner found.
+ */
+async function lockout(fwd: FwdProcess, listen: string, attack: { from: string; device?: string }, user: { from: string }): Promise<{ log: string }> {
+  const port = fwd.ports[0]!;
+  const before = fwd.stdout.length + fwd.stderr.length;
+  const attacker = await asNobody(
+    `import socket
+held=[]
+for src,dev in [("127.0.0.1",""),("127.0.0.1",""),("${attack.from}","${attack.device ?? ""}"),("${attack.from}","${attack.device ?? ""}")]:
+  s=socket.socket()
+  if dev: s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, dev.encode())
+  s.bind((src,0)); s.connect(("${listen}",${port})); held.append(s)
+print("holding",flush=True)`,
+    /holding\n/,
+  );
+  // All four taken in (at once here; keyed by address, none would be queued, so no line to wait for).
+  await Bun.sleep(300);
+  const c = socksClient(port, socks5Request("127.0.0.1", echo.port), { host: listen, localAddress: user.from });
+  try {
+    expect(await c.reply).toEqual(OK5);
+    expect(await c.echo("still served")).toBe("still served");
+    const mine = c.socket.localPort!;
+    const lines = [...fwd.stdout, ...fwd.stderr].slice(before);
+    const queued = lines.filter((l) => /: [\d.]+:\d+: (waiting for a handshake slot|no handshake slot free)/.test(l));
+    expect(queued.filter((l) => l.includes(`:${mine}: `))).toEqual([]);
+    expect(queued.length).toBeGreaterThanOrEqual(2); // nobody's last two waited
+    expect(lines.join("\n")).not.toContain("whose user is not found");
+    return { log: lines.join("\n") };
+  } finally {
+    c.socket.destroy();
+    await attacker.stop();
+  }
+}
+
+for (const [sockets, env] of [
+  ["Bun's sockets", { FWD_NODE_NET: "0" }],
+  ["node:net sockets (FWD_NODE_NET=1)", { FWD_NODE_NET: "1" }],
+] as const)
+  test.skipIf(!ok)(`${sockets}: nobody on ${NO_CARRIER}, a veth without carrier, bound to it, does not lock out the user's client`, async () => {
+    const fwd = runFwd([...sshd.clientArgs, "-vv", "-D", `${NO_CARRIER}:0`, "--allow", "198.18.0.0/15", "--allow", "127.0.0.0/8", sshd.host], { env: { ...env, FWD_TEST_SOCKS_LIMITS: LIMITS } });
+    try {
+      await fwd.waitFor(/^listening 198\.18\.71\.1:\d+ -> SOCKS/);
+      await lockout(fwd, NO_CARRIER, { from: NO_CARRIER, device: deviceOf(NO_CARRIER) }, { from: "127.0.0.1" });
+    } finally {
+      await fwd.stop();
+    }
+  }, 30_000);
 
 // A client can try to be unfindable by the time of the lookup: nobody sends a request to a target
 // that never answers plus more than the reader takes (the FIN behind it stays unread), and closes.

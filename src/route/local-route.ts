@@ -1,0 +1,121 @@
+// Whether an address is this machine's own, in this network namespace, as the kernel decides it: one
+// rtnetlink RTM_GETROUTE request with RTM_F_FIB_MATCH for the address (what `ip route get fibmatch
+// ADDR` asks), answered within sendto(2). The route it matches is of type RTN_LOCAL for every address
+// the kernel delivers here — an interface's, one with a label (eth0:1), one on an interface without
+// carrier, any address of an AnyIP range (`ip route add local 10.0.0.0/8 dev lo`) — and its output
+// interface is the one the local route is on. getifaddrs (os.networkInterfaces) misses the middle two
+// and cannot know the last. Linux and Bun only (libc through bun:ffi, netlink.ts).
+
+import { FwdError, fail, ok, type Result } from "../errors.ts";
+import { AF_INET, AF_INET6, addressBytes, EAGAIN, KERNEL, libcNow, MSG_DONTWAIT, netlinkSocket, NLM_F_REQUEST, NLMSG_ERROR, NLMSG_HDRLEN, type Libc } from "./netlink.ts";
+
+/** <linux/rtnetlink.h>. */
+const NETLINK_ROUTE = 0;
+const RTM_NEWROUTE = 24;
+const RTM_GETROUTE = 26;
+const RTM_F_FIB_MATCH = 0x2000;
+const RTN_LOCAL = 2;
+const RTA_DST = 1;
+const RTA_OIF = 4;
+/** struct rtmsg: family, dst_len, src_len, tos, table, protocol, scope, type (1 byte each), flags (4). */
+const RTMSG_LEN = 12;
+const RTM_TYPE = 7;
+
+export interface LocalRoute {
+  /** The kernel delivers traffic for the address here. */
+  local: boolean;
+  /** The interface of the route it matched (for a local address, the one that holds it; lo for AnyIP). */
+  ifindex?: number;
+}
+
+const HINT = "clients on this machine's own addresses are told apart by address only";
+
+/**
+ * Asks the kernel about `address` (dotted IPv4, IPv6 or IPv4-mapped IPv6). No promise: libc must
+ * have been loaded (loadLibc, as prepareSocketOwner does) and the kernel answers within the call; an
+ * error where it cannot be asked, or does not answer at once.
+ */
+export function localRoute(address: string): Result<LocalRoute> {
+  const c = libcNow();
+  if (c === undefined) return fail(new FwdError("E_CONFIG", "local route: libc is not loaded yet", HINT));
+  if (!c.ok) return c;
+  const bytes = addressBytes(address);
+  if (!bytes) return fail(new FwdError("E_CONFIG", `local route: ${address} is not an IP address`, HINT));
+  try {
+    return ask(c.value, bytes);
+  } catch (e) {
+    // Not expected (the calls return codes); still, the accept path must never see a throw.
+    return fail(new FwdError("E_CONFIG", `local route: ${(e as Error).message}`, HINT, { cause: e }));
+  }
+}
+
+/** One netlink socket for every question while the kernel answers within sendto (see socket-owner.ts). */
+let shared: number | undefined;
+let nextSeq = 0;
+const REQUEST = new Uint8Array(NLMSG_HDRLEN + RTMSG_LEN + 4 + 16);
+const REQUEST_VIEW = new DataView(REQUEST.buffer);
+/** An answer is one route: rtmsg and a few attributes (table, dst, oif, prefsrc, cache info …). */
+const ANSWER = new Uint8Array(1024);
+const ANSWER_VIEW = new DataView(ANSWER.buffer);
+
+function ask(c: Libc, addr: number[]): Result<LocalRoute> {
+  const seq = (nextSeq = (nextSeq + 1) >>> 0);
+  const len = NLMSG_HDRLEN + RTMSG_LEN + 4 + addr.length;
+  const req = REQUEST.fill(0).subarray(0, len);
+  const v = REQUEST_VIEW;
+  v.setUint32(0, len, true);
+  v.setUint16(4, RTM_GETROUTE, true);
+  v.setUint16(6, NLM_F_REQUEST, true);
+  v.setUint32(8, seq, true);
+  REQUEST[16] = addr.length === 4 ? AF_INET : AF_INET6;
+  REQUEST[17] = addr.length * 8; // rtm_dst_len: this one address
+  v.setUint32(16 + 8, RTM_F_FIB_MATCH, true);
+  v.setUint16(28, 4 + addr.length, true); // struct rtattr: length, type, then the address
+  v.setUint16(30, RTA_DST, true);
+  REQUEST.set(addr, 32);
+
+  let fd = shared;
+  shared = undefined;
+  if (fd === undefined) fd = netlinkSocket(c, NETLINK_ROUTE);
+  if (fd < 0) return fail(sysError("socket", c.errno()));
+  if (c.sendto(fd, req, len, 0, KERNEL, KERNEL.length) !== len) {
+    const err = sysError("sendto", c.errno());
+    c.close(fd);
+    return fail(err);
+  }
+  const n = c.recv(fd, ANSWER, ANSWER.length, MSG_DONTWAIT);
+  if (n < 0) {
+    const errno = c.errno();
+    // Not answered within the call (never seen): this socket is not shared again, so a late answer cannot meet the next question.
+    c.close(fd);
+    return fail(errno === EAGAIN ? new FwdError("E_CONFIG", "local route: the kernel did not answer at once", HINT) : sysError("recv", errno));
+  }
+  if (n < NLMSG_HDRLEN || ANSWER_VIEW.getUint32(8, true) !== seq) {
+    c.close(fd);
+    return fail(new FwdError("E_CONFIG", "local route: an answer to another request", HINT));
+  }
+  if (shared === undefined) shared = fd;
+  else c.close(fd);
+  return parse(ANSWER.subarray(0, n));
+}
+
+function parse(a: Uint8Array): Result<LocalRoute> {
+  const v = new DataView(a.buffer, a.byteOffset, a.byteLength);
+  const type = v.getUint16(4, true);
+  // No route at all, or one that refuses (unreachable, prohibit, blackhole): not delivered here.
+  if (type === NLMSG_ERROR && a.length >= NLMSG_HDRLEN + 4) return v.getInt32(NLMSG_HDRLEN, true) === 0 ? fail(unexpected(type, a.length)) : ok({ local: false });
+  if (type !== RTM_NEWROUTE || a.length < NLMSG_HDRLEN + RTMSG_LEN) return fail(unexpected(type, a.length));
+  if (a[NLMSG_HDRLEN + RTM_TYPE] !== RTN_LOCAL) return ok({ local: false });
+  const end = Math.min(a.length, v.getUint32(0, true));
+  for (let at = NLMSG_HDRLEN + RTMSG_LEN; at + 4 <= end; ) {
+    const len = v.getUint16(at, true);
+    if (len < 4) break;
+    if (v.getUint16(at + 2, true) === RTA_OIF && len >= 8) return ok({ local: true, ifindex: v.getUint32(at + 4, true) });
+    at += (len + 3) & ~3;
+  }
+  return ok({ local: true });
+}
+
+const unexpected = (type: number, n: number) => new FwdError("E_CONFIG", `local route: an unexpected answer (type ${type}, ${n} bytes)`, HINT);
+
+const sysError = (call: string, errno: number) => new FwdError("E_CONFIG", `local route: ${call}: errno ${errno}`, HINT);
