@@ -4,7 +4,6 @@
 // the process was killed.
 
 import net from "node:net";
-import { networkInterfaces } from "node:os";
 import { lookup } from "node:dns/promises";
 import { FwdError, ok, type Result } from "../errors.ts";
 import type { Forwarder, ForwardKindModule } from "./forwarder.ts";
@@ -12,6 +11,8 @@ import { snapshotOf, type ForwardSnapshot } from "./snapshot.ts";
 import { install, preflight, remove, removeStale, tableName } from "../route/nft.ts";
 import { DnsForwarder, serverResolver } from "../route/dns-forward.ts";
 import { loadOriginalDst, originalDst } from "../route/original-dst.ts";
+import { isOwnAddress } from "../route/local-route.ts";
+import { loadLibc } from "../route/netlink.ts";
 import { allowList, isIpv4Cidr, networkOf } from "../vocab/cidr.ts";
 import { formatEndpoint, isLoopback, isLoopbackAddress, type Endpoint, type Origin, type TcpEndpoint } from "../vocab/endpoint.ts";
 import { Carrier, type ForwardRuntime } from "./carrier.ts";
@@ -71,6 +72,8 @@ export class RouteForwarder extends Carrier implements Forwarder {
     removeStale(tables.value, (m) => this.rt.bus.log("info", `${this.id}: ${m}`));
     const ffi = await loadOriginalDst(this.id);
     if (!ffi.ok) return ffi;
+    // For isOwnAddress: without libc it falls back to the interface list.
+    await loadLibc();
     // Names in exclude (the SSH server's) are resolved now, while nothing is redirected yet.
     const exclude: string[] = [];
     for (const e of this.spec.exclude ?? []) {
@@ -142,7 +145,7 @@ export class RouteForwarder extends Carrier implements Forwarder {
     // original destination) or to anything outside the networks would make fwd a relay for anyone.
     const problem = !target
       ? "it has no original destination (not redirected)"
-      : target.port === socket.localPort && (target.host === socket.localAddress || isLocalAddress(target.host))
+      : target.port === socket.localPort && (target.host === socket.localAddress || isOwnAddress(target.host))
         ? "it was made to the listener itself, not redirected"
         : target !== this.dns?.server && (!this.routed(target.host) || this.excluded(target.host))
           ? `${target.host} is not in the routed networks`
@@ -188,11 +191,6 @@ export class RouteForwarder extends Carrier implements Forwarder {
 
   private fromAllowed(address: string): boolean {
     const a = address.replace(/^::ffff:/, "");
-    return isLoopbackAddress(a) || isLocalAddress(a) || (this.lan !== undefined && this.lanAllowed(a));
+    return isLoopbackAddress(a) || isOwnAddress(a) || (this.lan !== undefined && this.lanAllowed(a));
   }
-}
-
-/** One of this machine's own addresses (what a locally made connection comes from). */
-function isLocalAddress(address: string): boolean {
-  return Object.values(networkInterfaces()).some((list) => list?.some((i) => i.address === address));
 }

@@ -6,6 +6,7 @@
 // interface is the one the local route is on. getifaddrs (os.networkInterfaces) misses the middle two
 // and cannot know the last. Linux and Bun only (libc through bun:ffi, netlink.ts).
 
+import { networkInterfaces } from "node:os";
 import { FwdError, fail, ok, type Result } from "../errors.ts";
 import { AF_INET, AF_INET6, addressBytes, EAGAIN, KERNEL, libcNow, MSG_DONTWAIT, netlinkSocket, NLM_F_REQUEST, NLMSG_ERROR, NLMSG_HDRLEN, type Libc } from "./netlink.ts";
 
@@ -47,6 +48,17 @@ export function localRoute(address: string): Result<LocalRoute> {
     // Not expected (the calls return codes); still, the accept path must never see a throw.
     return fail(new FwdError("E_CONFIG", `local route: ${(e as Error).message}`, HINT, { cause: e }));
   }
+}
+
+/**
+ * Whether `address` is this machine's: the kernel's routing where it can be asked (localRoute), else
+ * the interface list, which misses aliases with a label and addresses on an interface without carrier.
+ */
+export function isOwnAddress(address: string): boolean {
+  const r = localRoute(address);
+  if (r.ok) return r.value.local;
+  const bare = address.replace(/^::ffff:/i, "");
+  return Object.values(networkInterfaces()).some((list) => list?.some((i) => i.address === bare));
 }
 
 /** One netlink socket for every question while the kernel answers within sendto (see socket-owner.ts). */

@@ -5,7 +5,7 @@
 
 import { beforeAll, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
-import { localRoute } from "../../src/route/local-route.ts";
+import { isOwnAddress, localRoute } from "../../src/route/local-route.ts";
 import { loadLibc } from "../../src/route/netlink.ts";
 import { canMakeNamespaces, makeHost } from "../harness/netns.ts";
 
@@ -35,7 +35,7 @@ test.skipIf(!canMakeNamespaces())("an interface's address, an alias with a label
   const { host, destroy } = makeHost(73);
   try {
     const [, index, device] = /^(\d+):\s+(\S+)/.exec(ip("-o", "-4", "addr", "show", "to", "198.18.73.1/32"))!;
-    const onVeth = { ok: true, value: { local: true, ifindex: Number(index) } };
+    const onVeth = { ok: true as const, value: { local: true, ifindex: Number(index) } };
     expect(localRoute("198.18.73.1")).toEqual(onVeth);
     expect(localRoute("::ffff:198.18.73.1")).toEqual(onVeth);
     // The far end, inside the namespace, is reached through the veth, not delivered here.
@@ -43,9 +43,11 @@ test.skipIf(!canMakeNamespaces())("an interface's address, an alias with a label
     // An alias with a label: getifaddrs names it "<device>:1", which has no index of its own.
     ip("addr", "add", "198.18.73.9/32", "dev", device!, "label", `${device}:1`);
     expect(localRoute("198.18.73.9")).toEqual(onVeth);
+    expect([isOwnAddress("198.18.73.9"), isOwnAddress(host.address)]).toEqual([true, false]);
     // Without carrier (the peer's end down), the address is still this machine's.
     host.silence();
     expect(localRoute("198.18.73.1")).toEqual(onVeth);
+    expect(isOwnAddress("198.18.73.1")).toBe(true);
     // AnyIP: every address of a range delivered here, through lo, held by no interface.
     ip("route", "add", "local", "198.18.74.0/30", "dev", "lo");
     try {
