@@ -20,6 +20,7 @@ import type { Session } from "./session.ts";
 import { countFailure } from "./stats.ts";
 import { formatEndpoint, isLoopback, isLoopbackAddress, type Endpoint, type TcpEndpoint } from "../vocab/endpoint.ts";
 import { localRoute } from "../route/local-route.ts";
+import { boundInterface } from "../route/netlink.ts";
 import { CLIENT_GONE, LOOPBACK_IFINDEX, prepareSocketOwner, socketOwnerSoon } from "../route/socket-owner.ts";
 import type { DynamicForward } from "../vocab/forward.ts";
 
@@ -146,7 +147,7 @@ export class DynamicForwarder extends Carrier implements Forwarder {
       const route = isLoopbackAddress(address) ? LOOPBACK_ROUTE : localRoute(address);
       if (!route.ok) this.noOwner(route.error);
       if (!route.ok || !route.value.local) return clientKey(address);
-      const owner = this.ownerOf(socket, address, localInterfaces(route.value.ifindex));
+      const owner = this.ownerOf(socket, address, localInterfaces(route.value.ifindex, boundInterface(socket)));
       if (owner.ok) return clientKey(address, owner.value);
       // Its process has closed the client's socket (a FIN the paused reader has not seen yet), or the
       // kernel has no such socket: nobody will read a reply. Ended now rather than held to the
@@ -284,10 +285,14 @@ const LOOPBACK_ROUTE = ok({ local: true, ifindex: LOOPBACK_IFINDEX });
 
 /**
  * Where a local client's socket may be bound (SO_BINDTODEVICE) and still be connected to us: lo,
- * whose index also finds a socket bound to none, and the interface of the local route its own
- * address is on, through which the kernel delivers what comes back to it (tried here: bound to any
- * other, the connection never opens). Each once.
+ * whose index also finds a socket bound to none; the interface of the local route its own address is
+ * on, through which the kernel delivers what comes back to it (bound to any other, the connection
+ * never opens: tried); and the one our accepted socket is bound to, which for a link-local client is
+ * the scope it came from (the same fe80:: address can be on several interfaces, and the route names
+ * one). Each once.
  */
-function localInterfaces(client: number | undefined): [number, ...number[]] {
-  return client === undefined || client === LOOPBACK_IFINDEX ? [LOOPBACK_IFINDEX] : [LOOPBACK_IFINDEX, client];
+function localInterfaces(...found: (number | undefined)[]): [number, ...number[]] {
+  const list: [number, ...number[]] = [LOOPBACK_IFINDEX];
+  for (const i of found) if (i !== undefined && !list.includes(i)) list.push(i);
+  return list;
 }

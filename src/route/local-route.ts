@@ -1,9 +1,9 @@
 // Whether an address is this machine's own, in this network namespace, as the kernel decides it: one
 // rtnetlink RTM_GETROUTE request with RTM_F_FIB_MATCH for the address (what `ip route get fibmatch
-// ADDR` asks), answered within sendto(2). The route it matches is of type RTN_LOCAL for every address
-// the kernel delivers here — an interface's, one with a label (eth0:1), one on an interface without
-// carrier, any address of an AnyIP range (`ip route add local 10.0.0.0/8 dev lo`) — and its output
-// interface is the one the local route is on. getifaddrs (os.networkInterfaces) misses the middle two
+// ADDR` asks), answered within sendto(2). The route it matches is of type RTN_LOCAL (or an IPv6
+// anycast, or a broadcast) for every address the kernel delivers here — an interface's, one with a
+// label (eth0:1), one on an interface without carrier, any address of an AnyIP range (`ip route add
+// local 10.0.0.0/8 dev lo`) — and its output interface is the one the local route is on. getifaddrs (os.networkInterfaces) misses the middle two
 // and cannot know the last. Linux and Bun only (libc through bun:ffi, netlink.ts).
 
 import { networkInterfaces } from "node:os";
@@ -15,7 +15,10 @@ const NETLINK_ROUTE = 0;
 const RTM_NEWROUTE = 24;
 const RTM_GETROUTE = 26;
 const RTM_F_FIB_MATCH = 0x2000;
+/** Route types the kernel delivers here: an address of its own, a broadcast, an IPv6 subnet-router anycast. */
 const RTN_LOCAL = 2;
+const RTN_BROADCAST = 3;
+const RTN_ANYCAST = 4;
 const RTA_DST = 1;
 const RTA_OIF = 4;
 /** struct rtmsg: family, dst_len, src_len, tos, table, protocol, scope, type (1 byte each), flags (4). */
@@ -117,7 +120,11 @@ function parse(a: Uint8Array): Result<LocalRoute> {
   // No route at all, or one that refuses (unreachable, prohibit, blackhole): not delivered here.
   if (type === NLMSG_ERROR && a.length >= NLMSG_HDRLEN + 4) return v.getInt32(NLMSG_HDRLEN, true) === 0 ? fail(unexpected(type, a.length)) : ok({ local: false });
   if (type !== RTM_NEWROUTE || a.length < NLMSG_HDRLEN + RTMSG_LEN) return fail(unexpected(type, a.length));
-  if (a[NLMSG_HDRLEN + RTM_TYPE] !== RTN_LOCAL) return ok({ local: false });
+  // Any route the kernel delivers on, not RTN_LOCAL only: with IPv6 forwarding on, every prefix gets a
+  // subnet-router anycast address (fd00:1::), which any user may bind with IPV6_FREEBIND and
+  // connect from (an attack review took a second quota so).
+  const kind = a[NLMSG_HDRLEN + RTM_TYPE];
+  if (kind !== RTN_LOCAL && kind !== RTN_ANYCAST && kind !== RTN_BROADCAST) return ok({ local: false });
   const end = Math.min(a.length, v.getUint32(0, true));
   for (let at = NLMSG_HDRLEN + RTMSG_LEN; at + 4 <= end; ) {
     const len = v.getUint16(at, true);

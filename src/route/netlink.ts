@@ -25,6 +25,7 @@ export interface Libc {
   sendto(fd: number, buf: Uint8Array, len: number, flags: number, addr: Uint8Array, addrLen: number): number;
   recv(fd: number, buf: Uint8Array, len: number, flags: number): number;
   close(fd: number): number;
+  getsockopt(fd: number, level: number, name: number, value: Uint8Array, length: Uint32Array): number;
   errno(): number;
 }
 
@@ -44,6 +45,7 @@ export function loadLibc(): Promise<Result<Libc>> {
         sendto: { args: [T.i32, T.ptr, T.u64, T.i32, T.ptr, T.u32], returns: T.i64 },
         recv: { args: [T.i32, T.ptr, T.u64, T.i32], returns: T.i64 },
         close: { args: [T.i32], returns: T.i32 },
+        getsockopt: { args: [T.i32, T.i32, T.i32, T.ptr, T.ptr], returns: T.i32 },
         __errno_location: { args: [], returns: T.ptr },
       });
       return ok({
@@ -51,6 +53,7 @@ export function loadLibc(): Promise<Result<Libc>> {
         sendto: (fd, buf, len, flags, addr, addrLen) => Number(s.sendto(fd, buf, len, flags, addr, addrLen)),
         recv: (fd, buf, len, flags) => Number(s.recv(fd, buf, len, flags)),
         close: (fd) => s.close(fd),
+        getsockopt: (fd, level, name, value, length) => s.getsockopt(fd, level, name, value, length),
         errno: () => read.i32(s.__errno_location()!, 0),
       });
     } catch (e) {
@@ -83,4 +86,34 @@ export function addressBytes(host: string): number[] | undefined {
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(h);
   if (mapped) return v4(mapped[1]!);
   return ipv6Groups(h)?.flatMap((g) => [g >> 8, g & 255]);
+}
+
+/**
+ * A socket's descriptor: Bun's own sockets (src/runtime/bun-tcp.ts) say `fd`; Bun's node:net sockets
+ * expose theirs as _handle.fd (FACTS.md). Neither is in Node's types; undefined where there is none.
+ */
+export function socketFd(socket: object): number | undefined {
+  const s = socket as { fd?: number; _handle?: { fd?: number } };
+  const fd = typeof s.fd === "number" ? s.fd : s._handle?.fd;
+  return typeof fd === "number" && fd >= 0 ? fd : undefined;
+}
+
+const SOL_SOCKET = 1;
+const SO_BINDTOIFINDEX = 62;
+const INT = new Uint8Array(4);
+const INT_LEN = new Uint32Array(1);
+
+/**
+ * The interface a socket is bound to (SO_BINDTOIFINDEX, Linux 5.0), undefined for none. A socket
+ * accepted from a link-local address is bound to the interface the connection came in on: the
+ * client's scope, which Bun's remoteAddress leaves out.
+ */
+export function boundInterface(socket: object): number | undefined {
+  const c = settled;
+  const fd = socketFd(socket);
+  if (!c?.ok || fd === undefined) return undefined;
+  INT_LEN[0] = 4;
+  if (c.value.getsockopt(fd, SOL_SOCKET, SO_BINDTOIFINDEX, INT, INT_LEN) !== 0) return undefined;
+  const index = new DataView(INT.buffer).getInt32(0, true);
+  return index > 0 ? index : undefined;
 }

@@ -6,6 +6,7 @@ import type net from "node:net";
 /** An IPv4 address and port, as the engine's TcpEndpoint is (this adapter imports nothing of the engine). */
 type TcpEndpoint = { host: string; port: number };
 import { FwdError, fail, ok, type Result } from "../errors.ts";
+import { socketFd } from "./netlink.ts";
 
 /** <linux/netfilter_ipv4.h>: SO_ORIGINAL_DST at level SOL_IP. */
 const SOL_IP = 0;
@@ -30,11 +31,8 @@ export async function loadOriginalDst(what: string): Promise<Result<void>> {
 
 /** The destination the connection had before nftables redirected it; undefined when it has none. */
 export function originalDst(socket: net.Socket): TcpEndpoint | undefined {
-  // Bun's own sockets (src/runtime/bun-tcp.ts) say `fd`; Bun's node:net sockets expose their
-  // descriptor as _handle.fd (FACTS.md). Neither is in Node's types.
-  const s = socket as unknown as { fd?: number; _handle?: { fd?: number } };
-  const fd = typeof s.fd === "number" ? s.fd : s._handle?.fd;
-  if (!getsockopt || typeof fd !== "number" || fd < 0) return undefined;
+  const fd = socketFd(socket);
+  if (!getsockopt || fd === undefined) return undefined;
   const addr = new Uint8Array(16); // struct sockaddr_in
   const length = new Uint32Array([addr.length]);
   if (getsockopt(fd, SOL_IP, SO_ORIGINAL_DST, addr, length) !== 0) return undefined;

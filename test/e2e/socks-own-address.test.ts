@@ -225,4 +225,106 @@ print("holding",flush=True)`,
     }, 40_000);
   });
 
+// IPv6. With forwarding on an interface (a router, a Docker host with IPv6) the kernel adds a
+// subnet-router anycast address for each of its prefixes (fd00:…::), delivered here like the
+// interface's own, which any user may bind with IPV6_FREEBIND: a reviewer took a second quota from
+// it while fwd counted only RTN_LOCAL routes as local. And one link-local address can be on several
+// interfaces (VLANs of one NIC, a bridge and its port): the route names one, a client connected with
+// the other's scope is bound to that one, and was ended as gone.
+describe("IPv6", () => {
+  const OWN6 = "fd00:198:18:76::1";
+  const ANYCAST = "fd00:198:18:76::";
+  const LINK_LOCAL = "fe80::5";
+  const made: (() => void)[] = [];
+  const devices: string[] = [];
+  beforeAll(() => {
+    if (!ok) return;
+    for (const n of [76, 77]) {
+      const h = makeHost(n);
+      made.push(h.destroy);
+      devices.push(deviceOf(`198.18.${n}.1`));
+    }
+    const ip6 = (...args: string[]) => {
+      const r = spawnSync("ip", ["-6", ...args], { encoding: "utf8" });
+      if (r.status !== 0) throw new Error(`ip -6 ${args.join(" ")}: ${r.stderr}`);
+    };
+    ip6("addr", "add", `${OWN6}/64`, "dev", devices[0]!, "nodad");
+    for (const d of devices) ip6("addr", "add", `${LINK_LOCAL}/64`, "dev", d, "nodad");
+    // Forwarding on this veth only (the setting goes with the link when the test removes it).
+    const fwd6 = spawnSync("sysctl", ["-qw", `net.ipv6.conf.${devices[0]}.forwarding=1`], { encoding: "utf8" });
+    if (fwd6.status !== 0) throw new Error(`sysctl: ${fwd6.stderr}`);
+  });
+  afterAll(() => {
+    for (const d of made) d();
+  });
+
+  for (const [sockets, env] of [
+    ["Bun's sockets", { FWD_NODE_NET: "0" }],
+    ["node:net sockets (FWD_NODE_NET=1)", { FWD_NODE_NET: "1" }],
+  ] as const) {
+    test.skipIf(!ok)(`${sockets}: nobody from the subnet-router anycast address ${ANYCAST} does not lock out the user's client`, async () => {
+      const fwd = runFwd([...sshd.clientArgs, "-vv", "-D", `[${OWN6}]:0`, "--allow", "fd00:198:18:76::/64", sshd.host], { env: { ...env, FWD_TEST_SOCKS_LIMITS: LIMITS } });
+      try {
+        await fwd.waitFor(/^listening \[fd00:198:18:76::1\]:\d+ -> SOCKS/);
+        const port = fwd.ports[0]!;
+        const attacker = await asNobody(
+          `import socket
+held=[]
+for src in ["${OWN6}","${OWN6}","${ANYCAST}","${ANYCAST}"]:
+  s=socket.socket(socket.AF_INET6); s.setsockopt(socket.IPPROTO_IPV6, 78, 1)  # IPV6_FREEBIND
+  s.bind((src,0)); s.connect(("${OWN6}",${port})); held.append(s)
+print("holding",flush=True)`,
+          /holding\n/,
+        );
+        try {
+          await Bun.sleep(300);
+          const c = socksClient(port, socks5Request("127.0.0.1", echo.port), { host: OWN6, localAddress: OWN6 });
+          try {
+            expect(await c.reply).toEqual(OK5);
+            const waited = [...fwd.stdout, ...fwd.stderr].filter((l) => l.includes("waiting for a handshake slot"));
+            expect(waited.length).toBe(2);
+            expect(waited.every((l) => l.includes(`${ANYCAST}:`))).toBe(true); // nobody's, from the anycast address
+          } finally {
+            c.socket.destroy();
+          }
+        } finally {
+          await attacker.stop();
+        }
+      } finally {
+        await fwd.stop();
+      }
+    }, 30_000);
+
+    test.skipIf(!ok)(`${sockets}: the user's link-local clients are served on both interfaces that hold ${LINK_LOCAL}`, async () => {
+      const fwd = runFwd([...sshd.clientArgs, "-vv", "-D", "[::]:0", "--allow", "fe80::/10", "--allow", "127.0.0.0/8", sshd.host], { env: { ...env, FWD_TEST_SOCKS_LIMITS: LIMITS } });
+      try {
+        await fwd.waitFor(/^listening \[::\]:\d+ -> SOCKS/);
+        const port = fwd.ports[0]!;
+        // One handshake in progress, so that the next one's owner is looked up (perClient 2).
+        const idle = socksClient(port, Buffer.alloc(0));
+        await new Promise<void>((r) => idle.socket.once("connect", () => r()));
+        try {
+          await Bun.sleep(100);
+          for (const device of devices) {
+            const r = spawnSync("python3", ["-c", `import socket,struct
+s=socket.socket(socket.AF_INET6); s.settimeout(5); s.connect(("${LINK_LOCAL}",${port},0,socket.if_nametoindex("${device}")))
+s.sendall(bytes([5,1,0,5,1,0,1,127,0,0,1])+struct.pack(">H",${echo.port}))
+got=b""
+while len(got)<12:
+  d=s.recv(64)
+  if not d: break
+  got+=d
+print("reply",list(got))`], { encoding: "utf8", timeout: 10_000 });
+            expect([device, r.stdout.trim()]).toEqual([device, `reply ${JSON.stringify(OK5).replaceAll(",", ", ")}`]);
+          }
+        } finally {
+          idle.socket.destroy();
+        }
+      } finally {
+        await fwd.stop();
+      }
+    }, 30_000);
+  }
+});
+
 if (!ok) test("own-address SOCKS quotas need root and network namespaces: skipped", () => console.log("socks-own-address: skipped, no namespaces"));
