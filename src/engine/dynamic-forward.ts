@@ -79,6 +79,7 @@ export class DynamicForwarder extends Carrier implements Forwarder {
   private readonly allowed: ((address: string) => boolean) | undefined;
   private readonly gate = new HandshakeGate(SOCKS_LIMITS);
   private saidNoOwner = false;
+  private saidNoRoute = false;
   readonly exits = new Map<string, ExitStats>();
 
   constructor(
@@ -145,7 +146,7 @@ export class DynamicForwarder extends Carrier implements Forwarder {
   private quotaKey(socket: net.Socket, address: string): ClientKey {
     return () => {
       const route = isLoopbackAddress(address) ? LOOPBACK_ROUTE : localRoute(address);
-      if (!route.ok) this.noOwner(route.error);
+      if (!route.ok) this.noRoute(route.error);
       if (!route.ok || !route.value.local) return clientKey(address);
       const owner = this.ownerOf(socket, address, localInterfaces(route.value.ifindex, boundInterface(socket)));
       if (owner.ok) return clientKey(address, owner.value);
@@ -158,11 +159,11 @@ export class DynamicForwarder extends Carrier implements Forwarder {
   }
 
   /** The owner from the first of `interfaces` whose lookup finds the client's socket; else why not. */
-  private ownerOf(socket: net.Socket, address: string, [first, ...rest]: [number, ...number[]]): Result<number> {
+  private ownerOf(socket: net.Socket, address: string, interfaces: readonly [number, ...number[]]): Result<number> {
     const client = { host: address, port: socket.remotePort ?? 0 };
     const server = { host: socket.localAddress ?? "", port: socket.localPort ?? 0 };
     let owner: Result<number> | undefined;
-    for (const ifindex of [first, ...rest]) {
+    for (const ifindex of interfaces) {
       const found = socketOwnerSoon(client, server, ifindex);
       // libc is loaded by start(), so only a kernel that answers late makes this a promise; the gate
       // cannot wait for it, so that one counts as a client whose owner is not found.
@@ -185,6 +186,13 @@ export class DynamicForwarder extends Carrier implements Forwarder {
   private ownerKey(owner: Result<number> & { ok: false }): string {
     this.noOwner(owner.error);
     return UNKNOWN_CLIENT;
+  }
+
+  /** Without the kernel's routing, a client from one of this machine's own addresses is counted by that address. */
+  private noRoute(e: FwdError): void {
+    if (this.saidNoRoute) return;
+    this.saidNoRoute = true;
+    this.rt.bus.log("debug", `${this.id}: clients from this machine's own addresses are counted by address (said once): ${e.message}`);
   }
 
   private noOwner(e: FwdError): void {
