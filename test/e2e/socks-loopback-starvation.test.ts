@@ -8,7 +8,7 @@
 // (FWD_NODE_NET=1). The limits are lowered for the test (FWD_TEST_SOCKS_LIMITS).
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { runFwd, type FwdProcess } from "../harness/fwd.ts";
+import { runFwd, SOCKET_KINDS, type FwdProcess } from "../harness/fwd.ts";
 import { startEcho, startSilentTarget } from "../harness/net.ts";
 import { asNobody, type OtherUser } from "../harness/other-user.ts";
 import { socks5Request, socksClient, type SocksClient } from "../harness/socks.ts";
@@ -37,10 +37,7 @@ async function until(what: string, cond: () => boolean, timeoutMs = 10_000): Pro
   }
 }
 
-for (const [sockets, env] of [
-  ["Bun's sockets", { FWD_NODE_NET: "0" }],
-  ["node:net sockets (FWD_NODE_NET=1)", { FWD_NODE_NET: "1" }],
-] as const)
+for (const [sockets, env] of SOCKET_KINDS)
   describe(sockets, () => {
     let fwd: FwdProcess;
     let attacker: OtherUser | undefined;
@@ -102,10 +99,7 @@ print("holding",flush=True)`,
 // answers plus more than the reader takes (it stops at 64 KiB, so the FIN behind it stays unread),
 // and closes. Counted by address, those would be a quota of their own on top of nobody's uid; fwd
 // ends them instead, and the user's handshakes (also to the silent target) all get in at once.
-for (const [sockets, env] of [
-  ["Bun's sockets", { FWD_NODE_NET: "0" }],
-  ["node:net sockets (FWD_NODE_NET=1)", { FWD_NODE_NET: "1" }],
-] as const)
+for (const [sockets, env] of SOCKET_KINDS)
   describe(`closed before the lookup, ${sockets}`, () => {
     let hole: Awaited<ReturnType<typeof startSilentTarget>> | undefined;
     let holePort = 0;

@@ -12,7 +12,7 @@
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
-import { runFwd, type FwdProcess } from "../harness/fwd.ts";
+import { runFwd, SOCKET_KINDS, type FwdProcess } from "../harness/fwd.ts";
 import { startEcho, startSilentTarget } from "../harness/net.ts";
 import { canMakeNamespaces, makeHost } from "../harness/netns.ts";
 import { asNobody, type OtherUser } from "../harness/other-user.ts";
@@ -26,6 +26,27 @@ const NO_CARRIER = "198.18.71.1";
 const LIMITS = "handshakeMs=8000,perClient=2,total=4,queueMs=1500";
 const OK5 = [5, 0, 5, 0, 0, 1, 0, 0, 0, 0, 0, 0];
 const LISTENING = /^listening 198\.18\.70\.1:\d+ -> SOCKS/;
+/** What socksThroughPython prints for a client that was answered and served. */
+const SERVED = `reply ${JSON.stringify(OK5).replaceAll(",", ", ")}`;
+
+/**
+ * A Python client: `connect` (lines that leave a connected socket in `s`), then a SOCKS5 CONNECT to
+ * the echo server and `text` through it; it prints `reply [the 12 reply bytes] <what came back>`.
+ */
+const socksThroughPython = (connect: string, text: string) => `import socket,struct
+${connect}
+s.settimeout(5)
+s.sendall(bytes([5,1,0,5,1,0,1,127,0,0,1])+struct.pack(">H",${echo.port}))
+def take(n):
+  got=b""
+  while len(got)<n:
+    d=s.recv(64)
+    if not d: break
+    got+=d
+  return got
+reply=take(12)
+s.sendall(b"${text}")
+print("reply",list(reply),take(${text.length}).decode(),flush=True)`;
 let sshd: Sshd;
 let echo: Awaited<ReturnType<typeof startEcho>>;
 const teardown: (() => void)[] = [];
@@ -52,10 +73,7 @@ afterAll(async () => {
 });
 
 
-for (const [sockets, env] of [
-  ["Bun's sockets", { FWD_NODE_NET: "0" }],
-  ["node:net sockets (FWD_NODE_NET=1)", { FWD_NODE_NET: "1" }],
-] as const)
+for (const [sockets, env] of SOCKET_KINDS)
   describe(sockets, () => {
     let fwd: FwdProcess;
     let attacker: OtherUser | undefined;
@@ -91,25 +109,15 @@ for (const [sockets, env] of [
           await Bun.sleep(100);
           // nobody binds its socket to the veth (SO_BINDTODEVICE, no privilege needed): with lo's
           // index alone the kernel would not find it, and fwd would end it as a client that is gone.
-            attacker = await asNobody(
-            `import socket,struct
-s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, b"${device}")
-s.bind(("${from}",0)); s.connect(("${OWN}",${port})); s.settimeout(5)
-s.sendall(bytes([5,1,0,5,1,0,1,127,0,0,1])+struct.pack(">H",${echo.port}))
-got=b""
-while len(got)<12:
-    d=s.recv(64)
-    if not d: break
-    got+=d
-s.sendall(b"bound and served"); back=b""
-while len(back)<16:
-    d=s.recv(64)
-    if not d: break
-    back+=d
-print("reply",list(got[:12]),back.decode(),flush=True)`,
+          attacker = await asNobody(
+            socksThroughPython(
+              `s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, b"${device}")
+s.bind(("${from}",0)); s.connect(("${OWN}",${port}))`,
+              "bound and served",
+            ),
             /reply .*\n/,
           );
-          expect(attacker.said()).toContain(`reply ${JSON.stringify(OK5).replaceAll(",", ", ")} bound and served`);
+          expect(attacker.said()).toContain(`${SERVED} bound and served`);
         } finally {
           idle.socket.destroy();
           await attacker?.stop();
@@ -155,10 +163,7 @@ print("holding",flush=True)`,
   }
 }
 
-for (const [sockets, env] of [
-  ["Bun's sockets", { FWD_NODE_NET: "0" }],
-  ["node:net sockets (FWD_NODE_NET=1)", { FWD_NODE_NET: "1" }],
-] as const)
+for (const [sockets, env] of SOCKET_KINDS)
   test.skipIf(!ok)(`${sockets}: nobody on ${NO_CARRIER}, a veth without carrier, bound to it, does not lock out the user's client`, async () => {
     const fwd = runFwd([...sshd.clientArgs, "-vv", "-D", `${NO_CARRIER}:0`, "--allow", "198.18.0.0/15", "--allow", "127.0.0.0/8", sshd.host], { env: { ...env, FWD_TEST_SOCKS_LIMITS: LIMITS } });
     try {
@@ -173,10 +178,7 @@ for (const [sockets, env] of [
 // that never answers plus more than the reader takes (the FIN behind it stays unread), and closes.
 // On loopback such a client is ended (socks-loopback-starvation.test.ts); from an own address it must
 // be too, not counted by that address as a client from elsewhere would be, a quota of its own.
-for (const [sockets, env] of [
-  ["Bun's sockets", { FWD_NODE_NET: "0" }],
-  ["node:net sockets (FWD_NODE_NET=1)", { FWD_NODE_NET: "1" }],
-] as const)
+for (const [sockets, env] of SOCKET_KINDS)
   describe(`closed before the lookup, ${sockets}`, () => {
     let hole: Awaited<ReturnType<typeof startSilentTarget>> | undefined;
     beforeAll(async () => {
@@ -258,10 +260,7 @@ describe("IPv6", () => {
     for (const d of made) d();
   });
 
-  for (const [sockets, env] of [
-    ["Bun's sockets", { FWD_NODE_NET: "0" }],
-    ["node:net sockets (FWD_NODE_NET=1)", { FWD_NODE_NET: "1" }],
-  ] as const) {
+  for (const [sockets, env] of SOCKET_KINDS) {
     test.skipIf(!ok)(`${sockets}: nobody from the subnet-router anycast address ${ANYCAST} does not lock out the user's client`, async () => {
       const fwd = runFwd([...sshd.clientArgs, "-vv", "-D", `[${OWN6}]:0`, "--allow", "fd00:198:18:76::/64", sshd.host], { env: { ...env, FWD_TEST_SOCKS_LIMITS: LIMITS } });
       try {
@@ -306,16 +305,13 @@ print("holding",flush=True)`,
         try {
           await Bun.sleep(100);
           for (const device of devices) {
-            const r = spawnSync("python3", ["-c", `import socket,struct
-s=socket.socket(socket.AF_INET6); s.settimeout(5); s.connect(("${LINK_LOCAL}",${port},0,socket.if_nametoindex("${device}")))
-s.sendall(bytes([5,1,0,5,1,0,1,127,0,0,1])+struct.pack(">H",${echo.port}))
-got=b""
-while len(got)<12:
-  d=s.recv(64)
-  if not d: break
-  got+=d
-print("reply",list(got))`], { encoding: "utf8", timeout: 10_000 });
-            expect([device, r.stdout.trim()]).toEqual([device, `reply ${JSON.stringify(OK5).replaceAll(",", ", ")}`]);
+            const py = socksThroughPython(`s=socket.socket(socket.AF_INET6); s.connect(("${LINK_LOCAL}",${port},0,socket.if_nametoindex("${device}")))`, "scoped");
+            // Not spawnSync: the echo server answers from this process's event loop.
+            const child = Bun.spawn(["python3", "-c", py], { stdout: "pipe", stderr: "inherit" });
+            const timer = setTimeout(() => child.kill(), 10_000);
+            const out = await new Response(child.stdout).text();
+            clearTimeout(timer);
+            expect([device, out.trim()]).toEqual([device, `${SERVED} scoped`]);
           }
         } finally {
           idle.socket.destroy();

@@ -135,3 +135,12 @@ export async function runFwdToEnd(args: string[], o: FwdRunOptions = {}, timeout
   clearTimeout(timer);
   return { code, stdout: p.stdout.join("\n"), stderr: p.stderr.join("\n") };
 }
+
+/**
+ * The two kinds of socket fwd accepts on, for tests that must hold on both: Bun's own
+ * (src/runtime/bun-tcp.ts) and node:net (FWD_NODE_NET=1), each as its name and the environment it needs.
+ */
+export const SOCKET_KINDS = [
+  ["Bun's sockets", { FWD_NODE_NET: "0" }],
+  ["node:net sockets (FWD_NODE_NET=1)", { FWD_NODE_NET: "1" }],
+] as const;
