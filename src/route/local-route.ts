@@ -8,7 +8,7 @@
 
 import { networkInterfaces } from "node:os";
 import { FwdError, fail, ok, type Result } from "../errors.ts";
-import { AF_INET, AF_INET6, addressBytes, EAGAIN, KERNEL, libcNow, MSG_DONTWAIT, netlinkSocket, NLM_F_REQUEST, NLMSG_ERROR, NLMSG_HDRLEN, type Libc } from "./netlink.ts";
+import { AF_INET, AF_INET6, addressBytes, libcNow, NetlinkChannel, NLM_F_REQUEST, NLMSG_ERROR, NLMSG_HDRLEN, type Libc } from "./netlink.ts";
 
 /** <linux/rtnetlink.h>. */
 const NETLINK_ROUTE = 0;
@@ -64,17 +64,15 @@ export function isOwnAddress(address: string): boolean {
   return Object.values(networkInterfaces()).some((list) => list?.some((i) => i.address === bare));
 }
 
-/** One netlink socket for every question while the kernel answers within sendto (see socket-owner.ts). */
-let shared: number | undefined;
-let nextSeq = 0;
+/** The rtnetlink socket kept between questions (see NetlinkChannel). */
+const routes = new NetlinkChannel(NETLINK_ROUTE);
 const REQUEST = new Uint8Array(NLMSG_HDRLEN + RTMSG_LEN + 4 + 16);
 const REQUEST_VIEW = new DataView(REQUEST.buffer);
 /** An answer is one route: rtmsg and a few attributes (table, dst, oif, prefsrc, cache info …). */
 const ANSWER = new Uint8Array(1024);
-const ANSWER_VIEW = new DataView(ANSWER.buffer);
 
 function ask(c: Libc, addr: number[]): Result<LocalRoute> {
-  const seq = (nextSeq = (nextSeq + 1) >>> 0);
+  const seq = routes.next();
   const len = NLMSG_HDRLEN + RTMSG_LEN + 4 + addr.length;
   const req = REQUEST.fill(0).subarray(0, len);
   const v = REQUEST_VIEW;
@@ -88,30 +86,15 @@ function ask(c: Libc, addr: number[]): Result<LocalRoute> {
   v.setUint16(28, 4 + addr.length, true); // struct rtattr: length, type, then the address
   v.setUint16(30, RTA_DST, true);
   REQUEST.set(addr, 32);
-
-  let fd = shared;
-  shared = undefined;
-  if (fd === undefined) fd = netlinkSocket(c, NETLINK_ROUTE);
-  if (fd < 0) return fail(sysError("socket", c.errno()));
-  if (c.sendto(fd, req, len, 0, KERNEL, KERNEL.length) !== len) {
-    const err = sysError("sendto", c.errno());
-    c.close(fd);
-    return fail(err);
+  const a = routes.ask(c, req, seq, ANSWER);
+  if ("late" in a) {
+    // Never seen (rtnetlink answers within the call); the gate cannot wait, so it is a failure.
+    c.close(a.late);
+    return fail(new FwdError("E_CONFIG", "local route: the kernel did not answer at once", HINT));
   }
-  const n = c.recv(fd, ANSWER, ANSWER.length, MSG_DONTWAIT);
-  if (n < 0) {
-    const errno = c.errno();
-    // Not answered within the call (never seen): this socket is not shared again, so a late answer cannot meet the next question.
-    c.close(fd);
-    return fail(errno === EAGAIN ? new FwdError("E_CONFIG", "local route: the kernel did not answer at once", HINT) : sysError("recv", errno));
-  }
-  if (n < NLMSG_HDRLEN || ANSWER_VIEW.getUint32(8, true) !== seq) {
-    c.close(fd);
-    return fail(new FwdError("E_CONFIG", "local route: an answer to another request", HINT));
-  }
-  if (shared === undefined) shared = fd;
-  else c.close(fd);
-  return parse(ANSWER.subarray(0, n));
+  if ("failed" in a) return fail(new FwdError("E_CONFIG", `local route: ${a.failed}: errno ${a.errno}`, HINT));
+  if ("stray" in a) return fail(new FwdError("E_CONFIG", "local route: an answer to another request", HINT));
+  return parse(ANSWER.subarray(0, a.n));
 }
 
 function parse(a: Uint8Array): Result<LocalRoute> {
@@ -136,5 +119,3 @@ function parse(a: Uint8Array): Result<LocalRoute> {
 }
 
 const unexpected = (type: number, n: number) => new FwdError("E_CONFIG", `local route: an unexpected answer (type ${type}, ${n} bytes)`, HINT);
-
-const sysError = (call: string, errno: number) => new FwdError("E_CONFIG", `local route: ${call}: errno ${errno}`, HINT);

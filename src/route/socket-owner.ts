@@ -6,7 +6,7 @@
 // first use; elsewhere the lookup says why and the caller keeps to addresses.
 
 import { FwdError, fail, ok, type Result } from "../errors.ts";
-import { AF_INET, AF_INET6, addressBytes, EAGAIN, KERNEL, libcNow, loadLibc, MSG_DONTWAIT, netlinkSocket, NLM_F_REQUEST, NLMSG_ERROR, NLMSG_HDRLEN, type Libc } from "./netlink.ts";
+import { AF_INET, AF_INET6, addressBytes, libcNow, loadLibc, NetlinkChannel, NLM_F_REQUEST, NLMSG_ERROR, NLMSG_HDRLEN, readAnswer, type Answer, type Libc } from "./netlink.ts";
 
 /** <linux/sock_diag.h>, <linux/inet_diag.h> (x86-64 and arm64 alike). */
 const NETLINK_SOCK_DIAG = 4;
@@ -27,7 +27,7 @@ const MSG_UID = 64;
 const MSG_INODE = 68;
 
 /** What every failed lookup means for the caller. */
-const UNKNOWN_OWNER_HINT = "loopback clients are told apart by address only";
+const UNKNOWN_OWNER_HINT = "a client whose owner is not found is not told apart by user";
 
 /**
  * How long an answer may take. The kernel handles a sock_diag request inside sendto(2), so the answer
@@ -86,62 +86,36 @@ export function socketOwnerSoon(client: Tcp, server: Tcp, ifindex = LOOPBACK_IFI
 
 /** One request, answered at once or polled for (then as a promise). */
 function lookup(c: Libc, client: Tcp, server: Tcp, ifindex: number): Result<number> | Promise<Result<number>> {
-  const seq = (nextSeq = (nextSeq + 1) >>> 0);
+  const seq = diag.next();
   const req = request(client, server, seq, ifindex);
   if (!req) return fail(new FwdError("E_CONFIG", `socket owner: ${client.host} and ${server.host} are not one address family`, "only TCP over IPv4 or IPv6 has an owner to look up"));
-  // One netlink socket serves every lookup while the kernel answers within sendto (it does: the
-  // answer is built in the call), which saves a socket() and a close() per connection (~30 → ~15 µs
-  // of CPU measured). One that had to wait is not shared again: a late answer must not meet the
-  // next request.
-  let fd = shared;
-  shared = undefined;
-  if (fd === undefined) fd = netlinkSocket(c, NETLINK_SOCK_DIAG);
-  if (fd < 0) return fail(sysError("socket", c.errno()));
-  if (c.sendto(fd, req, req.length, 0, KERNEL, KERNEL.length) !== req.length) {
-    const err = sysError("sendto", c.errno());
-    c.close(fd);
-    return fail(err);
-  }
   const want: Wanted = { seq, sport: client.port, dport: server.port };
-  const first = receive(c, fd, ANSWER, want);
-  if (first === undefined) return poll(c, fd, want).catch(thrown);
-  // Its answer read within the call, the socket has nothing left in it and serves the next lookup.
-  if (first.answered && shared === undefined) shared = fd;
-  else c.close(fd);
-  return first.result;
+  const a = diag.ask(c, req, seq, ANSWER);
+  return "late" in a ? poll(c, a.late, want).catch(thrown) : answered(a, ANSWER, want);
 }
 
-/**
- * What came for request `seq`: its answer (`answered`: read whole, nothing of it left in the socket),
- * a failure, or undefined while the kernel has not answered.
- */
+/** The request's number and the ports its answer must carry. */
 interface Wanted {
   seq: number;
   sport: number;
   dport: number;
 }
 
-function receive(c: Libc, fd: number, answer: Uint8Array, want: Wanted): { result: Result<number>; answered: boolean } | undefined {
-  const n = c.recv(fd, answer, answer.length, MSG_DONTWAIT);
-  if (n < 0) {
-    const errno = c.errno();
-    return errno === EAGAIN ? undefined : { result: fail(sysError("recv", errno)), answered: false };
-  }
-  // An answer to another request (never seen; guarded all the same) must not give its uid.
-  if (n < NLMSG_HDRLEN || new DataView(answer.buffer, answer.byteOffset).getUint32(8, true) !== want.seq)
-    return { result: fail(new FwdError("E_CONFIG", "socket owner: an answer to another request", UNKNOWN_OWNER_HINT)), answered: false };
-  return { result: parse(answer.subarray(0, n), want), answered: true };
+function answered(a: Exclude<Answer, { none: true }>, into: Uint8Array, want: Wanted): Result<number> {
+  if ("failed" in a) return fail(sysError(a.failed, a.errno));
+  if ("stray" in a) return fail(new FwdError("E_CONFIG", "socket owner: an answer to another request", UNKNOWN_OWNER_HINT));
+  return parse(into.subarray(0, a.n), want);
 }
 
 /** A kernel that did not answer within sendto: polled until the deadline, never a blocking call that would stop the event loop. */
 async function poll(c: Libc, fd: number, want: Wanted): Promise<Result<number>> {
-  const answer = new Uint8Array(ANSWER_BYTES);
+  const into = new Uint8Array(ANSWER_BYTES);
   try {
     for (const until = Date.now() + OWNER_DEADLINE_MS; ; ) {
       if (Date.now() >= until) return fail(new FwdError("E_CONFIG", `socket owner: the kernel did not answer within ${OWNER_DEADLINE_MS} ms`, UNKNOWN_OWNER_HINT));
       await new Promise((r) => setTimeout(r, POLL_MS));
-      const r = receive(c, fd, answer, want);
-      if (r !== undefined) return r.result;
+      const a = readAnswer(c, fd, into, want.seq);
+      if (!("none" in a)) return answered(a, into, want);
     }
   } finally {
     c.close(fd);
@@ -153,9 +127,8 @@ const ANSWER_BYTES = 512;
 /** The answer buffer of the lookups answered at once: read and parsed before the call returns. */
 const ANSWER = new Uint8Array(ANSWER_BYTES);
 
-/** The netlink socket kept between lookups (see lookup()), and the last request's sequence number. */
-let shared: number | undefined;
-let nextSeq = 0;
+/** The sock_diag socket kept between lookups. */
+const diag = new NetlinkChannel(NETLINK_SOCK_DIAG);
 const REQUEST = new Uint8Array(REQ_LEN);
 const REQUEST_VIEW = new DataView(REQUEST.buffer);
 
