@@ -145,10 +145,12 @@ export class DynamicForwarder extends Carrier implements Forwarder {
    */
   private quotaKey(socket: net.Socket, address: string): ClientKey {
     return () => {
-      const route = isLoopbackAddress(address) ? LOOPBACK_ROUTE : localRoute(address);
+      // fwd's end of a connection from a link-local address is bound to the interface it came in on: its scope.
+      const scope = isLoopbackAddress(address) ? undefined : boundInterface(socket);
+      const route = isLoopbackAddress(address) ? LOOPBACK_ROUTE : localRoute(address, scope);
       if (!route.ok) this.noRoute(route.error);
       if (!route.ok || !route.value.local) return clientKey(address);
-      const owner = this.ownerOf(socket, address, localInterfaces(route.value.ifindex, boundInterface(socket)));
+      const owner = this.ownerOf(socket, address, localInterfaces(route.value.ifindex, scope));
       if (owner.ok) return clientKey(address, owner.value);
       // Its process has closed the client's socket (a FIN the paused reader has not seen yet), or the
       // kernel has no such socket: nobody will read a reply. Ended now rather than held to the

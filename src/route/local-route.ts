@@ -35,18 +35,21 @@ export interface LocalRoute {
 const HINT = "clients on this machine's own addresses are told apart by address only";
 
 /**
- * Asks the kernel about `address` (dotted IPv4, IPv6 or IPv4-mapped IPv6). No promise: libc must
- * have been loaded (loadLibc, as prepareSocketOwner does) and the kernel answers within the call; an
- * error where it cannot be asked, or does not answer at once.
+ * Asks the kernel about `address` (dotted IPv4, IPv6 or IPv4-mapped IPv6), as reached through
+ * interface `oif` when given: a link-local address means something only with its scope, and this
+ * machine's fe80::1 on one interface is not a peer's fe80::1 on another (a review saw a remote client
+ * taken for a local one, and ended as gone). No promise: libc must have been loaded (loadLibc, as
+ * prepareSocketOwner does) and the kernel answers within the call; an error where it cannot be
+ * asked, or does not answer at once.
  */
-export function localRoute(address: string): Result<LocalRoute> {
+export function localRoute(address: string, oif?: number): Result<LocalRoute> {
   const c = libcNow();
   if (c === undefined) return fail(new FwdError("E_CONFIG", "local route: libc is not loaded yet", HINT));
   if (!c.ok) return c;
   const bytes = addressBytes(address);
   if (!bytes) return fail(new FwdError("E_CONFIG", `local route: ${address} is not an IP address`, HINT));
   try {
-    return ask(c.value, bytes);
+    return ask(c.value, bytes, oif);
   } catch (e) {
     // Not expected (the calls return codes); still, the accept path must never see a throw.
     return fail(new FwdError("E_CONFIG", `local route: ${(e as Error).message}`, HINT, { cause: e }));
@@ -66,14 +69,15 @@ export function isOwnAddress(address: string): boolean {
 
 /** The rtnetlink socket kept between questions (see NetlinkChannel). */
 const routes = new NetlinkChannel(NETLINK_ROUTE);
-const REQUEST = new Uint8Array(NLMSG_HDRLEN + RTMSG_LEN + 4 + 16);
+const REQUEST = new Uint8Array(NLMSG_HDRLEN + RTMSG_LEN + 4 + 16 + 8);
 const REQUEST_VIEW = new DataView(REQUEST.buffer);
 /** An answer is one route: rtmsg and a few attributes (table, dst, oif, prefsrc, cache info …). */
 const ANSWER = new Uint8Array(1024);
 
-function ask(c: Libc, addr: number[]): Result<LocalRoute> {
+function ask(c: Libc, addr: number[], oif: number | undefined): Result<LocalRoute> {
   const seq = routes.next();
-  const len = NLMSG_HDRLEN + RTMSG_LEN + 4 + addr.length;
+  const dstEnd = NLMSG_HDRLEN + RTMSG_LEN + 4 + addr.length; // a multiple of 4 for both families
+  const len = dstEnd + (oif === undefined ? 0 : 8);
   const req = REQUEST.fill(0).subarray(0, len);
   const v = REQUEST_VIEW;
   v.setUint32(0, len, true);
@@ -86,6 +90,11 @@ function ask(c: Libc, addr: number[]): Result<LocalRoute> {
   v.setUint16(28, 4 + addr.length, true); // struct rtattr: length, type, then the address
   v.setUint16(30, RTA_DST, true);
   REQUEST.set(addr, 32);
+  if (oif !== undefined) {
+    v.setUint16(dstEnd, 8, true);
+    v.setUint16(dstEnd + 2, RTA_OIF, true);
+    v.setUint32(dstEnd + 4, oif, true);
+  }
   const a = routes.ask(c, req, seq, ANSWER);
   if ("late" in a) {
     // Never seen (rtnetlink answers within the call); the gate cannot wait, so it is a failure.

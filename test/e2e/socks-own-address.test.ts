@@ -323,4 +323,57 @@ print("holding",flush=True)`,
   }
 });
 
+// A peer on another machine may use a link-local address this machine also has, on another
+// interface (fe80::1: a router's, Docker's bridge's). Asked without its scope, the kernel calls that
+// address local, and the peer was taken for a local user, not found, and ended as gone — once any
+// other handshake was in progress, which anyone can arrange.
+describe("IPv6, a remote link-local peer", () => {
+  const made: (() => void)[] = [];
+  let peerNs = "";
+  let peerDevice = "";
+  beforeAll(() => {
+    if (!ok) return;
+    const link = makeHost(78); // the peer's link, the peer in its namespace
+    const other = makeHost(79); // another interface of this machine
+    made.push(link.destroy, other.destroy);
+    peerNs = link.host.ns;
+    peerDevice = /^\d+:\s+([^@:]+)/.exec(spawnSync("ip", ["-n", peerNs, "-o", "link", "show", "type", "veth"], { encoding: "utf8" }).stdout)?.[1] ?? "";
+    const ip = (...args: string[]) => {
+      const r = spawnSync("ip", args, { encoding: "utf8" });
+      if (r.status !== 0) throw new Error(`ip ${args.join(" ")}: ${r.stderr}`);
+    };
+    ip("-6", "addr", "add", "fe80::a/64", "dev", deviceOf("198.18.78.1"), "nodad"); // ours, on the peer's link
+    ip("-6", "addr", "add", "fe80::1/64", "dev", deviceOf("198.18.79.1"), "nodad"); // ours, on the other one
+    ip("-n", peerNs, "-6", "addr", "add", "fe80::1/64", "dev", peerDevice, "nodad"); // the peer's
+  });
+  afterAll(() => {
+    for (const d of made) d();
+  });
+
+  for (const [sockets, env] of SOCKET_KINDS)
+    test.skipIf(!ok)(`${sockets}: a peer from fe80::1 is served while handshakes are in progress`, async () => {
+      const fwd = runFwd([...sshd.clientArgs, "-vv", "-D", "[::]:0", "--allow", "fe80::/10", "--allow", "127.0.0.0/8", sshd.host], { env: { ...env, FWD_TEST_SOCKS_LIMITS: LIMITS } });
+      try {
+        await fwd.waitFor(/^listening \[::\]:\d+ -> SOCKS/);
+        const port = fwd.ports[0]!;
+        const idle = socksClient(port, Buffer.alloc(0)); // in progress: the peer's owner will be asked
+        await new Promise<void>((r) => idle.socket.once("connect", () => r()));
+        try {
+          await Bun.sleep(100);
+          const py = socksThroughPython(`s=socket.socket(socket.AF_INET6); i=socket.if_nametoindex("${peerDevice}")
+s.bind(("fe80::1",0,0,i)); s.connect(("fe80::a",${port},0,i))`, "from the peer");
+          const child = Bun.spawn(["ip", "netns", "exec", peerNs, "python3", "-c", py], { stdout: "pipe", stderr: "inherit" });
+          const timer = setTimeout(() => child.kill(), 10_000);
+          const out = await new Response(child.stdout).text();
+          clearTimeout(timer);
+          expect(out.trim()).toBe(`${SERVED} from the peer`);
+        } finally {
+          idle.socket.destroy();
+        }
+      } finally {
+        await fwd.stop();
+      }
+    }, 30_000);
+});
+
 if (!ok) test("own-address SOCKS quotas need root and network namespaces: skipped", () => console.log("socks-own-address: skipped, no namespaces"));
