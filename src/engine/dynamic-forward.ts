@@ -18,10 +18,9 @@ import { Listener } from "./listener.ts";
 import { makePicker, type PickKey } from "./pick.ts";
 import type { Session } from "./session.ts";
 import { countFailure } from "./stats.ts";
-import { formatEndpoint, isLoopback, isLoopbackAddress, type Endpoint, type TcpEndpoint } from "../vocab/endpoint.ts";
-import { localRoute } from "../route/local-route.ts";
-import { boundInterface } from "../route/netlink.ts";
-import { CLIENT_GONE, LOOPBACK_IFINDEX, prepareSocketOwner, socketOwnerSoon } from "../route/socket-owner.ts";
+import { formatEndpoint, isLoopback, type Endpoint, type TcpEndpoint } from "../vocab/endpoint.ts";
+import { clientOrigin } from "../route/local-client.ts";
+import { CLIENT_GONE, prepareSocketOwner } from "../route/socket-owner.ts";
 import type { DynamicForward } from "../vocab/forward.ts";
 
 export interface SocksLimits extends GateLimits {
@@ -133,24 +132,22 @@ export class DynamicForwarder extends Carrier implements Forwarder {
   }
 
   /**
-   * A local client counts against its local user's quota, found with a sock_diag request for its
-   * socket (route/socket-owner.ts): by address, another local user on 127.0.0.2, 127.0.0.3, … would
-   * be as many clients, and every user on 127.0.0.1 one. Local means from loopback or from any other
-   * address the kernel delivers here (route/local-route.ts): with a proxy bound beyond loopback and an
-   * allow-list that takes in the machine's own addresses, those are anyone's to bind too. Where the
-   * owner cannot be found (not Linux, not Bun, the client already gone, or the kernel's answer late)
-   * all such clients share one quota (ownerKey). Any other client is counted by its address. A
-   * function: the gate asks only once enough handshakes are in progress for the quota to matter
-   * (handshake-gate.ts), so a lightly used proxy makes no request at all.
+   * A local client counts against its local user's quota (route/local-client.ts): by address, another
+   * local user on 127.0.0.2, 127.0.0.3, … would be as many clients, and every user on 127.0.0.1 one.
+   * Local means from loopback or from any other address the kernel delivers here: with a proxy bound
+   * beyond loopback and an allow-list that takes in the machine's own addresses, those are anyone's
+   * to bind too. Where the owner cannot be found (not Linux, not Bun, the client already gone, or the
+   * kernel's answer late) all such clients share one quota (ownerKey); where the routing cannot be
+   * asked (not Linux, not Bun), only loopback clients are known to be local. Any other client is
+   * counted by its address. A function: the gate asks only once enough handshakes are in progress
+   * for the quota to matter (handshake-gate.ts), so a lightly used proxy makes no request at all.
    */
   private quotaKey(socket: net.Socket, address: string): ClientKey {
     return () => {
-      // fwd's end of a connection from a link-local address is bound to the interface it came in on: its scope.
-      const scope = isLoopbackAddress(address) ? undefined : boundInterface(socket);
-      const route = isLoopbackAddress(address) ? LOOPBACK_ROUTE : localRoute(address, scope);
-      if (!route.ok) this.noRoute(route.error);
-      if (!route.ok || !route.value.local) return clientKey(address);
-      const owner = this.ownerOf(socket, address, localInterfaces(route.value.ifindex, scope));
+      const origin = clientOrigin(socket, address);
+      if (!origin.ok) this.noRoute(origin.error);
+      if (!origin.ok || !origin.value.local) return clientKey(address);
+      const owner = origin.value.owner;
       if (owner.ok) return clientKey(address, owner.value);
       // Its process has closed the client's socket (a FIN the paused reader has not seen yet), or the
       // kernel has no such socket: nobody will read a reply. Ended now rather than held to the
@@ -158,25 +155,6 @@ export class DynamicForwarder extends Carrier implements Forwarder {
       if (owner.error.reason === CLIENT_GONE) socket.destroy();
       return this.ownerKey(owner);
     };
-  }
-
-  /** The owner from the first of `interfaces` whose lookup finds the client's socket; else why not. */
-  private ownerOf(socket: net.Socket, address: string, interfaces: readonly [number, ...number[]]): Result<number> {
-    const client = { host: address, port: socket.remotePort ?? 0 };
-    const server = { host: socket.localAddress ?? "", port: socket.localPort ?? 0 };
-    let owner: Result<number> | undefined;
-    for (const ifindex of interfaces) {
-      const found = socketOwnerSoon(client, server, ifindex);
-      // libc is loaded by start(), so only a kernel that answers late makes this a promise; the gate
-      // cannot wait for it, so that one counts as a client whose owner is not found.
-      if (found instanceof Promise) {
-        void found.catch(() => {});
-        return fail(new FwdError("E_CONFIG", "socket owner: the kernel's answer came late", "such local clients share one quota"));
-      }
-      owner = found;
-      if (owner.ok || owner.error.reason !== CLIENT_GONE) break;
-    }
-    return owner!; // set: the list has a first
   }
 
   /**
@@ -200,7 +178,7 @@ export class DynamicForwarder extends Carrier implements Forwarder {
   private noOwner(e: FwdError): void {
     if (this.saidNoOwner) return;
     this.saidNoOwner = true;
-    this.rt.bus.log("debug", `${this.id}: local clients (loopback, this machine's addresses) whose user is not found share one quota (said once): ${e.message}`);
+    this.rt.bus.log("debug", `${this.id}: local clients whose user is not found share one quota (said once): ${e.message}`);
   }
 
   private async accept(socket: net.Socket): Promise<void> {
@@ -289,20 +267,4 @@ export class DynamicForwarder extends Carrier implements Forwarder {
         return;
     }
   }
-}
-
-const LOOPBACK_ROUTE = ok({ local: true, ifindex: LOOPBACK_IFINDEX });
-
-/**
- * Where a local client's socket may be bound (SO_BINDTODEVICE) and still be connected to us: lo,
- * whose index also finds a socket bound to none; the interface of the local route its own address is
- * on, through which the kernel delivers what comes back to it (bound to any other, the connection
- * never opens: tried); and the one our accepted socket is bound to, which for a link-local client is
- * the scope it came from (the same fe80:: address can be on several interfaces, and the route names
- * one). Each once.
- */
-function localInterfaces(...found: (number | undefined)[]): [number, ...number[]] {
-  const list: [number, ...number[]] = [LOOPBACK_IFINDEX];
-  for (const i of found) if (i !== undefined && !list.includes(i)) list.push(i);
-  return list;
 }

@@ -1,13 +1,14 @@
 // Admission to a SOCKS handshake: at most `total` in progress, at most `perClient` of them from one
-// client (an address, or a local user on loopback: see clientKey), so one client (or one target that never answers) cannot take every slot. Over a
-// limit a connection waits briefly in a queue instead of being reset; the queue is bounded the same way.
+// client (an address, or a local user: see clientKey), so one client (or one target that never
+// answers) cannot take every slot. Over a limit a connection waits briefly in a queue instead of
+// being reset; the queue is bounded the same way.
 
 import { ipv6Groups } from "../vocab/cidr.ts";
 
 export interface GateLimits {
   /** Handshakes in progress at once, all clients together. */
   total: number;
-  /** Handshakes in progress at once from one client address. */
+  /** Handshakes in progress at once from one client (an address, or a local user). */
   perClient: number;
   /** How long a connection over a limit waits for a slot before it is closed. */
   queueMs: number;
@@ -17,8 +18,8 @@ export interface GateLimits {
 export type Release = () => void;
 
 /**
- * A client's key, or how to find it (on loopback a sock_diag request, ~8 % of a SOCKS5 connection's
- * CPU): found only once the gate is busy enough for keys to matter, see enter().
+ * A client's key, or how to find it (for a local client a sock_diag request, ~8 % of a SOCKS5
+ * connection's CPU): found only once the gate is busy enough for keys to matter, see enter().
  */
 export type ClientKey = string | (() => string);
 
@@ -34,8 +35,8 @@ interface Waiter {
 }
 
 /**
- * The key of every client whose own cannot be found (a loopback client whose owner the kernel does
- * not name, or a finder that throws, which none should): one shared quota, never a fresh one.
+ * The key of every client whose own cannot be found (a local client whose owner the kernel does not
+ * name, or a finder that throws, which none should): one shared quota, never a fresh one.
  */
 export const UNKNOWN_CLIENT = "client not known";
 
@@ -156,10 +157,10 @@ export class HandshakeGate {
 }
 
 /**
- * Whose quota a connection counts against: on loopback the local user who owns the client's socket
- * (`owner`, its uid) when that is known, since every address of 127.0.0.0/8 is this machine's and any
- * local user may take any of them; otherwise IPv4 (mapped or not) by address, IPv6 by /64, since one
- * host commonly holds a whole /64.
+ * Whose quota a connection counts against: for a local client (from loopback or this machine's own
+ * addresses) the local user who owns the client's socket (`owner`, its uid) when that is known, since
+ * any local user may take any of those addresses; otherwise IPv4 (mapped or not) by address, IPv6 by
+ * /64, since one host commonly holds a whole /64.
  */
 export function clientKey(address: string, owner?: number): string {
   if (owner !== undefined) return `uid ${owner}`;

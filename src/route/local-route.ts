@@ -1,14 +1,16 @@
-// Whether an address is this machine's own, in this network namespace, as the kernel decides it: one
+// Whether an address is delivered here, in this network namespace, as the kernel decides it: one
 // rtnetlink RTM_GETROUTE request with RTM_F_FIB_MATCH for the address (what `ip route get fibmatch
 // ADDR` asks), answered within sendto(2). The route it matches is of type RTN_LOCAL (or an IPv6
-// anycast, or a broadcast) for every address the kernel delivers here — an interface's, one with a
-// label (eth0:1), one on an interface without carrier, any address of an AnyIP range (`ip route add
-// local 10.0.0.0/8 dev lo`) — and its output interface is the one the local route is on. getifaddrs (os.networkInterfaces) misses the middle two
-// and cannot know the last. Linux and Bun only (libc through bun:ffi, netlink.ts).
+// anycast, or a broadcast) for every such address: an interface's, an alias with a label (eth0:1),
+// one on an interface without carrier, any address of an AnyIP range (`ip route add local
+// 10.0.0.0/8 dev lo`). Its output interface is the one the local route is on. The interface list
+// (getifaddrs) is no substitute: it names an alias by its label, which has no interface index of
+// its own; under Bun and Node it leaves out interfaces without carrier; and it cannot know AnyIP
+// ranges. Linux and Bun only (libc through bun:ffi, netlink.ts).
 
 import { networkInterfaces } from "node:os";
 import { FwdError, fail, ok, type Result } from "../errors.ts";
-import { AF_INET, AF_INET6, addressBytes, libcNow, NetlinkChannel, NLM_F_REQUEST, NLMSG_ERROR, NLMSG_HDRLEN, type Libc } from "./netlink.ts";
+import { AF_INET, AF_INET6, addressBytes, libcNow, NetlinkChannel, unavailable, NLM_F_REQUEST, NLMSG_ERROR, NLMSG_HDRLEN, type Libc } from "./netlink.ts";
 
 /** <linux/rtnetlink.h>. */
 const NETLINK_ROUTE = 0;
@@ -45,7 +47,7 @@ const HINT = "clients on this machine's own addresses are told apart by address 
 export function localRoute(address: string, oif?: number): Result<LocalRoute> {
   const c = libcNow();
   if (c === undefined) return fail(new FwdError("E_CONFIG", "local route: libc is not loaded yet", HINT));
-  if (!c.ok) return c;
+  if (!c.ok) return fail(unavailable("local route", c.error));
   const bytes = addressBytes(address);
   if (!bytes) return fail(new FwdError("E_CONFIG", `local route: ${address} is not an IP address`, HINT));
   try {
@@ -57,14 +59,20 @@ export function localRoute(address: string, oif?: number): Result<LocalRoute> {
 }
 
 /**
- * Whether `address` is this machine's: the kernel's routing where it can be asked (localRoute), else
- * the interface list, which misses aliases with a label and addresses on an interface without carrier.
+ * Whether traffic for `address` is delivered here (this machine's own addresses, and its anycast and
+ * broadcast ones): the kernel's routing where it can be asked (localRoute), else the interface list,
+ * which under Bun and Node leaves out addresses on an interface without carrier and knows nothing of
+ * AnyIP ranges; false where neither answers (getifaddrs fails too when descriptors run out).
  */
 export function isOwnAddress(address: string): boolean {
   const r = localRoute(address);
   if (r.ok) return r.value.local;
   const bare = address.replace(/^::ffff:/i, "");
-  return Object.values(networkInterfaces()).some((list) => list?.some((i) => i.address === bare));
+  try {
+    return Object.values(networkInterfaces()).some((list) => list?.some((i) => i.address === bare));
+  } catch {
+    return false;
+  }
 }
 
 /** The rtnetlink socket kept between questions (see NetlinkChannel). */
@@ -109,8 +117,12 @@ function ask(c: Libc, addr: number[], oif: number | undefined): Result<LocalRout
 function parse(a: Uint8Array): Result<LocalRoute> {
   const v = new DataView(a.buffer, a.byteOffset, a.byteLength);
   const type = v.getUint16(4, true);
-  // No route at all, or one that refuses (unreachable, prohibit, blackhole): not delivered here.
-  if (type === NLMSG_ERROR && a.length >= NLMSG_HDRLEN + 4) return v.getInt32(NLMSG_HDRLEN, true) === 0 ? fail(unexpected(type, a.length)) : ok({ local: false });
+  if (type === NLMSG_ERROR && a.length >= NLMSG_HDRLEN + 4) {
+    // No route at all, or one that refuses (unreachable, prohibit, blackhole): not delivered here.
+    // Any other error (no memory, no buffers) is no answer.
+    const errno = -v.getInt32(NLMSG_HDRLEN, true);
+    return NO_ROUTE.has(errno) ? ok({ local: false }) : fail(new FwdError("E_CONFIG", `local route: RTM_GETROUTE: errno ${errno}`, HINT));
+  }
   if (type !== RTM_NEWROUTE || a.length < NLMSG_HDRLEN + RTMSG_LEN) return fail(unexpected(type, a.length));
   // Any route the kernel delivers on, not RTN_LOCAL only: with IPv6 forwarding on, every prefix gets a
   // subnet-router anycast address (fd00:1::), which any user may bind with IPV6_FREEBIND and
@@ -120,11 +132,14 @@ function parse(a: Uint8Array): Result<LocalRoute> {
   const end = Math.min(a.length, v.getUint32(0, true));
   for (let at = NLMSG_HDRLEN + RTMSG_LEN; at + 4 <= end; ) {
     const len = v.getUint16(at, true);
-    if (len < 4) break;
+    if (len < 4 || at + len > end) break;
     if (v.getUint16(at + 2, true) === RTA_OIF && len >= 8) return ok({ local: true, ifindex: v.getUint32(at + 4, true) });
     at += (len + 3) & ~3;
   }
   return ok({ local: true });
 }
+
+/** The errors a route lookup gives for an address that has no route, or a refusing one: EPERM, EACCES, EINVAL, ENETDOWN, ENETUNREACH, EHOSTUNREACH. */
+const NO_ROUTE = new Set([1, 13, 22, 100, 101, 113]);
 
 const unexpected = (type: number, n: number) => new FwdError("E_CONFIG", `local route: an unexpected answer (type ${type}, ${n} bytes)`, HINT);

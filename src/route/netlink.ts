@@ -1,7 +1,8 @@
 // What the kernel questions of this directory share: libc's socket calls through bun:ffi (loaded
-// once, Linux and Bun only), the netlink constants, and addresses as the kernel's structures hold
-// them. The questions themselves are sock_diag (socket-owner.ts) and rtnetlink (local-route.ts):
-// one request each, answered by the kernel within sendto(2).
+// once, Linux and Bun only), the netlink constants and socket, addresses as the kernel's structures
+// hold them, and a socket's own descriptor and device. The questions themselves are sock_diag
+// (socket-owner.ts) and rtnetlink (local-route.ts): one request each, answered within sendto(2);
+// original-dst.ts uses getsockopt.
 
 import { FwdError, fail, ok, type Result } from "../errors.ts";
 import { ipv6Groups } from "../vocab/cidr.ts";
@@ -36,8 +37,8 @@ let settled: Result<Libc> | undefined;
 /** libc's calls through bun:ffi, opened once; an error saying why where there is no such thing. */
 export function loadLibc(): Promise<Result<Libc>> {
   return (libc ??= (async (): Promise<Result<Libc>> => {
-    if (process.platform !== "linux") return fail(new FwdError("E_CONFIG", "socket owner: sock_diag is Linux's", "on this system local clients are not told apart by user"));
-    if (!("Bun" in globalThis)) return fail(new FwdError("E_CONFIG", "socket owner: this runtime has no bun:ffi", "the fwd binary (Bun) tells local users apart"));
+    if (process.platform !== "linux") return fail(new FwdError("E_CONFIG", "netlink is Linux's", "on this system the kernel cannot be asked"));
+    if (!("Bun" in globalThis)) return fail(new FwdError("E_CONFIG", "this runtime has no bun:ffi", "the fwd binary (Bun) asks the kernel"));
     try {
       const { dlopen, FFIType: T, read } = await import("bun:ffi");
       const { symbols: s } = dlopen("libc.so.6", {
@@ -57,13 +58,16 @@ export function loadLibc(): Promise<Result<Libc>> {
         errno: () => read.i32(s.__errno_location()!, 0),
       });
     } catch (e) {
-      return fail(new FwdError("E_CONFIG", `socket owner: cannot call libc: ${(e as Error).message}`, "sock_diag needs fwd on Bun (the fwd binary is) on Linux with glibc", { cause: e }));
+      return fail(new FwdError("E_CONFIG", `cannot call libc: ${(e as Error).message}`, "this needs fwd on Bun (the fwd binary is) on Linux with glibc", { cause: e }));
     }
   })().then((r) => (settled = r)));
 }
 
 /** libc once loadLibc() has settled; undefined before. */
 export const libcNow = (): Result<Libc> | undefined => settled;
+
+/** loadLibc's failure as `what`'s (its message prefixed, its hint kept). */
+export const unavailable = (what: string, e: FwdError): FwdError => new FwdError(e.code, `${what}: ${e.message}`, e.hint, { cause: e });
 
 /** A non-blocking netlink socket for `protocol` (NETLINK_ROUTE, NETLINK_SOCK_DIAG, …); negative on failure. */
 const netlinkSocket = (c: Libc, protocol: number): number => c.socket(AF_NETLINK, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);

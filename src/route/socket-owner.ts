@@ -1,4 +1,4 @@
-// Which local user owns the client end of a loopback TCP connection, asked of the kernel with one
+// Which local user owns the client end of a TCP connection made on this machine, asked of the kernel with one
 // sock_diag netlink request for the exact 4-tuple (NETLINK_SOCK_DIAG, SOCK_DIAG_BY_FAMILY, an
 // inet_diag_req_v2 without NLM_F_DUMP): the kernel looks the one socket up in its hash and answers
 // with its idiag_uid. Nothing is listed or scanned, unlike /proc/net/tcp, whose cost grows with every
@@ -6,7 +6,7 @@
 // first use; elsewhere the lookup says why and the caller keeps to addresses.
 
 import { FwdError, fail, ok, type Result } from "../errors.ts";
-import { AF_INET, AF_INET6, addressBytes, libcNow, loadLibc, NetlinkChannel, NLM_F_REQUEST, NLMSG_ERROR, NLMSG_HDRLEN, readAnswer, type Answer, type Libc } from "./netlink.ts";
+import { AF_INET, AF_INET6, addressBytes, libcNow, loadLibc, NetlinkChannel, unavailable, NLM_F_REQUEST, NLMSG_ERROR, NLMSG_HDRLEN, readAnswer, type Answer, type Libc } from "./netlink.ts";
 
 /** <linux/sock_diag.h>, <linux/inet_diag.h> (x86-64 and arm64 alike). */
 const NETLINK_SOCK_DIAG = 4;
@@ -43,7 +43,7 @@ const POLL_MS = 5;
  */
 export async function prepareSocketOwner(): Promise<Result<void>> {
   const r = await loadLibc();
-  return r.ok ? ok(undefined) : r;
+  return r.ok ? ok(undefined) : fail(unavailable("socket owner", r.error));
 }
 
 /** A TCP endpoint as node:net and Bun's sockets report it: dotted IPv4, IPv6, or IPv4-mapped IPv6. */
@@ -75,7 +75,7 @@ export async function socketOwner(client: Tcp, server: Tcp, ifindex = LOOPBACK_I
 export function socketOwnerSoon(client: Tcp, server: Tcp, ifindex = LOOPBACK_IFINDEX): Result<number> | Promise<Result<number>> {
   const c = libcNow();
   if (c === undefined) return loadLibc().then(() => socketOwnerSoon(client, server, ifindex));
-  if (!c.ok) return c;
+  if (!c.ok) return fail(unavailable("socket owner", c.error));
   try {
     return lookup(c.value, client, server, ifindex);
   } catch (e) {
@@ -180,7 +180,7 @@ function thrown(e: unknown): Result<number> {
 }
 
 function sysError(call: string, errno: number): FwdError {
-  // sock_diag's ENOENT: the kernel has no such connection (on lo, with these ports) — the client's is gone.
+  // sock_diag's ENOENT: the kernel has no such connection (on that interface, with these ports) — the client's is gone.
   if (errno === 2 && call === "sock_diag") return gone(`socket owner: ${call}: no such socket (ENOENT)`);
   return new FwdError("E_CONFIG", `socket owner: ${call}: errno ${errno}`, UNKNOWN_OWNER_HINT);
 }

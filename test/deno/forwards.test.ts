@@ -108,7 +108,7 @@ describe("fwd under Deno", () => {
       const four = await curl(["--socks4", socks, `http://127.0.0.1:${web.port}/four`]);
       expect(four).toEqual({ code: 0, stdout: "hello /four via 127.0.0.1", stderr: "" });
       expect([...fwd.stdout, ...fwd.stderr].filter((l) => l.includes("whose user is not found"))).toEqual([
-        "debug: -D 0: local clients (loopback, this machine's addresses) whose user is not found share one quota (said once): socket owner: this runtime has no bun:ffi",
+        "debug: -D 0: local clients whose user is not found share one quota (said once): socket owner: this runtime has no bun:ffi",
       ]);
     } finally {
       expect(await fwd.stop()).toBe(0);

@@ -6,8 +6,8 @@
 // behind it. fwd looks up the owner of a client on an own address as it does on loopback. The own
 // addresses here are on the root namespace's ends of veth pairs the test makes: 198.18.70.1, an
 // alias with a label on the same veth (198.18.70.9), and 198.18.71.1 on a veth without carrier (its
-// peer down) — the last two are missing from getifaddrs as Bun reports it, which a reviewer used to
-// get a second quota; fwd asks the kernel's routing instead. The limits are lowered for the test
+// peer down) — the interface list either names the last two without an interface index or, under
+// Bun, leaves them out, which a reviewer used to get a second quota; fwd asks the kernel's routing instead. The limits are lowered for the test
 // (FWD_TEST_SOCKS_LIMITS).
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
@@ -68,10 +68,12 @@ beforeAll(async () => {
   echo = await startEcho();
 });
 afterAll(async () => {
-  await Promise.all([echo?.close(), sshd?.stop()]);
-  for (const d of teardown) d();
+  try {
+    await Promise.all([echo?.close(), sshd?.stop()]);
+  } finally {
+    for (const d of teardown) d();
+  }
 });
-
 
 for (const [sockets, env] of SOCKET_KINDS)
   describe(sockets, () => {
@@ -127,6 +129,16 @@ s.bind(("${from}",0)); s.connect(("${OWN}",${port}))`,
   });
 
 /**
+ * Waits until fwd has queued two connections (its log lines after the first `from`): nobody's last
+ * two, when its four count against one quota of two. Counted apart, none waits, and this fails.
+ */
+async function twoQueued(fwd: FwdProcess, from: number): Promise<void> {
+  const waiting = () => [...fwd.stdout, ...fwd.stderr].slice(from).filter((l) => l.includes("waiting for a handshake slot")).length;
+  for (const end = Date.now() + 5_000; waiting() < 2; await Bun.sleep(20))
+    if (Date.now() > end) throw new Error("nobody's last two connections were never queued: they were counted apart from its uid");
+}
+
+/**
  * nobody holds two idle connections from 127.0.0.1 and two from `attack.from` (bound to
  * `attack.device` if given) to `listen`; then the user's client from `user.from` must be answered
  * and served, never queued, with every owner found.
@@ -144,8 +156,7 @@ for src,dev in [("127.0.0.1",""),("127.0.0.1",""),("${attack.from}","${attack.de
 print("holding",flush=True)`,
     /holding\n/,
   );
-  // All four taken in (at once here; keyed by address, none would be queued, so no line to wait for).
-  await Bun.sleep(300);
+  await twoQueued(fwd, before);
   const c = socksClient(port, socks5Request("127.0.0.1", echo.port), { host: listen, localAddress: user.from });
   try {
     expect(await c.reply).toEqual(OK5);
@@ -276,7 +287,7 @@ print("holding",flush=True)`,
           /holding\n/,
         );
         try {
-          await Bun.sleep(300);
+          await twoQueued(fwd, 0);
           const c = socksClient(port, socks5Request("127.0.0.1", echo.port), { host: OWN6, localAddress: OWN6 });
           try {
             expect(await c.reply).toEqual(OK5);

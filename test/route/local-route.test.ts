@@ -9,7 +9,7 @@ import { isOwnAddress, localRoute } from "../../src/route/local-route.ts";
 import { loadLibc } from "../../src/route/netlink.ts";
 import { canMakeNamespaces, makeHost } from "../harness/netns.ts";
 
-const onBunLinux = process.platform === "linux";
+const onBunLinux = process.platform === "linux" && "Bun" in globalThis;
 
 beforeAll(async () => {
   await loadLibc();
@@ -23,6 +23,15 @@ test.skipIf(!onBunLinux)("addresses that are not this machine's are not local; w
   for (const a of ["203.0.113.9", "2001:db8::9", "::ffff:203.0.113.9"]) expect([a, localRoute(a)]).toEqual([a, { ok: true, value: { local: false } }]);
   const r = localRoute("localhost");
   expect(!r.ok && r.error.message).toBe("local route: localhost is not an IP address");
+});
+
+test.skipIf(!onBunLinux)("before libc is loaded, isOwnAddress falls back to the interface list", () => {
+  // A process of its own: this one has loaded libc already.
+  const script = `import { isOwnAddress, localRoute } from ${JSON.stringify(new URL("../../src/route/local-route.ts", import.meta.url).pathname)};
+const r = localRoute("127.0.0.1");
+console.log(JSON.stringify([r.ok ? "asked" : r.error.message, isOwnAddress("127.0.0.1"), isOwnAddress("::ffff:127.0.0.1"), isOwnAddress("203.0.113.9")]));`;
+  const r = spawnSync(process.execPath, ["-e", script], { encoding: "utf8" });
+  expect(JSON.parse(r.stdout)).toEqual(["local route: libc is not loaded yet", true, true, false]);
 });
 
 const ip = (...args: string[]) => {
