@@ -106,6 +106,10 @@ export function runFwd(args: string[], o: FwdRunOptions = {}): FwdProcess {
       return new Promise((resolve, reject) => {
         const check = () => {
           const hit = [...stdout, ...stderr].find((l) => re.test(l));
+          // A line fwd wrote to stderr after one on stdout (`probe ok` after `listening`) can be read
+          // first: the two pipes are read apart. A moment more lets stdout's earlier lines, and the
+          // ports they give, be in (seen: `ports` still empty after a probe line, under Deno in CI).
+          if (hit !== undefined && !stdout.includes(hit)) return done(() => void setTimeout(() => resolve(hit), 50));
           if (hit !== undefined) return done(() => resolve(hit));
           if (exitCode !== undefined)
             return done(() => reject(new Error(`fwd exited (${exitCode}) before ${re}:\n${[...stdout, ...stderr].join("\n")}`)));
