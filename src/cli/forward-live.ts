@@ -5,7 +5,7 @@
 import * as v from "valibot";
 import { formatEndpoint } from "../vocab/endpoint.ts";
 import { validateForward } from "../engine/kinds.ts";
-import { parseCidr } from "../vocab/cidr.ts";
+import { cidrProblem } from "../vocab/cidr.ts";
 import type { Engine } from "../engine/engine.ts";
 import type { ForwardSpec } from "../vocab/forward.ts";
 import { parseDynamicSpec, parseLocalSpec, parseRemoteSpec } from "../config/forward-spec.ts";
@@ -65,7 +65,10 @@ export function liveControl(engine: Engine, o: LiveOptions = {}): StatusControl 
 /** A forward from its command-line form, refused where its parser refuses it. */
 export function liveSpec(kind: "L" | "R" | "D", text: string, via: string, allow: string[]): Result<ForwardSpec> {
   const id = `-${kind} ${text}`;
-  for (const c of allow) if (!parseCidr(c)) return fail(new FwdError("E_CONFIG", `${id}: allow '${c}': expected an address or CIDR`, "e.g. --allow 192.168.1.0/24"));
+  for (const c of allow) {
+    const problem = cidrProblem(c);
+    if (problem) return fail(new FwdError("E_CONFIG", `${id}: allow '${c}': ${problem}`, "e.g. --allow 192.168.1.0/24"));
+  }
   if (kind === "L") {
     const f = parseLocalSpec(text);
     return f.ok ? ok({ kind: "local", id, via, bind: f.value.bind, target: f.value.target }) : f;

@@ -3,7 +3,7 @@
 
 import { parseDynamicSpec, parseLocalSpec, parseRemoteSpec } from "../config/forward-spec.ts";
 import type { HostConfig } from "../config/ssh-config.ts";
-import { parseCidr } from "../vocab/cidr.ts";
+import { cidrProblem } from "../vocab/cidr.ts";
 import type { ForwardSpec, SocksPolicy } from "../vocab/forward.ts";
 import { readTrusted, UNTRUSTED } from "../file-trust.ts";
 import { FwdError, fail, ok, type Result } from "../errors.ts";
@@ -68,8 +68,10 @@ export function buildRoute(a: ParsedArgs, server: string): Result<ForwardSpec | 
 
 function socksPolicy(a: ParsedArgs): Result<SocksPolicy> {
   const allow = a.longValues.allow ?? [];
-  for (const c of allow)
-    if (!parseCidr(c)) return fail(new FwdError("E_CONFIG", `--allow '${c}': expected an address or CIDR`, "e.g. --allow 192.168.1.0/24, --allow 10.0.0.7, --allow fd00::/8"));
+  for (const c of allow) {
+    const problem = cidrProblem(c);
+    if (problem) return fail(new FwdError("E_CONFIG", `--allow '${c}': ${problem}`, "e.g. --allow 192.168.1.0/24, --allow 10.0.0.7, --allow fd00::/8"));
+  }
   const user = a.longValues["socks-user"]?.at(-1);
   const passwordFile = a.longValues["socks-password-file"]?.at(-1);
   if ((user === undefined) !== (passwordFile === undefined))

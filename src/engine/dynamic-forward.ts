@@ -12,7 +12,7 @@ import { Carrier, type ForwardRuntime } from "./carrier.ts";
 import type { Forwarder, ForwardKindModule } from "./forwarder.ts";
 import { openProxy } from "./open-proxy.ts";
 import { snapshotOf, type ForwardSnapshot } from "./snapshot.ts";
-import { allowList } from "../vocab/cidr.ts";
+import { allowList, cidrProblem } from "../vocab/cidr.ts";
 import { clientKey, HandshakeGate, UNKNOWN_CLIENT, type ClientKey, type GateLimits } from "./handshake-gate.ts";
 import { Listener } from "./listener.ts";
 import { makePicker, type PickKey } from "./pick.ts";
@@ -56,10 +56,18 @@ export interface ExitStats {
 export type SessionChoice = (key: PickKey) => Session | undefined;
 
 export const dynamicKind: ForwardKindModule<DynamicForward> = {
-  validate: (spec) =>
-    !isLoopback(spec.bind) && !spec.socks.auth && spec.socks.allow.length === 0
+  validate: (spec) => {
+    // A plan is code: its allow-list need not have come through the CLI's check. An entry the
+    // matcher cannot read would be dropped without a word, and one with a zone would admit its
+    // prefix on every link.
+    for (const c of spec.socks.allow) {
+      const problem = cidrProblem(c);
+      if (problem) return new FwdError("E_CONFIG", `${spec.id}: allow '${c}': ${problem}`, "e.g. 192.168.1.0/24, 10.0.0.7, fd00::/8");
+    }
+    return !isLoopback(spec.bind) && !spec.socks.auth && spec.socks.allow.length === 0
       ? openProxy(spec.id, "here", "give it an allow-list of the machines that may use it (--allow CIDR, or socks.allow in a plan), or a password (--socks-user with --socks-password-file)")
-      : undefined,
+      : undefined;
+  },
   /** On one session, or on a pool of them with a picker choosing per connection. */
   create: (spec, ctx) => {
     const via = spec.via;

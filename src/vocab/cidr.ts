@@ -3,8 +3,9 @@
 
 import net from "node:net";
 
-/** `10.0.0.0/8`, `192.168.1.7` (a /32), `fd00::/8`; undefined when it is not one. */
+/** `10.0.0.0/8`, `192.168.1.7` (a /32), `fd00::/8`; undefined when it is not one (see cidrProblem). */
 export function parseCidr(s: string): { address: string; prefix: number; family: "ipv4" | "ipv6" } | undefined {
+  if (s.includes("%")) return undefined; // a zone: see cidrProblem
   const [address = "", prefixText] = s.split("/");
   const kind = net.isIP(address);
   if (kind === 0) return undefined;
@@ -12,6 +13,17 @@ export function parseCidr(s: string): { address: string; prefix: number; family:
   const prefix = prefixText === undefined ? max : Number(prefixText);
   if (!/^\d+$/.test(prefixText ?? String(max)) || prefix > max) return undefined;
   return { address, prefix, family: kind === 4 ? "ipv4" : "ipv6" };
+}
+
+/**
+ * What is wrong with `s` as an allow-list entry, or undefined when parseCidr takes it. A zone
+ * (`fe80::%eth0/64`) is refused, not dropped: a client's address says nothing of the link it came
+ * from, so the entry would admit that prefix on every interface (an attack review found it so).
+ */
+export function cidrProblem(s: string): string | undefined {
+  if (parseCidr(s)) return undefined;
+  if (s.includes("%")) return "a zone (%…) cannot be checked: a client's address does not say which link it came from; leave the zone out";
+  return "expected an address or CIDR";
 }
 
 /** Builds a matcher; the CIDRs must have been validated (parseCidr) already. */
@@ -43,12 +55,18 @@ export function networkOf(c: string): string {
 }
 
 /**
- * An IPv6 address's eight 16-bit groups (`fe80::1` → fe80, 0, …, 1), a zone (`%eth0`) dropped;
- * undefined when it is not one. IPv4-mapped addresses in dotted form are for the caller to see first.
+ * An IPv6 address's eight 16-bit groups (`fe80::1` → fe80, 0, …, 1), a zone (`%eth0`) dropped, a
+ * dotted quad at its end read as its last two groups; undefined when it is not one.
  */
 export function ipv6Groups(address: string): number[] | undefined {
-  const a = address.replace(/%.*$/, "");
-  if (!net.isIPv6(a) || a.includes(".")) return undefined;
+  let a = address.replace(/%.*$/, "");
+  if (!net.isIPv6(a)) return undefined;
+  // A dotted quad at the end (::ffff:1.2.3.4, ::1.2.3.4, 64:ff9b::1.2.3.4) is the last two groups.
+  const quad = /^(.*:)(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(a);
+  if (quad) {
+    const [b0, b1, b2, b3] = quad.slice(2).map(Number) as [number, number, number, number];
+    a = `${quad[1]}${((b0 << 8) | b1).toString(16)}:${((b2 << 8) | b3).toString(16)}`;
+  }
   const [head = "", tail] = a.split("::");
   const part = (x: string) => (x ? x.split(":") : []);
   const [left, right] = [part(head), part(tail ?? "")];

@@ -164,6 +164,8 @@ describe("bad input", () => {
     [["-o", "Port=abc", "-L", "0:h:80", "x"], /Port/],
     [["-f", "-L", "0:h:80", "x"], /-f is not supported/],
     [["-g", "-L", "0:h:80", "x"], /-g is not supported/],
+    [["-D", "[::]:0", "--allow", "fe80::%eth0/64", "x"], /--allow 'fe80::%eth0\/64': a zone \(%…\) cannot be checked/],
+    [["-D", "0.0.0.0:0", "--allow", "10.0.0.0/33", "x"], /--allow '10\.0\.0\.0\/33': expected an address or CIDR/],
   ])("%p is a config error (exit 2) that names the problem", async (args, re) => {
     const r = await runFwdToEnd(["-F", "none", ...args]);
     expect(r.code).toBe(2);

@@ -118,6 +118,9 @@ describe("clientKey", () => {
     ["2001:db8:1:2::9", "2001:db8:1:2::/64"],
     ["2001:0db8::1", "2001:db8:0:0::/64"],
     ["::1", "0:0:0:0::/64"],
+    // A dotted quad at the end of other IPv6 forms is its last 32 bits: one /64, not a key per address.
+    ["::198.18.110.1", "0:0:0:0::/64"],
+    ["64:ff9b::1.2.3.4", "64:ff9b:0:0::/64"],
   ])("%s → %s", (address, key) => {
     expect(clientKey(address)).toBe(key);
   });

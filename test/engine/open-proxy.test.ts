@@ -25,6 +25,9 @@ const cases: [string, ForwardSpec, string | undefined][] = [
   ["-R to a target on every server address", { kind: "remote", id: "r", bind: { host: "", port: 8080 }, target: { host: "127.0.0.1", port: 80 } }, undefined],
   ["a LAN route with no allow-list", { kind: "route", id: "t", bind: { host: "0.0.0.0", port: 0 }, networks: ["10.0.0.0/8"], exclude: [], lan: { allow: [] } }, "t: refusing to route for the LAN with no allow-list: any machine that can reach this one would use the tunnel"],
   ["a LAN route with an allow-list", { kind: "route", id: "t", bind: { host: "0.0.0.0", port: 0 }, networks: ["10.0.0.0/8"], exclude: [], lan: { allow: ["192.168.1.0/24"] } }, undefined],
+  // A zone would be dropped by the matcher and admit its prefix on every link; an unreadable entry dropped without a word.
+  ["-D with a zone in its allow-list", { kind: "dynamic", id: "d", bind: { host: "::", port: 1080 }, socks: { allow: ["fe80::%eth0/64"] } }, "d: allow 'fe80::%eth0/64': a zone (%…) cannot be checked: a client's address does not say which link it came from; leave the zone out"],
+  ["-D with an allow-list entry that is no CIDR", { kind: "dynamic", id: "d", bind: { host: "0.0.0.0", port: 1080 }, socks: { allow: ["10.0.0.0/33"] } }, "d: allow '10.0.0.0/33': expected an address or CIDR"],
   ["-L to a target no host can have", { kind: "local", id: "l", bind: { host: "127.0.0.1", port: 0 }, target: { host: "db\0x", port: 5432 } }, `l: target host: "db\\x00x" is not a host name or IP address (letters, digits, '-', '_' and dots only)`],
 ];
 
